@@ -1,0 +1,285 @@
+import {
+  CLOSE_CODES,
+  closeCodeBehavior,
+  decodeFrame,
+  parseServerEnvelope,
+  PROTOCOL,
+  WirecallError,
+  type ServerEnvelope,
+  type WelcomeEnvelope,
+} from '@wirecall/core';
+import type { ResolvedHeartbeat, ResolvedReconnect, UrlOption } from '../options.js';
+import { backoffDelay } from './backoff.js';
+import { errorForClose } from './close-error.js';
+import { Heartbeat } from './heartbeat.js';
+
+/** The client's connection state; see the diagram on {@link ConnectionManager}. */
+export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** One state transition, as reported to `onStateChange` listeners. */
+export interface StateChange {
+  state: ClientState;
+  previous: ClientState;
+  /** Consecutive failed attempts so far (0 once open). */
+  attempt: number;
+  /** When `reconnecting`: how long until the next attempt. */
+  delayMs?: number;
+  /** The close code that ended the previous socket, if any. */
+  closeCode?: number;
+  /** Why the connection went down or closed for good. */
+  error?: WirecallError;
+}
+
+/** The socket surface wirecall uses: what browsers' WebSocket and `ws` both provide. */
+export interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type SocketConstructor = new (url: string, protocols: string | string[]) => SocketLike;
+
+/** What the manager tells the rest of the client. */
+export interface ConnectionHooks {
+  /** The first frame of every socket: `hello`, built fresh (connection params may change). */
+  hello(): string | Promise<string>;
+  /** The server welcomed us: resubscribe, then flush queued calls. */
+  opened(welcome: WelcomeEnvelope): void;
+  /** A checked envelope other than `welcome`/`pong`. */
+  received(envelope: ServerEnvelope): void;
+  /** The socket went down; `final` when no reconnect will follow. */
+  lost(error: WirecallError, final: boolean): void;
+}
+
+export interface ConnectionManagerOptions {
+  url: UrlOption;
+  WebSocket: SocketConstructor;
+  reconnect: ResolvedReconnect | false;
+  heartbeat: ResolvedHeartbeat | false;
+  random: () => number;
+}
+
+/** Connect-attempt budget when the heartbeat is off. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+const OPEN = 1;
+
+/**
+ * Owns the one socket of a client and replaces it when it dies.
+ *
+ * ```
+ *              start()
+ *                 │
+ *                 ▼         welcome           drop / heartbeat timeout
+ *           ┌──────────┐ ───────────► ┌──────┐ ─────────────────────┐
+ *           │connecting│              │ open │                      ▼
+ *           └──────────┘ ◄─ ─ ─ ─ ─ ─ └──────┘ ◄──welcome── ┌────────────┐
+ *                 │ fail                                    │reconnecting│◄─┐ fail: attempt+1,
+ *                 └────────────────────────────────────────►└────────────┘──┘ wait backoff
+ *   close(), code 1000, reconnect:false, maxAttempts or maxRefusals reached: ──► closed (final)
+ * ```
+ */
+export class ConnectionManager {
+  #state: ClientState = 'connecting';
+  #attempt = 0;
+  #refusals = 0;
+  #urlIndex = 0;
+  #socket: SocketLike | undefined;
+  #heartbeat: Heartbeat | undefined;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #closedPromise: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+  readonly #listeners = new Set<(change: StateChange) => void>();
+  readonly #options: ConnectionManagerOptions;
+  readonly #hooks: ConnectionHooks;
+
+  constructor(options: ConnectionManagerOptions, hooks: ConnectionHooks) {
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  start(): void {
+    void this.#connect();
+  }
+
+  /** Sends on the open socket; false when there is none (the caller queues). */
+  send(text: string): boolean {
+    if (this.#state !== 'open' || this.#socket?.readyState !== OPEN) return false;
+    this.#socket.send(text);
+    return true;
+  }
+
+  /** Skips the rest of a backoff wait (the page came back online or became visible). */
+  retryNow(): void {
+    if (this.#state !== 'reconnecting' || this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    void this.#connect();
+  }
+
+  /** Closes for good with 1000; resolves when the socket has closed (or at once without one). */
+  close(): Promise<void> {
+    if (this.#state === 'closed') return this.#closedPromise ?? Promise.resolve();
+    clearTimeout(this.#retryTimer);
+    const socket = this.#socket;
+    this.#teardown();
+    this.#setState('closed', { error: new WirecallError('CLOSED', 'The client was closed') });
+    if (socket === undefined) return Promise.resolve();
+    this.#closedPromise = new Promise<void>((resolve) => {
+      this.#resolveClosed = resolve;
+      socket.onclose = () => resolve();
+      socket.close(CLOSE_CODES.NORMAL, 'client closed');
+      // Never hang a shutdown on a peer that does not finish the close handshake.
+      setTimeout(resolve, 1_000);
+    });
+    return this.#closedPromise;
+  }
+
+  async #connect(): Promise<void> {
+    this.#retryTimer = undefined;
+    let url: string;
+    let hello: string;
+    try {
+      url = await this.#nextUrl();
+      hello = await this.#hooks.hello();
+    } catch (error) {
+      this.#down(CLOSE_CODES.ABNORMAL, error instanceof Error ? error.message : 'could not resolve the URL');
+      return;
+    }
+    if (this.#state === 'closed') return;
+    let socket: SocketLike;
+    try {
+      socket = new this.#options.WebSocket(url, PROTOCOL);
+    } catch (error) {
+      this.#down(CLOSE_CODES.ABNORMAL, error instanceof Error ? error.message : 'invalid URL');
+      return;
+    }
+    this.#socket = socket;
+    socket.binaryType = 'arraybuffer';
+    const timeoutMs = this.#options.heartbeat ? this.#options.heartbeat.timeoutMs : DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#connectTimer = setTimeout(() => this.#drop(socket, 'connect timed out'), timeoutMs);
+    socket.onopen = () => socket.send(hello);
+    socket.onerror = () => {}; // 'close' always follows with the code
+    socket.onclose = (event) => {
+      if (this.#socket === socket) this.#down(event.code, event.reason);
+    };
+    socket.onmessage = (event) => {
+      if (this.#socket === socket) this.#onMessage(socket, event.data);
+    };
+  }
+
+  #onMessage(socket: SocketLike, data: unknown): void {
+    this.#heartbeat?.touch();
+    let envelope: ServerEnvelope;
+    try {
+      const parsed = parseServerEnvelope(decodeFrame(data as string));
+      if (!parsed.ok) throw new Error(parsed.reason);
+      envelope = parsed.envelope;
+    } catch {
+      // A server that speaks something else cannot be talked to; do not guess.
+      this.#drop(socket, 'the server sent a frame that is not wirecall.v1', CLOSE_CODES.PROTOCOL_ERROR);
+      return;
+    }
+    if (envelope.t === 'pong') return;
+    if (envelope.t === 'welcome') {
+      this.#opened(socket, envelope);
+      return;
+    }
+    this.#hooks.received(envelope);
+  }
+
+  #opened(socket: SocketLike, welcome: WelcomeEnvelope): void {
+    clearTimeout(this.#connectTimer);
+    this.#attempt = 0;
+    this.#refusals = 0;
+    const { heartbeat } = this.#options;
+    if (heartbeat) {
+      this.#heartbeat = new Heartbeat(
+        heartbeat,
+        () => socket.readyState === OPEN && socket.send('{"t":"ping"}'),
+        () => this.#drop(socket, 'heartbeat timed out'),
+      );
+      this.#heartbeat.start();
+    }
+    this.#setState('open', {});
+    this.#hooks.opened(welcome);
+  }
+
+  /** Abandons a socket that is unresponsive or misbehaving, and handles it as closed. */
+  #drop(socket: SocketLike, reason: string, code: number = CLOSE_CODES.ABNORMAL): void {
+    if (this.#socket !== socket) return;
+    socket.onclose = null;
+    socket.onmessage = null;
+    try {
+      socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.NORMAL : code, reason);
+    } catch {
+      // Closing a socket that never opened can throw in some runtimes; it is abandoned either way.
+    }
+    this.#down(code, reason);
+  }
+
+  #teardown(): void {
+    clearTimeout(this.#connectTimer);
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    this.#socket = undefined;
+  }
+
+  #down(code: number, reason: string): void {
+    this.#teardown();
+    if (this.#state === 'closed') {
+      this.#resolveClosed?.();
+      return;
+    }
+    const error = errorForClose(code, reason);
+    const behavior = closeCodeBehavior(code);
+    const reconnect = this.#options.reconnect;
+    if (behavior === 'refused') this.#refusals++;
+    this.#attempt++;
+    const final =
+      reconnect === false ||
+      behavior === 'stop' ||
+      this.#attempt > reconnect.maxAttempts ||
+      (behavior === 'refused' && this.#refusals >= reconnect.maxRefusals);
+    if (final) {
+      this.#setState('closed', { closeCode: code, error });
+      this.#hooks.lost(error, true);
+      return;
+    }
+    const delayMs =
+      behavior === 'reconnect-now' && this.#attempt === 1 ? 0 : backoffDelay(this.#attempt, reconnect, this.#options.random);
+    this.#setState('reconnecting', { closeCode: code, error, delayMs });
+    this.#hooks.lost(error, false);
+    if (this.#state === 'reconnecting') this.#retryTimer = setTimeout(() => void this.#connect(), delayMs);
+  }
+
+  #nextUrl(): string | Promise<string> {
+    const { url } = this.#options;
+    if (typeof url === 'function') return url();
+    if (typeof url === 'string') return url;
+    if (url.length === 0) throw new TypeError('wirecall: url list is empty');
+    // A failed attempt moves to the next URL, so losing a node moves its clients to the others.
+    const index = this.#attempt === 0 ? this.#urlIndex : ++this.#urlIndex;
+    return url[index % url.length] as string;
+  }
+
+  #setState(state: ClientState, details: Omit<StateChange, 'state' | 'previous' | 'attempt'>): void {
+    const previous = this.#state;
+    this.#state = state;
+    const change: StateChange = { state, previous, attempt: this.#attempt, ...details };
+    for (const listener of [...this.#listeners]) listener(change);
+  }
+}

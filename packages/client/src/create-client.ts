@@ -1,0 +1,258 @@
+import WebSocketImpl from 'isomorphic-ws';
+import {
+  encodeFrame,
+  encodeValue,
+  WirecallError,
+  type AnyContract,
+  type EventDef,
+  type EventName,
+  type ProcedureDef,
+  type ProcedureName,
+  type ServerEnvelope,
+  type WelcomeEnvelope,
+  type inferConnectionParams,
+  type inferInput,
+  type inferOutput,
+  type inferParams,
+  type inferPayload,
+} from '@wirecall/core';
+import {
+  ConnectionManager,
+  type ClientState,
+  type SocketConstructor,
+  type StateChange,
+} from './connection/connection-manager.js';
+import { watchPageLifecycle } from './connection/page-lifecycle.js';
+import {
+  CLIENT_DEFAULTS,
+  type CallOptions,
+  type ClientHeartbeatOptions,
+  type ReconnectOptions,
+  type UrlOption,
+} from './options.js';
+import { RequestManager } from './request-manager.js';
+import { SubscriptionManager, type EventMeta, type SubscribeOptions } from './subscription-manager.js';
+
+/** Where the client reports what it cannot throw: listener exceptions, contract mismatches. */
+export interface ClientLogger {
+  warn(message: string, details?: unknown): void;
+  error(message: string, details?: unknown): void;
+}
+
+export interface ClientOptions<TContract extends AnyContract> {
+  /** Server URL, a list of them (rotated on reconnect), or a function evaluated on every connect. */
+  url: UrlOption;
+  /** Sent in `hello` on every connect; a function is re-run each time (a refreshed token). */
+  connectionParams?:
+    | inferConnectionParams<TContract>
+    | (() => inferConnectionParams<TContract> | Promise<inferConnectionParams<TContract>>);
+  /** Default deadline of a call. @default 30_000 */
+  timeoutMs?: number;
+  /** Check results and event payloads against the contract. @default true */
+  validate?: boolean;
+  /** Backoff settings, or `false` to never reconnect. */
+  reconnect?: ReconnectOptions | false;
+  /** Liveness checks, or `false` to rely on TCP alone. */
+  heartbeat?: ClientHeartbeatOptions | false;
+  /** Calls that may wait for a connection; more fail at once with `UNAVAILABLE`. @default 1_000 */
+  maxQueuedCalls?: number;
+  /** WebSocket implementation. @default the browser's, or `ws` in Node (via isomorphic-ws) */
+  WebSocket?: SocketConstructor;
+  /** Random source for backoff jitter, injectable to replay a sequence in tests. @default Math.random */
+  random?: () => number;
+  /** @default console */
+  logger?: ClientLogger;
+}
+
+/** `client.call.<name>(input, options)` for every procedure of the contract. */
+export type CallProxy<TContract extends AnyContract> = {
+  [TName in ProcedureName<TContract>]: (
+    input: inferInput<TContract, TName>,
+    options?: CallOptions,
+  ) => Promise<inferOutput<TContract, TName>>;
+};
+
+export type EventHandler<TContract extends AnyContract, TName extends EventName<TContract>> = (
+  payload: inferPayload<TContract, TName>,
+  meta: EventMeta,
+) => void;
+
+/** The arguments of `client.on` after the name: params first for events that declare them. */
+export type OnArgs<TContract extends AnyContract, TName extends EventName<TContract>> =
+  inferParams<TContract, TName> extends undefined
+    ? [handler: EventHandler<TContract, TName>, options?: SubscribeOptions]
+    : [params: inferParams<TContract, TName>, handler: EventHandler<TContract, TName>, options?: SubscribeOptions];
+
+export interface WirecallClient<TContract extends AnyContract> {
+  /** One typed function per procedure. */
+  readonly call: CallProxy<TContract>;
+  /** Subscribes to an event (with params, for events that declare them). Returns the unsubscribe function. */
+  on<TName extends EventName<TContract>>(name: TName, ...args: OnArgs<TContract, TName>): () => void;
+  /** `connecting | open | reconnecting | closed`. */
+  readonly state: ClientState;
+  /** Reports every state transition; returns the unsubscribe function. */
+  onStateChange(listener: (change: StateChange) => void): () => void;
+  /** Closes for good: pending calls reject with `CLOSED`. */
+  close(): Promise<void>;
+  /** Pending calls and listeners, for leak checks and debugging. */
+  readonly pending: { calls: number; listeners: number };
+}
+
+const consoleLogger: ClientLogger = {
+  warn: (message, details) => console.warn(`[wirecall] ${message}`, details ?? ''),
+  error: (message, details) => console.error(`[wirecall] ${message}`, details ?? ''),
+};
+
+function randomId(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * Creates a client for a contract and connects at once. Calls made before the connection opens wait
+ * for it.
+ *
+ * @example
+ * const client = createClient(api, { url: 'ws://127.0.0.1:3000' });
+ * const sum = await client.call.add({ a: 1, b: 2 });
+ * const off = client.on('tick', (tick) => console.log(tick.seq));
+ */
+export function createClient<TContract extends AnyContract>(
+  contract: TContract,
+  options: ClientOptions<TContract>,
+): WirecallClient<TContract> {
+  const logger = options.logger ?? consoleLogger;
+  const validate = options.validate ?? true;
+  const defaultTimeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
+  let nextId = 0;
+  const allocateId = (): number => ++nextId;
+  const send = (text: string): boolean => manager.send(text);
+
+  const requests = new RequestManager({
+    send,
+    nextId: allocateId,
+    isOffline: () => manager.state === 'reconnecting' || manager.state === 'closed',
+    maxQueuedCalls: options.maxQueuedCalls ?? CLIENT_DEFAULTS.maxQueuedCalls,
+    validate,
+    clientId: randomId(),
+  });
+  const subscriptions = new SubscriptionManager({
+    send,
+    nextId: allocateId,
+    validate,
+    reportError: (error, context) => logger.error(`error in ${context}`, error),
+  });
+
+  let warnedMismatch = false;
+  const manager = new ConnectionManager(
+    {
+      url: options.url,
+      WebSocket: options.WebSocket ?? (WebSocketImpl as unknown as SocketConstructor),
+      reconnect: options.reconnect === false ? false : { ...CLIENT_DEFAULTS.reconnect, ...options.reconnect },
+      heartbeat: options.heartbeat === false ? false : { ...CLIENT_DEFAULTS.heartbeat, ...options.heartbeat },
+      random: options.random ?? Math.random,
+    },
+    {
+      hello: async () => {
+        const params: unknown =
+          typeof options.connectionParams === 'function'
+            ? await (options.connectionParams as () => unknown)()
+            : options.connectionParams;
+        return encodeFrame({ t: 'hello', fp: contract.fingerprint, ...encodeValue(params) });
+      },
+      opened: (welcome: WelcomeEnvelope) => {
+        if (welcome.fp !== contract.fingerprint && !warnedMismatch) {
+          warnedMismatch = true;
+          logger.warn('this client was built from a different contract than the server (reload to update)', {
+            client: contract.fingerprint,
+            server: welcome.fp,
+          });
+        }
+        // Subscriptions first, so queued calls that trigger events find their subscribers in place.
+        subscriptions.resubscribeAll();
+        requests.flush();
+      },
+      received: (envelope: ServerEnvelope) => route(envelope),
+      lost: (error, final) => {
+        subscriptions.connectionLost();
+        requests.connectionLost(error, final);
+        if (final) stopWatching();
+      },
+    },
+  );
+
+  function route(envelope: ServerEnvelope): void {
+    switch (envelope.t) {
+      case 'result':
+        requests.resolve(envelope.id, envelope);
+        return;
+      case 'error':
+        if (envelope.id === undefined) logger.warn('the server reported an error', envelope.e);
+        else if (!requests.reject(envelope.id, envelope.e)) subscriptions.refused(envelope.id, envelope.e);
+        return;
+      case 'event':
+        subscriptions.event(envelope);
+        return;
+      case 'subscribed':
+        subscriptions.subscribed(envelope.id, envelope.k);
+        return;
+      case 'gap':
+        subscriptions.gap(envelope.k);
+        return;
+      case 'welcome':
+      case 'pong':
+        return; // handled by the connection manager
+      default: {
+        const unreachable: never = envelope;
+        logger.warn('unhandled envelope', unreachable);
+      }
+    }
+  }
+
+  const procedures = contract.procedures as Record<string, ProcedureDef>;
+  const events = contract.events as Record<string, EventDef>;
+  const call: Record<string, (input: unknown, callOptions?: CallOptions) => Promise<unknown>> = {};
+  for (const name of Object.keys(procedures)) {
+    const def = procedures[name] as ProcedureDef;
+    call[name] = (input, callOptions = {}) =>
+      requests.call({
+        procedure: name,
+        def,
+        input,
+        timeoutMs: callOptions.timeoutMs ?? defaultTimeoutMs,
+        signal: callOptions.signal,
+        whenOffline: callOptions.whenOffline ?? 'queue',
+      });
+  }
+
+  const stopWatching = watchPageLifecycle(() => manager.retryNow());
+  manager.start();
+
+  return {
+    call: Object.freeze(call) as CallProxy<TContract>,
+    on(name, ...args) {
+      const def = Object.hasOwn(events, name) ? events[name] : undefined;
+      if (def === undefined) throw new WirecallError('NOT_FOUND', `Unknown event ${String(name)}`);
+      const [params, handler, subscribeOptions] = (def.params === undefined ? [undefined, ...args] : args) as unknown as [
+        unknown,
+        (payload: never, meta: EventMeta) => void,
+        SubscribeOptions | undefined,
+      ];
+      return subscriptions.add(name, def, params, { ...subscribeOptions, handler });
+    },
+    get state() {
+      return manager.state;
+    },
+    onStateChange: (listener) => manager.onStateChange(listener),
+    async close() {
+      stopWatching();
+      const closing = manager.close();
+      requests.rejectAll(new WirecallError('CLOSED', 'The client was closed'));
+      subscriptions.connectionLost();
+      await closing;
+    },
+    get pending() {
+      return { calls: requests.size, listeners: subscriptions.size };
+    },
+  };
+}

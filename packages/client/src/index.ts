@@ -1,0 +1,17 @@
+/**
+ * @module @wirecall/client: typed calls and subscriptions over one self-healing WebSocket, in
+ * browsers and Node.
+ */
+export {
+  createClient,
+  type ClientOptions,
+  type ClientLogger,
+  type WirecallClient,
+  type CallProxy,
+  type EventHandler,
+  type OnArgs,
+} from './create-client.js';
+export type { ClientState, StateChange, SocketConstructor, SocketLike } from './connection/connection-manager.js';
+export type { CallOptions, ReconnectOptions, ClientHeartbeatOptions, UrlOption, WhenOffline } from './options.js';
+export type { EventMeta, SubscribeOptions } from './subscription-manager.js';
+export { WirecallError, isWirecallError, defineContract, type ErrorCode } from '@wirecall/core';

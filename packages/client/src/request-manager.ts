@@ -1,0 +1,216 @@
+import {
+  checkSchema,
+  decodeValue,
+  encodeFrame,
+  encodeValue,
+  fromErrorShape,
+  WirecallError,
+  type ErrorShape,
+  type ProcedureDef,
+  type RequestId,
+  type WireValue,
+} from '@wirecall/core';
+import type { WhenOffline } from './options.js';
+
+/** One call from `client.call.x()` until its promise settles. */
+interface PendingCall {
+  id: RequestId;
+  procedure: string;
+  def: ProcedureDef;
+  value: WireValue;
+  idempotencyKey: string | undefined;
+  /** Epoch ms after which the caller has given up. */
+  deadline: number;
+  resolve: (value: unknown) => void;
+  reject: (error: WirecallError) => void;
+  timer: ReturnType<typeof setTimeout>;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Sent on the current socket (as opposed to waiting in the queue). */
+  sent: boolean;
+}
+
+export interface CallRequest {
+  procedure: string;
+  def: ProcedureDef;
+  input: unknown;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  whenOffline: WhenOffline;
+}
+
+export interface RequestManagerOptions {
+  /** Sends a frame if the socket is open; false means "not connected, keep it queued". */
+  send: (text: string) => boolean;
+  /** The next correlation id (shared with subscriptions). */
+  nextId: () => number;
+  /** Whether the client is between sockets (so `whenOffline: 'fail'` applies). */
+  isOffline: () => boolean;
+  maxQueuedCalls: number;
+  validate: boolean;
+  /** Prefix of idempotency keys: unique per client instance. */
+  clientId: string;
+}
+
+/**
+ * Outgoing calls: in flight on the current socket, or queued for the next one. Each settles exactly
+ * once: by its result, its error, its deadline, its signal, a drop (non-idempotent calls), or close.
+ */
+export class RequestManager {
+  readonly #pending = new Map<RequestId, PendingCall>();
+  readonly #options: RequestManagerOptions;
+  #queued = 0;
+  #keySeq = 0;
+
+  constructor(options: RequestManagerOptions) {
+    this.#options = options;
+  }
+
+  /** Calls not settled yet (in flight and queued). */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  call(request: CallRequest): Promise<unknown> {
+    const { signal } = request;
+    if (signal?.aborted) return Promise.reject(cancelled(signal));
+    if (request.whenOffline === 'fail' && this.#options.isOffline()) {
+      return Promise.reject(new WirecallError('UNAVAILABLE', `Not connected; ${request.procedure} was not sent`));
+    }
+    if (this.#queued >= this.#options.maxQueuedCalls && this.#options.isOffline()) {
+      return Promise.reject(
+        new WirecallError('UNAVAILABLE', `Offline queue is full (${this.#options.maxQueuedCalls} calls)`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.#options.nextId();
+      const call: PendingCall = {
+        id,
+        procedure: request.procedure,
+        def: request.def,
+        value: encodeValue(request.input),
+        idempotencyKey: request.def.idempotent === true ? `${this.#options.clientId}:${++this.#keySeq}` : undefined,
+        deadline: Date.now() + request.timeoutMs,
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => this.#fail(call, new WirecallError('TIMEOUT', `${request.procedure} timed out after ${request.timeoutMs} ms`)),
+          request.timeoutMs,
+        ),
+        signal,
+        onAbort: undefined,
+        sent: false,
+      };
+      if (signal) {
+        call.onAbort = () => this.#fail(call, cancelled(signal));
+        signal.addEventListener('abort', call.onAbort, { once: true });
+      }
+      this.#pending.set(id, call);
+      this.#queued++;
+      this.#trySend(call);
+    });
+  }
+
+  /** The socket is open: send everything that waits, oldest first. */
+  flush(): void {
+    for (const call of this.#pending.values()) if (!call.sent) this.#trySend(call);
+  }
+
+  /**
+   * The socket dropped. Idempotent calls go back to the queue (same idempotency key, so the server
+   * runs them once even if the first attempt arrived); the others fail with `CONNECTION_LOST`,
+   * because the library cannot know whether they ran.
+   */
+  connectionLost(error: WirecallError, final: boolean): void {
+    for (const call of [...this.#pending.values()]) {
+      if (final) this.#fail(call, error);
+      else if (call.sent) {
+        if (call.idempotencyKey === undefined) this.#fail(call, error);
+        else {
+          call.sent = false;
+          this.#queued++;
+        }
+      }
+    }
+  }
+
+  /** Rejects everything (client closed). */
+  rejectAll(error: WirecallError): void {
+    for (const call of [...this.#pending.values()]) this.#fail(call, error);
+  }
+
+  /** A `result` arrived. Returns false for an unknown id (late answer to a call that gave up). */
+  resolve(id: RequestId, wire: WireValue): boolean {
+    const call = this.#pending.get(id);
+    if (call === undefined) return false;
+    let value: unknown;
+    try {
+      value = decodeValue(wire);
+    } catch {
+      this.#fail(call, new WirecallError('INTERNAL', `The server sent a malformed result for ${call.procedure}`));
+      return true;
+    }
+    if (this.#options.validate) {
+      const checked = checkSchema(call.def.output, value);
+      if (!checked.ok) {
+        this.#fail(
+          call,
+          new WirecallError('INTERNAL', `The result of ${call.procedure} does not match the contract`, {
+            data: { issues: checked.issues },
+          }),
+        );
+        return true;
+      }
+      value = checked.value;
+    }
+    this.#settle(call);
+    call.resolve(value);
+    return true;
+  }
+
+  /** An `error` arrived for `id`. */
+  reject(id: RequestId, shape: ErrorShape): boolean {
+    const call = this.#pending.get(id);
+    if (call === undefined) return false;
+    this.#fail(call, fromErrorShape(shape));
+    return true;
+  }
+
+  #trySend(call: PendingCall): void {
+    const remaining = call.deadline - Date.now();
+    if (remaining <= 0) return; // its timer fires at once
+    const frame = encodeFrame({
+      t: 'call',
+      id: call.id,
+      p: call.procedure,
+      tm: remaining,
+      ...(call.idempotencyKey === undefined ? {} : { ik: call.idempotencyKey }),
+      ...call.value,
+    });
+    if (this.#options.send(frame)) {
+      call.sent = true;
+      this.#queued--;
+    }
+  }
+
+  #fail(call: PendingCall, error: WirecallError): void {
+    if (!this.#pending.has(call.id)) return;
+    // Tell the server the caller gave up, so the handler's signal aborts (timeout or abort).
+    if (call.sent && (error.code === 'TIMEOUT' || error.code === 'CANCELLED')) {
+      this.#options.send(encodeFrame({ t: 'cancel', id: call.id }));
+    }
+    this.#settle(call);
+    call.reject(error);
+  }
+
+  #settle(call: PendingCall): void {
+    this.#pending.delete(call.id);
+    if (!call.sent) this.#queued--;
+    clearTimeout(call.timer);
+    if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
+  }
+}
+
+function cancelled(signal: AbortSignal): WirecallError {
+  return new WirecallError('CANCELLED', 'The call was cancelled', { cause: signal.reason });
+}

@@ -1,0 +1,124 @@
+import { WirecallError } from '../errors/wirecall-error.js';
+
+/** superjson's annotation metadata, as it arrives from a peer: untrusted until {@link assertSafeMeta}. */
+export interface SuperJsonMeta {
+  values?: unknown;
+  v?: number;
+  [key: string]: unknown;
+}
+
+/** Name under which Uint8Array travels (base64), registered with our superjson instance. */
+export const UINT8ARRAY_ANNOTATION = 'u8';
+
+/**
+ * Annotations a peer may use. Each one builds a value no larger than its JSON text. Refused on
+ * purpose: `regexp` (a peer-chosen pattern is a ReDoS), `Error` and `class` (build objects the
+ * contract never asked for), `typed-array` (a JSON array of numbers; we send bytes as base64),
+ * `symbol`, `URL`, and `referentialEqualities` (aliasing: a tiny frame that re-serializes
+ * exponentially larger).
+ */
+const SIMPLE_ANNOTATIONS: ReadonlySet<string> = new Set(['Date', 'map', 'set', 'bigint', 'undefined', 'number']);
+const CUSTOM_ANNOTATIONS: ReadonlySet<string> = new Set([UINT8ARRAY_ANNOTATION]);
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Bounds that keep a hostile annotation tree cheap to check. */
+const MAX_TREE_DEPTH = 64;
+const MAX_ANNOTATIONS = 100_000;
+/** A BigInt of more digits than this costs super-linear time to parse; no contract needs one. */
+const MAX_BIGINT_DIGITS = 4096;
+const BIGINT_TEXT = /^-?\d+$/;
+
+function refuse(reason: string): never {
+  throw new WirecallError('BAD_REQUEST', `Malformed value: ${reason}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** superjson's path syntax: segments joined by `.`, with `\.` and `\\` escapes. */
+function parsePath(path: string): string[] {
+  const segments: string[] = [];
+  let segment = '';
+  for (let i = 0; i < path.length; i++) {
+    const char = path[i];
+    if (char === '\\') {
+      const next = path[i + 1];
+      if (next !== '.' && next !== '\\') refuse('bad path escape');
+      segment += next;
+      i++;
+    } else if (char === '.') {
+      segments.push(segment);
+      segment = '';
+    } else {
+      segment += char;
+    }
+  }
+  segments.push(segment);
+  for (const key of segments) if (FORBIDDEN_KEYS.has(key)) refuse(`forbidden key ${key}`);
+  return segments;
+}
+
+/** The raw JSON at a path, before any annotation applies (maps and sets are still arrays then). */
+function jsonAt(json: unknown, path: readonly string[]): unknown {
+  let node = json;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+interface WalkState {
+  json: unknown;
+  annotations: number;
+}
+
+function checkAnnotation(annotation: unknown, path: readonly string[], state: WalkState): void {
+  if (++state.annotations > MAX_ANNOTATIONS) refuse('too many annotations');
+  if (typeof annotation === 'string') {
+    if (!SIMPLE_ANNOTATIONS.has(annotation)) refuse(`type ${annotation} is not accepted`);
+    if (annotation === 'bigint') {
+      const text = jsonAt(state.json, path);
+      if (typeof text !== 'string' || text.length > MAX_BIGINT_DIGITS || !BIGINT_TEXT.test(text)) {
+        refuse('bigint must be a decimal string of bounded length');
+      }
+    }
+    return;
+  }
+  if (Array.isArray(annotation) && annotation.length === 2 && annotation[0] === 'custom') {
+    const name: unknown = annotation[1];
+    if (typeof name === 'string' && CUSTOM_ANNOTATIONS.has(name)) return;
+  }
+  refuse('annotation is not accepted');
+}
+
+function checkChildren(children: unknown, origin: readonly string[], depth: number, state: WalkState): void {
+  if (!isRecord(children)) refuse('annotation children must be an object');
+  for (const key of Object.keys(children)) {
+    checkTree(children[key], [...origin, ...parsePath(key)], depth + 1, state);
+  }
+}
+
+function checkTree(tree: unknown, path: readonly string[], depth: number, state: WalkState): void {
+  if (depth > MAX_TREE_DEPTH) refuse('annotations nested too deeply');
+  if (Array.isArray(tree)) {
+    if (tree.length !== 1 && tree.length !== 2) refuse('annotation node must be [type] or [type, children]');
+    if (tree.length === 2) checkChildren(tree[1], path, depth, state);
+    checkAnnotation(tree[0], path, state);
+    return;
+  }
+  checkChildren(tree, path, depth, state);
+}
+
+/**
+ * Throws `BAD_REQUEST` unless `meta` only asks for allow-listed, non-aliasing annotations on paths
+ * that exist in plain data. Runs before superjson sees anything from a peer.
+ */
+export function assertSafeMeta(meta: SuperJsonMeta, json: unknown): void {
+  for (const key of Object.keys(meta)) {
+    if (key !== 'values' && key !== 'v') refuse(`meta.${key} is not accepted`);
+  }
+  if (meta.v !== 1) refuse('meta.v must be 1');
+  if (meta.values !== undefined) checkTree(meta.values, [], 0, { json, annotations: 0 });
+}

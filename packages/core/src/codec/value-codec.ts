@@ -1,0 +1,76 @@
+import SuperJSON from 'superjson';
+import { WirecallError } from '../errors/wirecall-error.js';
+import type { WireValue } from '../protocol/envelopes.js';
+import { base64ToBytes, bytesToBase64 } from './base64.js';
+import { assertSafeMeta, UINT8ARRAY_ANNOTATION } from './meta-guard.js';
+
+/**
+ * Values travel as superjson's `{ json, meta }` split into an envelope's `v` and `m` fields.
+ * This instance is private to wirecall, so an application's own superjson registrations neither
+ * leak into nor change the wire format.
+ */
+const superjson = new SuperJSON();
+superjson.registerCustom<Uint8Array, string>(
+  {
+    isApplicable: (value): value is Uint8Array => value instanceof Uint8Array,
+    serialize: bytesToBase64,
+    deserialize: base64ToBytes,
+  },
+  UINT8ARRAY_ANNOTATION,
+);
+
+/** Past this depth the cheap check gives up and lets superjson walk the value. */
+const MAX_PLAIN_DEPTH = 32;
+
+/**
+ * True when JSON.stringify/JSON.parse round-trips `value` exactly, so superjson's walk (several
+ * times slower) can be skipped. Most calls and events are plain JSON.
+ */
+export function isPlainJson(value: unknown, depth = 0): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_PLAIN_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) {
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Splits a value into the envelope's `v` (JSON) and `m` (annotations, only when needed). */
+export function encodeValue(value: unknown): WireValue {
+  if (value === undefined) return {};
+  if (isPlainJson(value)) return { v: value };
+  const { json, meta } = superjson.serialize(value);
+  // Only value annotations travel: shared-reference metadata is refused by every receiver.
+  return meta?.values === undefined ? { v: json } : { v: json, m: { values: meta.values, v: 1 } };
+}
+
+/**
+ * Rebuilds a value from an untrusted envelope. Throws `BAD_REQUEST` when the annotations are not
+ * on the allow-list or do not fit the data. Mutates `wire.v` in place: it is a fresh JSON.parse result.
+ */
+export function decodeValue(wire: WireValue): unknown {
+  if (wire.m === undefined) return wire.v;
+  assertSafeMeta(wire.m, wire.v);
+  try {
+    return superjson.deserialize({ json: (wire.v ?? null) as never, meta: wire.m as never }, { inPlace: true });
+  } catch (error) {
+    throw new WirecallError('BAD_REQUEST', 'Malformed value: annotations do not fit the data', { cause: error });
+  }
+}

@@ -1,0 +1,12 @@
+import type { z } from 'zod';
+
+export type SchemaCheck = { ok: true; value: unknown } | { ok: false; issues: z.core.$ZodIssue[] };
+
+/**
+ * Runs a schema without throwing. Async refinements are not supported on the hot path: a schema
+ * that needs them fails loudly here rather than silently skipping its checks.
+ */
+export function checkSchema(schema: z.ZodType, value: unknown): SchemaCheck {
+  const result = schema.safeParse(value);
+  return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues };
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { stableStringify } from '../protocol/stream-key.js';
+import type { EventMap, ProcedureMap } from './types.js';
+
+/** The JSON Schema of a zod schema, or its type name when it has no JSON Schema form. */
+function describe(schema: z.ZodType | undefined): unknown {
+  if (schema === undefined) return null;
+  try {
+    return z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' });
+  } catch {
+    return schema.def.type;
+  }
+}
+
+/** FNV-1a over UTF-16 code units; two seeds give 64 bits, plenty to tell two contracts apart. */
+function fnv1a(text: string, seed: number): string {
+  let hash = seed;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * A short hash of every name and schema in a contract. Not a security measure: it lets a client and
+ * a server notice at connect time that they were built from different contracts (a stale tab).
+ */
+export function fingerprintContract(
+  procedures: ProcedureMap,
+  events: EventMap,
+  connectionParams: z.ZodType | undefined,
+): string {
+  const shape = {
+    procedures: Object.fromEntries(
+      Object.entries(procedures).map(([name, def]) => [
+        name,
+        { input: describe(def.input), output: describe(def.output), idempotent: def.idempotent === true },
+      ]),
+    ),
+    events: Object.fromEntries(
+      Object.entries(events).map(([name, def]) => [
+        name,
+        { payload: describe(def.payload), params: describe(def.params), conflate: def.conflate === true },
+      ]),
+    ),
+    connectionParams: describe(connectionParams),
+  };
+  const text = stableStringify(shape);
+  return fnv1a(text, 0x811c9dc5) + fnv1a(text, 0x050c5d1f);
+}

@@ -1,0 +1,18 @@
+/**
+ * @module @wirecall/core: the contract, the wire protocol, errors and codecs shared by the wirecall
+ * server and client. No I/O happens here.
+ */
+export { defineContract } from './contract/define-contract.js';
+export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
+export type * from './contract/types.js';
+export { ERROR_CODES, RETRYABLE_CODES, isErrorCode, type ErrorCode } from './errors/codes.js';
+export { WirecallError, isWirecallError, type WirecallErrorOptions } from './errors/wirecall-error.js';
+export { toWirecallError, toErrorShape, fromErrorShape, type ErrorShape } from './errors/error-shape.js';
+export { CLOSE_CODES, closeCodeBehavior, type CloseCode, type CloseBehavior } from './protocol/close-codes.js';
+export { PROTOCOL } from './protocol/envelopes.js';
+export type * from './protocol/envelopes.js';
+export { parseClientEnvelope, parseServerEnvelope, type ParseResult } from './protocol/parse-envelope.js';
+export { streamKey, stableStringify } from './protocol/stream-key.js';
+export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
+export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
+export type { SuperJsonMeta } from './codec/meta-guard.js';

@@ -1,0 +1,121 @@
+import type { ErrorShape } from '../errors/error-shape.js';
+import type { SuperJsonMeta } from '../codec/meta-guard.js';
+
+/**
+ * What goes over the socket. Every frame is one JSON text holding one envelope; `t` names its type.
+ * The full reference, with examples and sequences, is docs/protocol.md.
+ *
+ * A value (call input, result, event payload, params) travels as superjson's two parts: `v` holds
+ * the JSON part and `m` the type annotations, present only when the value is not plain JSON.
+ * An absent `v` means `undefined`.
+ */
+export interface WireValue {
+  v?: unknown;
+  m?: SuperJsonMeta;
+}
+
+/** A correlation id chosen by the client: a safe non-negative integer or a short string. */
+export type RequestId = number | string;
+
+/** Stream key: event name plus canonical params, the unit of subscription, ordering and history. */
+export type StreamKey = string;
+
+// Client -> server
+
+/** First frame of every connection: contract fingerprint, and connection params as the value. */
+export interface HelloEnvelope extends WireValue {
+  t: 'hello';
+  fp: string;
+}
+/** Run procedure `p`. `tm` is the caller's remaining time budget in ms (the deadline). */
+export interface CallEnvelope extends WireValue {
+  t: 'call';
+  id: RequestId;
+  p: string;
+  tm?: number;
+  /** Idempotency key: a retry of the same logical call carries the same key. */
+  ik?: string;
+}
+/** The caller gave up on call `id` (abort or timeout); the handler's signal aborts. */
+export interface CancelEnvelope {
+  t: 'cancel';
+  id: RequestId;
+}
+/** Subscribe to event `e` with params as the value; `after` resumes after that event id. */
+export interface SubscribeEnvelope extends WireValue {
+  t: 'sub';
+  id: RequestId;
+  e: string;
+  after?: string;
+}
+/** End subscription `id`. */
+export interface UnsubscribeEnvelope {
+  t: 'unsub';
+  id: RequestId;
+}
+/** Liveness probe; the server answers `pong`. */
+export interface PingEnvelope {
+  t: 'ping';
+}
+
+export type ClientEnvelope =
+  | HelloEnvelope
+  | CallEnvelope
+  | CancelEnvelope
+  | SubscribeEnvelope
+  | UnsubscribeEnvelope
+  | PingEnvelope;
+
+// Server -> client
+
+/** Answer to `hello`: the server's fingerprint and the heartbeat interval it expects. */
+export interface WelcomeEnvelope {
+  t: 'welcome';
+  fp: string;
+  /** Interval (ms) at which the client should probe liveness, so both ends agree on timing. */
+  hb: number;
+}
+/** Successful result of call `id`; the value is the procedure's output. */
+export interface ResultEnvelope extends WireValue {
+  t: 'result';
+  id: RequestId;
+}
+/** Failure of call or subscription `id`, or of a frame that carried no usable id. */
+export interface ErrorEnvelope {
+  t: 'error';
+  id?: RequestId;
+  e: ErrorShape;
+}
+/** Subscription `id` is active; its events arrive tagged with stream key `k`. */
+export interface SubscribedEnvelope {
+  t: 'subscribed';
+  id: RequestId;
+  k: StreamKey;
+}
+/** One event of stream `k`, with id `eid` (increasing per stream); the value is the payload. */
+export interface EventEnvelope extends WireValue {
+  t: 'event';
+  k: StreamKey;
+  eid: string;
+}
+/** Events of stream `k` after the client's `after` id could not be replayed (history too short). */
+export interface GapEnvelope {
+  t: 'gap';
+  k: StreamKey;
+}
+/** Answer to `ping`. */
+export interface PongEnvelope {
+  t: 'pong';
+}
+
+export type ServerEnvelope =
+  | WelcomeEnvelope
+  | ResultEnvelope
+  | ErrorEnvelope
+  | SubscribedEnvelope
+  | EventEnvelope
+  | GapEnvelope
+  | PongEnvelope;
+
+/** The protocol spoken by this version; offered and required as the WebSocket subprotocol. */
+export const PROTOCOL = 'wirecall.v1';

@@ -1,0 +1,104 @@
+import type { SuperJsonMeta } from '../codec/meta-guard.js';
+import type { ClientEnvelope, RequestId, ServerEnvelope } from './envelopes.js';
+import { isOptionalToken, isRecord, isRequestId, isToken, MAX_STREAM_KEY_LENGTH } from './field-checks.js';
+
+/**
+ * The result of checking an untrusted frame. When the frame is bad but names a usable correlation
+ * id, `id` is set so the receiver can answer that request with an error and keep the connection;
+ * without one the frame is a protocol violation.
+ */
+export type ParseResult<T> = { ok: true; envelope: T } | { ok: false; id?: RequestId; reason: string };
+
+/** Longest timeout a call may carry (the largest delay a JS timer can hold, ~24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+function fail(reason: string, id?: unknown): { ok: false; id?: RequestId; reason: string } {
+  return isRequestId(id) ? { ok: false, id, reason } : { ok: false, reason };
+}
+
+function hasValidMeta(frame: Record<string, unknown>): boolean {
+  return frame.m === undefined || isRecord(frame.m);
+}
+
+/** Copies the value fields without trusting the frame object itself (no prototype, no extra keys). */
+function valueOf(frame: Record<string, unknown>): { v?: unknown; m?: SuperJsonMeta } {
+  const out: { v?: unknown; m?: SuperJsonMeta } = {};
+  if (frame.v !== undefined) out.v = frame.v;
+  if (frame.m !== undefined) out.m = frame.m as SuperJsonMeta;
+  return out;
+}
+
+/** Checks a frame a client sent. Nothing acts on a frame before it passes here. */
+export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope> {
+  if (!isRecord(frame)) return fail('frame is not an object');
+  const { t, id } = frame;
+  switch (t) {
+    case 'call': {
+      if (!isRequestId(id)) return fail('call needs an id');
+      if (!isToken(frame.p)) return fail('call needs a procedure name', id);
+      const { tm, ik } = frame;
+      if (tm !== undefined && !(typeof tm === 'number' && tm > 0 && tm <= MAX_TIMEOUT_MS)) {
+        return fail('tm must be a positive number of milliseconds', id);
+      }
+      if (!isOptionalToken(ik)) return fail('ik must be a short string', id);
+      if (!hasValidMeta(frame)) return fail('m must be an object', id);
+      return { ok: true, envelope: { t, id, p: frame.p, ...valueOf(frame), ...(tm === undefined ? {} : { tm }), ...(ik === undefined ? {} : { ik }) } };
+    }
+    case 'cancel':
+    case 'unsub':
+      if (!isRequestId(id)) return fail(`${t} needs an id`);
+      return { ok: true, envelope: { t, id } };
+    case 'sub': {
+      if (!isRequestId(id)) return fail('sub needs an id');
+      if (!isToken(frame.e)) return fail('sub needs an event name', id);
+      if (!isOptionalToken(frame.after)) return fail('after must be an event id', id);
+      if (!hasValidMeta(frame)) return fail('m must be an object', id);
+      const after = frame.after;
+      return { ok: true, envelope: { t, id, e: frame.e, ...valueOf(frame), ...(after === undefined ? {} : { after }) } };
+    }
+    case 'hello':
+      if (!isToken(frame.fp)) return fail('hello needs a contract fingerprint');
+      if (!hasValidMeta(frame)) return fail('m must be an object');
+      return { ok: true, envelope: { t, fp: frame.fp, ...valueOf(frame) } };
+    case 'ping':
+      return { ok: true, envelope: { t } };
+    default:
+      return fail('unknown message type', id);
+  }
+}
+
+/** Checks a frame the server sent. The client trusts its server no more than the server trusts it. */
+export function parseServerEnvelope(frame: unknown): ParseResult<ServerEnvelope> {
+  if (!isRecord(frame)) return fail('frame is not an object');
+  const { t, id } = frame;
+  switch (t) {
+    case 'result':
+      if (!isRequestId(id)) return fail('result needs an id');
+      if (!hasValidMeta(frame)) return fail('m must be an object', id);
+      return { ok: true, envelope: { t, id, ...valueOf(frame) } };
+    case 'error':
+      if (id !== undefined && !isRequestId(id)) return fail('error id is malformed');
+      if (!isRecord(frame.e)) return fail('error needs a body', id);
+      // The body is rebuilt by fromErrorShape(), which checks every field.
+      return { ok: true, envelope: { t, ...(id === undefined ? {} : { id }), e: frame.e as never } };
+    case 'event':
+      if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH) || !isToken(frame.eid)) return fail('event needs a stream key and an id');
+      if (!hasValidMeta(frame)) return fail('m must be an object');
+      return { ok: true, envelope: { t, k: frame.k, eid: frame.eid, ...valueOf(frame) } };
+    case 'subscribed':
+      if (!isRequestId(id) || !isToken(frame.k, MAX_STREAM_KEY_LENGTH)) return fail('subscribed needs an id and a stream key');
+      return { ok: true, envelope: { t, id, k: frame.k } };
+    case 'gap':
+      if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH)) return fail('gap needs a stream key');
+      return { ok: true, envelope: { t, k: frame.k } };
+    case 'welcome': {
+      const { hb } = frame;
+      if (!isToken(frame.fp) || typeof hb !== 'number' || !(hb > 0)) return fail('welcome is malformed');
+      return { ok: true, envelope: { t, fp: frame.fp, hb } };
+    }
+    case 'pong':
+      return { ok: true, envelope: { t } };
+    default:
+      return fail('unknown message type', id);
+  }
+}

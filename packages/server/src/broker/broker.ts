@@ -1,0 +1,36 @@
+import type { StreamKey, WireValue } from '@wirecall/core';
+
+/** One event as the broker stores and delivers it: its stream, its id, its encoded payload. */
+export interface BrokerEvent {
+  key: StreamKey;
+  id: string;
+  value: WireValue;
+}
+
+/** What a node's subscription to the broker receives: every event of every stream, once. */
+export type BrokerListener = (event: BrokerEvent) => void;
+
+/** Result of asking for the events of a stream after a given id. */
+export interface ReplayResult {
+  /** The events after the given id, oldest first. */
+  events: BrokerEvent[];
+  /** True when events after the given id were trimmed from history and cannot be replayed. */
+  gap: boolean;
+}
+
+/**
+ * Carries events between the nodes of a deployment and keeps their recent history. The server owns
+ * the protocol; a broker only assigns ids, stores, and fans out to nodes.
+ */
+export interface Broker {
+  /** Appends an event to its stream, assigning the next id, and delivers it to every node. */
+  publish(key: StreamKey, value: WireValue): Promise<string>;
+  /** Registers this node's listener. Returns a function that removes it. */
+  listen(listener: BrokerListener): () => void;
+  /** Events of `key` after `afterId`, for a client that resumes a subscription. */
+  replay(key: StreamKey, afterId: string): Promise<ReplayResult>;
+  /** The newest id of a stream, so a fresh subscriber can later resume from it. */
+  lastId(key: StreamKey): Promise<string | undefined>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
