@@ -233,12 +233,10 @@ export function createClient<TContract extends AnyContract>(
     on(name, ...args) {
       const def = Object.hasOwn(events, name) ? events[name] : undefined;
       if (def === undefined) throw new WirecallError('NOT_FOUND', `Unknown event ${String(name)}`);
-      const [params, handler, subscribeOptions] = (def.params === undefined ? [undefined, ...args] : args) as unknown as [
-        unknown,
-        (payload: never, meta: EventMeta) => void,
-        SubscribeOptions | undefined,
-      ];
-      return subscriptions.add(name, def, params, { ...subscribeOptions, handler });
+      const [params, handler, subscribeOptions] = (def.params === undefined
+        ? [undefined, ...args]
+        : args) as unknown as [unknown, (payload: never, meta: EventMeta) => void, SubscribeOptions | undefined];
+      return subscriptions.add({ event: name, def, params }, { ...subscribeOptions, handler });
     },
     get state() {
       return manager.state;

@@ -94,7 +94,11 @@ export class RequestManager {
         resolve,
         reject,
         timer: setTimeout(
-          () => this.#fail(call, new WirecallError('TIMEOUT', `${request.procedure} timed out after ${request.timeoutMs} ms`)),
+          () =>
+            this.#fail(
+              call,
+              new WirecallError('TIMEOUT', `${request.procedure} timed out after ${request.timeoutMs} ms`),
+            ),
           request.timeoutMs,
         ),
         signal,

@@ -91,12 +91,21 @@ export class SubscriptionManager {
     return total;
   }
 
-  add(event: string, def: EventDef, params: unknown, listener: Listener): () => void {
+  add({ event, def, params }: { event: string; def: EventDef; params: unknown }, listener: Listener): () => void {
     const value = encodeValue(params);
     const localKey = params === undefined ? event : `${event} ${stableStringify(value)}`;
     let stream = this.#byLocalKey.get(localKey);
     if (stream === undefined) {
-      stream = { event, def, localKey, params: value, listeners: new Set(), id: undefined, key: undefined, lastEventId: undefined };
+      stream = {
+        event,
+        def,
+        localKey,
+        params: value,
+        listeners: new Set(),
+        id: undefined,
+        key: undefined,
+        lastEventId: undefined,
+      };
       this.#byLocalKey.set(localKey, stream);
       this.#subscribe(stream);
     }

@@ -56,8 +56,6 @@ export interface ServerStats {
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 const STATUS_BY_CODE: Partial<Record<string, number>> = { UNAUTHORIZED: 401, FORBIDDEN: 403 };
-/** How long closing sockets may take their close handshake before they are cut. */
-const CLOSE_HANDSHAKE_MS = 1_000;
 
 /**
  * A wirecall server: serves one contract's procedures and events over WebSocket. Create it with

@@ -260,7 +260,9 @@ export class ConnectionManager {
       return;
     }
     const delayMs =
-      behavior === 'reconnect-now' && this.#attempt === 1 ? 0 : backoffDelay(this.#attempt, reconnect, this.#options.random);
+      behavior === 'reconnect-now' && this.#attempt === 1
+        ? 0
+        : backoffDelay(this.#attempt, reconnect, this.#options.random);
     this.#setState('reconnecting', { closeCode: code, error, delayMs });
     this.#hooks.lost(error, false);
     if (this.#state === 'reconnecting') this.#retryTimer = setTimeout(() => void this.#connect(), delayMs);

@@ -7,7 +7,11 @@ export function watchPageLifecycle(retryNow: () => void): () => void {
   const target = globalThis as {
     addEventListener?: (type: string, listener: () => void) => void;
     removeEventListener?: (type: string, listener: () => void) => void;
-    document?: { visibilityState?: string; addEventListener?: (type: string, listener: () => void) => void; removeEventListener?: (type: string, listener: () => void) => void };
+    document?: {
+      visibilityState?: string;
+      addEventListener?: (type: string, listener: () => void) => void;
+      removeEventListener?: (type: string, listener: () => void) => void;
+    };
   };
   if (typeof target.addEventListener !== 'function' || target.document === undefined) return () => {};
   const onVisible = (): void => {

@@ -74,6 +74,12 @@ interface WalkState {
   annotations: number;
 }
 
+/** Where in the value tree a node sits. */
+interface Position {
+  path: readonly string[];
+  depth: number;
+}
+
 function checkAnnotation(annotation: unknown, path: readonly string[], state: WalkState): void {
   if (++state.annotations > MAX_ANNOTATIONS) refuse('too many annotations');
   if (typeof annotation === 'string') {
@@ -93,22 +99,22 @@ function checkAnnotation(annotation: unknown, path: readonly string[], state: Wa
   refuse('annotation is not accepted');
 }
 
-function checkChildren(children: unknown, origin: readonly string[], depth: number, state: WalkState): void {
+function checkChildren(children: unknown, at: Position, state: WalkState): void {
   if (!isRecord(children)) refuse('annotation children must be an object');
   for (const key of Object.keys(children)) {
-    checkTree(children[key], [...origin, ...parsePath(key)], depth + 1, state);
+    checkTree(children[key], { path: [...at.path, ...parsePath(key)], depth: at.depth + 1 }, state);
   }
 }
 
-function checkTree(tree: unknown, path: readonly string[], depth: number, state: WalkState): void {
-  if (depth > MAX_TREE_DEPTH) refuse('annotations nested too deeply');
+function checkTree(tree: unknown, at: Position, state: WalkState): void {
+  if (at.depth > MAX_TREE_DEPTH) refuse('annotations nested too deeply');
   if (Array.isArray(tree)) {
     if (tree.length !== 1 && tree.length !== 2) refuse('annotation node must be [type] or [type, children]');
-    if (tree.length === 2) checkChildren(tree[1], path, depth, state);
-    checkAnnotation(tree[0], path, state);
+    if (tree.length === 2) checkChildren(tree[1], at, state);
+    checkAnnotation(tree[0], at.path, state);
     return;
   }
-  checkChildren(tree, path, depth, state);
+  checkChildren(tree, at, state);
 }
 
 /**
@@ -120,5 +126,5 @@ export function assertSafeMeta(meta: SuperJsonMeta, json: unknown): void {
     if (key !== 'values' && key !== 'v') refuse(`meta.${key} is not accepted`);
   }
   if (meta.v !== 1) refuse('meta.v must be 1');
-  if (meta.values !== undefined) checkTree(meta.values, [], 0, { json, annotations: 0 });
+  if (meta.values !== undefined) checkTree(meta.values, { path: [], depth: 0 }, { json, annotations: 0 });
 }

@@ -1,4 +1,4 @@
-import SuperJSON from 'superjson';
+import { SuperJSON } from 'superjson';
 import { WirecallError } from '../errors/wirecall-error.js';
 import type { WireValue } from '../protocol/envelopes.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';

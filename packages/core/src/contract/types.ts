@@ -72,8 +72,10 @@ export type inferPayload<TContract extends AnyContract, TName extends EventName<
   TContract['events'][TName]['payload']
 >;
 /** The params of an event, or `undefined` for an event without params. */
-export type inferParams<TContract extends AnyContract, TName extends EventName<TContract>> =
-  TContract['events'][TName] extends { params: infer TParams extends z.ZodType } ? z.input<TParams> : undefined;
+export type inferParams<
+  TContract extends AnyContract,
+  TName extends EventName<TContract>,
+> = TContract['events'][TName] extends { params: infer TParams extends z.ZodType } ? z.input<TParams> : undefined;
 /** The connection params a client must send, or `undefined` when the contract declares none. */
 export type inferConnectionParams<TContract extends AnyContract> = TContract['connectionParams'] extends z.ZodType
   ? z.input<TContract['connectionParams']>

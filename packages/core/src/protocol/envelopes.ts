@@ -59,12 +59,7 @@ export interface PingEnvelope {
 }
 
 export type ClientEnvelope =
-  | HelloEnvelope
-  | CallEnvelope
-  | CancelEnvelope
-  | SubscribeEnvelope
-  | UnsubscribeEnvelope
-  | PingEnvelope;
+  HelloEnvelope | CallEnvelope | CancelEnvelope | SubscribeEnvelope | UnsubscribeEnvelope | PingEnvelope;
 
 // Server -> client
 
@@ -109,13 +104,7 @@ export interface PongEnvelope {
 }
 
 export type ServerEnvelope =
-  | WelcomeEnvelope
-  | ResultEnvelope
-  | ErrorEnvelope
-  | SubscribedEnvelope
-  | EventEnvelope
-  | GapEnvelope
-  | PongEnvelope;
+  WelcomeEnvelope | ResultEnvelope | ErrorEnvelope | SubscribedEnvelope | EventEnvelope | GapEnvelope | PongEnvelope;
 
 /** The protocol spoken by this version; offered and required as the WebSocket subprotocol. */
 export const PROTOCOL = 'wirecall.v1';

@@ -42,7 +42,17 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
       }
       if (!isOptionalToken(ik)) return fail('ik must be a short string', id);
       if (!hasValidMeta(frame)) return fail('m must be an object', id);
-      return { ok: true, envelope: { t, id, p: frame.p, ...valueOf(frame), ...(tm === undefined ? {} : { tm }), ...(ik === undefined ? {} : { ik }) } };
+      return {
+        ok: true,
+        envelope: {
+          t,
+          id,
+          p: frame.p,
+          ...valueOf(frame),
+          ...(tm === undefined ? {} : { tm }),
+          ...(ik === undefined ? {} : { ik }),
+        },
+      };
     }
     case 'cancel':
     case 'unsub':
@@ -54,7 +64,10 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
       if (!isOptionalToken(frame.after)) return fail('after must be an event id', id);
       if (!hasValidMeta(frame)) return fail('m must be an object', id);
       const after = frame.after;
-      return { ok: true, envelope: { t, id, e: frame.e, ...valueOf(frame), ...(after === undefined ? {} : { after }) } };
+      return {
+        ok: true,
+        envelope: { t, id, e: frame.e, ...valueOf(frame), ...(after === undefined ? {} : { after }) },
+      };
     }
     case 'hello':
       if (!isToken(frame.fp)) return fail('hello needs a contract fingerprint');
@@ -82,11 +95,13 @@ export function parseServerEnvelope(frame: unknown): ParseResult<ServerEnvelope>
       // The body is rebuilt by fromErrorShape(), which checks every field.
       return { ok: true, envelope: { t, ...(id === undefined ? {} : { id }), e: frame.e as never } };
     case 'event':
-      if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH) || !isToken(frame.eid)) return fail('event needs a stream key and an id');
+      if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH) || !isToken(frame.eid))
+        return fail('event needs a stream key and an id');
       if (!hasValidMeta(frame)) return fail('m must be an object');
       return { ok: true, envelope: { t, k: frame.k, eid: frame.eid, ...valueOf(frame) } };
     case 'subscribed':
-      if (!isRequestId(id) || !isToken(frame.k, MAX_STREAM_KEY_LENGTH)) return fail('subscribed needs an id and a stream key');
+      if (!isRequestId(id) || !isToken(frame.k, MAX_STREAM_KEY_LENGTH))
+        return fail('subscribed needs an id and a stream key');
       return { ok: true, envelope: { t, id, k: frame.k } };
     case 'gap':
       if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH)) return fail('gap needs a stream key');

@@ -37,7 +37,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * handler, validate the output, answer. Nothing thrown here escapes: every failure becomes an error
  * envelope. Sync handlers finish without allocating a promise.
  */
-export function runCall(host: ConnectionHost, sink: CallSink, envelope: CallEnvelope, controller: AbortController): void {
+export function runCall(
+  host: ConnectionHost,
+  sink: CallSink,
+  { envelope, controller }: { envelope: CallEnvelope; controller: AbortController },
+): void {
   const entry = host.procedures.get(envelope.p);
   const call: RunningCall = { host, sink, id: envelope.id, entry, controller };
   if (entry === undefined) {
@@ -76,20 +80,23 @@ function settle(call: RunningCall, failure: unknown, value?: unknown): void {
   sink.callSettled(id);
   // The caller gave up (cancel, deadline, disconnect): nobody is waiting for an answer.
   if (controller.signal.aborted) return;
-  let frame: string;
-  try {
-    if (failure !== undefined) throw failure;
-    const output = checkSchema(entry!.def.output, value);
-    if (!output.ok) {
-      throw new Error(`Output of ${entry!.name} does not match the contract`, { cause: output.issues });
+  let problem = failure;
+  if (problem === undefined && entry !== undefined) {
+    try {
+      const output = checkSchema(entry.def.output, value);
+      if (output.ok) {
+        sink.send(encodeFrame({ t: 'result', id, ...encodeValue(output.value) }));
+        return;
+      }
+      problem = new Error(`Output of ${entry.name} does not match the contract`, { cause: output.issues });
+    } catch (thrown) {
+      // The output could not be checked or encoded (a getter threw, a cycle in custom data).
+      problem = thrown ?? new Error('encoding the output failed');
     }
-    frame = encodeFrame({ t: 'result', id, ...encodeValue(output.value) });
-  } catch (thrown) {
-    const error = toWirecallError(thrown);
-    if (error.code === 'INTERNAL') {
-      host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id }, 'call failed');
-    }
-    frame = encodeFrame({ t: 'error', id, e: toErrorShape(error) });
   }
-  sink.send(frame);
+  const error = toWirecallError(problem);
+  if (error.code === 'INTERNAL') {
+    host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id }, 'call failed');
+  }
+  sink.send(encodeFrame({ t: 'error', id, e: toErrorShape(error) }));
 }

@@ -23,6 +23,9 @@ import { runCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';
 import { eventFrame, type EventSink } from './stream-registry.js';
 
+/** How long a closing socket may take its close handshake before it is cut. */
+const CLOSE_HANDSHAKE_MS = 1_000;
+
 /** A call whose handler is running. */
 interface InFlightCall {
   controller: AbortController;
@@ -88,6 +91,8 @@ export class Connection implements CallSink, EventSink {
   close(code: number, reason: string): void {
     if (this.#closed) return;
     this.#socket.close(code, reason);
+    // A peer that never answers the close frame must not keep its socket open.
+    setTimeout(() => this.#socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
     this.#release();
   }
 
@@ -163,7 +168,9 @@ export class Connection implements CallSink, EventSink {
         this.#onCall(envelope);
         return;
       case 'cancel':
-        this.#inFlight.get(envelope.id)?.controller.abort(new WirecallError('CANCELLED', 'The caller cancelled the call'));
+        this.#inFlight
+          .get(envelope.id)
+          ?.controller.abort(new WirecallError('CANCELLED', 'The caller cancelled the call'));
         return;
       case 'sub':
         this.#onSubscribe(envelope);
@@ -215,7 +222,7 @@ export class Connection implements CallSink, EventSink {
         ? undefined
         : setTimeout(() => controller.abort(new WirecallError('TIMEOUT', 'The caller’s deadline passed')), envelope.tm);
     this.#inFlight.set(envelope.id, { controller, deadline });
-    runCall(this.#host, this, envelope, controller);
+    runCall(this.#host, this, { envelope, controller });
   }
 
   #onSubscribe(envelope: SubscribeEnvelope): void {
@@ -237,7 +244,9 @@ export class Connection implements CallSink, EventSink {
       } else {
         const params = checkSchema(def.params, raw);
         if (!params.ok) {
-          throw new WirecallError('BAD_REQUEST', `Invalid params for ${envelope.e}`, { data: { issues: params.issues } });
+          throw new WirecallError('BAD_REQUEST', `Invalid params for ${envelope.e}`, {
+            data: { issues: params.issues },
+          });
         }
         paramsJson = encodeValue(params.value).v;
       }

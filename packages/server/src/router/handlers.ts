@@ -1,9 +1,4 @@
-import type {
-  AnyContract,
-  ProcedureName,
-  inferHandlerOutput,
-  inferParsedInput,
-} from '@wirecall/core';
+import type { AnyContract, ProcedureName, inferHandlerOutput, inferParsedInput } from '@wirecall/core';
 
 /** What a handler receives. */
 export interface HandlerArgs<TInput, TContext> {

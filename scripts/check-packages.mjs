@@ -1,0 +1,27 @@
+// Checks each published package the way its consumers will meet it: publint for the package.json
+// and exports map, and "are the types wrong" for type resolution under node10, node16 (CJS and
+// ESM) and bundler. Run after `npm run build`.
+import { execFileSync } from 'node:child_process';
+
+const packages = ['packages/core', 'packages/server', 'packages/client'];
+let failed = false;
+
+function run(command, args) {
+  try {
+    execFileSync(command, args, { stdio: 'inherit' });
+  } catch {
+    failed = true;
+  }
+}
+
+for (const dir of packages) {
+  console.log(`\n== ${dir}`);
+  run('npx', ['--no-install', 'publint', '--strict', dir]);
+  // node10 resolution ignores `exports`; the top-level main/types fields cover it.
+  run('npx', ['--no-install', 'attw', '--pack', dir, '--profile', 'node16']);
+}
+
+if (failed) {
+  console.error('\nPackage checks failed.');
+  process.exit(1);
+}
