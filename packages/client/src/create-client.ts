@@ -131,7 +131,8 @@ export function createClient<TContract extends AnyContract>(
   const requests = new RequestManager({
     send,
     nextId: allocateId,
-    isOffline: () => manager.state === 'reconnecting' || manager.state === 'closed',
+    isOffline: () => manager.state === 'reconnecting',
+    closedReason: () => closedReason,
     maxQueuedCalls: options.maxQueuedCalls ?? CLIENT_DEFAULTS.maxQueuedCalls,
     validate,
     clientId: randomId(),
@@ -144,6 +145,7 @@ export function createClient<TContract extends AnyContract>(
   });
 
   let warnedMismatch = false;
+  let closedReason: WirecallError | undefined;
   const manager = new ConnectionManager(
     {
       url: options.url,
@@ -176,7 +178,10 @@ export function createClient<TContract extends AnyContract>(
       lost: (error, final) => {
         subscriptions.connectionLost();
         requests.connectionLost(error, final);
-        if (final) stopWatching();
+        if (final) {
+          closedReason = error;
+          stopWatching();
+        }
       },
     },
   );
@@ -194,7 +199,7 @@ export function createClient<TContract extends AnyContract>(
         subscriptions.event(envelope);
         return;
       case 'subscribed':
-        subscriptions.subscribed(envelope.id, envelope.k);
+        subscriptions.subscribed(envelope.id, envelope.k, envelope.last);
         return;
       case 'gap':
         subscriptions.gap(envelope.k);
@@ -244,8 +249,9 @@ export function createClient<TContract extends AnyContract>(
     onStateChange: (listener) => manager.onStateChange(listener),
     async close() {
       stopWatching();
+      closedReason ??= new WirecallError('CLOSED', 'The client was closed');
       const closing = manager.close();
-      requests.rejectAll(new WirecallError('CLOSED', 'The client was closed'));
+      requests.rejectAll(closedReason);
       subscriptions.connectionLost();
       await closing;
     },

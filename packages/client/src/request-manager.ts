@@ -46,6 +46,8 @@ export interface RequestManagerOptions {
   nextId: () => number;
   /** Whether the client is between sockets (so `whenOffline: 'fail'` applies). */
   isOffline: () => boolean;
+  /** Why no call can be made any more (the client closed), or undefined while it can. */
+  closedReason: () => WirecallError | undefined;
   maxQueuedCalls: number;
   validate: boolean;
   /** Prefix of idempotency keys: unique per client instance. */
@@ -74,10 +76,12 @@ export class RequestManager {
   call(request: CallRequest): Promise<unknown> {
     const { signal } = request;
     if (signal?.aborted) return Promise.reject(cancelled(signal));
+    const closed = this.#options.closedReason();
+    if (closed) return Promise.reject(closed);
     if (request.whenOffline === 'fail' && this.#options.isOffline()) {
       return Promise.reject(new WirecallError('UNAVAILABLE', `Not connected; ${request.procedure} was not sent`));
     }
-    if (this.#queued >= this.#options.maxQueuedCalls && this.#options.isOffline()) {
+    if (this.#queued >= this.#options.maxQueuedCalls) {
       return Promise.reject(
         new WirecallError('UNAVAILABLE', `Offline queue is full (${this.#options.maxQueuedCalls} calls)`),
       );
@@ -172,11 +176,20 @@ export class RequestManager {
     return true;
   }
 
-  /** An `error` arrived for `id`. */
+  /**
+   * An `error` arrived for `id`. `UNAVAILABLE` from the server means it did not run the call (it is
+   * shutting down), so the call, idempotent or not, waits for the next connection instead of failing.
+   */
   reject(id: RequestId, shape: ErrorShape): boolean {
     const call = this.#pending.get(id);
     if (call === undefined) return false;
-    this.#fail(call, fromErrorShape(shape));
+    const error = fromErrorShape(shape);
+    if (error.code === 'UNAVAILABLE' && call.sent) {
+      call.sent = false;
+      this.#queued++;
+      return true;
+    }
+    this.#fail(call, error);
     return true;
   }
 

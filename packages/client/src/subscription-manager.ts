@@ -129,10 +129,12 @@ export class SubscriptionManager {
     }
   }
 
-  subscribed(id: RequestId, key: StreamKey): boolean {
+  subscribed(id: RequestId, key: StreamKey, last: string | undefined): boolean {
     const stream = this.#byId.get(id);
     if (stream === undefined) return false;
     stream.key = key;
+    // A fresh subscription learns where the stream stands, so it can resume even before its first event.
+    stream.lastEventId ??= last;
     this.#byKey.set(key, stream);
     return true;
   }

@@ -3,6 +3,7 @@ import type { AnyContract } from '@wirecall/core';
 import type { Broker } from './broker/broker.js';
 import type { HistoryOptions } from './broker/memory-broker.js';
 import type { Handlers } from './router/handlers.js';
+import type { IdempotencyOptions } from './router/idempotency-cache.js';
 import type { Logger } from './logger.js';
 
 /** What the `context` factory receives when a connection is being opened. */
@@ -27,6 +28,8 @@ export interface ServerOptions<TContract extends AnyContract, TContext> {
   broker?: Broker;
   /** Recent events kept per stream for clients that resume (default broker only). */
   history?: HistoryOptions;
+  /** How long answers of idempotent calls are kept for the client's retries after a drop. */
+  idempotency?: IdempotencyOptions;
   /** Where the server reports handler failures and protocol trouble. @default consoleLogger */
   logger?: Logger;
   /** Largest frame accepted, checked before any parsing; a larger one closes with 1009. @default 1_048_576 */

@@ -32,6 +32,7 @@ import {
   type ServerOptions,
 } from './options.js';
 import type { AnyHandler } from './router/handlers.js';
+import { IdempotencyCache } from './router/idempotency-cache.js';
 
 /** Options of `emit`: the params that pick the stream, for events that declare params. */
 export type EmitArgs<TContract extends AnyContract, TName extends EventName<TContract>> =
@@ -68,6 +69,7 @@ export class WirecallServer<TContract extends AnyContract, TContext = undefined>
   readonly broker: Broker;
   readonly streams = new StreamRegistry();
   readonly logger: Logger;
+  readonly idempotency: IdempotencyCache;
   readonly strictContract: boolean;
   readonly heartbeatIntervalMs: number;
   #closing = false;
@@ -83,6 +85,7 @@ export class WirecallServer<TContract extends AnyContract, TContext = undefined>
     this.contract = contract;
     this.logger = options.logger ?? consoleLogger;
     this.strictContract = options.strictContract ?? false;
+    this.idempotency = new IdempotencyCache(options.idempotency);
     this.#contextFactory = options.context;
     this.procedures = buildProcedures(contract, options.handlers as Record<string, AnyHandler>);
     this.events = new Map(Object.entries(contract.events as Record<string, EventDef>));

@@ -81,11 +81,16 @@ export interface ErrorEnvelope {
   id?: RequestId;
   e: ErrorShape;
 }
-/** Subscription `id` is active; its events arrive tagged with stream key `k`. */
+/**
+ * Subscription `id` is active; its events arrive tagged with stream key `k`. `last` is the stream's
+ * newest event id at that moment (absent for a stream without events), so a client that drops before
+ * its first event can still resume from the right place.
+ */
 export interface SubscribedEnvelope {
   t: 'subscribed';
   id: RequestId;
   k: StreamKey;
+  last?: string;
 }
 /** One event of stream `k`, with id `eid` (increasing per stream); the value is the payload. */
 export interface EventEnvelope extends WireValue {

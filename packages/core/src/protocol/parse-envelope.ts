@@ -99,10 +99,14 @@ export function parseServerEnvelope(frame: unknown): ParseResult<ServerEnvelope>
         return fail('event needs a stream key and an id');
       if (!hasValidMeta(frame)) return fail('m must be an object');
       return { ok: true, envelope: { t, k: frame.k, eid: frame.eid, ...valueOf(frame) } };
-    case 'subscribed':
-      if (!isRequestId(id) || !isToken(frame.k, MAX_STREAM_KEY_LENGTH))
+    case 'subscribed': {
+      if (!isRequestId(id) || !isToken(frame.k, MAX_STREAM_KEY_LENGTH)) {
         return fail('subscribed needs an id and a stream key');
-      return { ok: true, envelope: { t, id, k: frame.k } };
+      }
+      const { last } = frame;
+      if (!isOptionalToken(last)) return fail('last must be an event id', id);
+      return { ok: true, envelope: { t, id, k: frame.k, ...(last === undefined ? {} : { last }) } };
+    }
     case 'gap':
       if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH)) return fail('gap needs a stream key');
       return { ok: true, envelope: { t, k: frame.k } };

@@ -9,6 +9,7 @@ import {
   type CallEnvelope,
   type RequestId,
 } from '@wirecall/core';
+import type { Outcome } from '../router/idempotency-cache.js';
 import type { ConnectionHost, ProcedureEntry } from './connection-host.js';
 
 /** How a call runner talks back to its connection. */
@@ -26,16 +27,24 @@ interface RunningCall {
   id: RequestId;
   entry: ProcedureEntry | undefined;
   controller: AbortController;
+  /** Set for idempotent procedures called with an idempotency key. */
+  cacheKey: string | undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+/** The key under which an idempotent call's outcome is remembered, or undefined. */
+export function idempotencyKeyOf(entry: ProcedureEntry | undefined, envelope: CallEnvelope): string | undefined {
+  return entry?.def.idempotent === true && envelope.ik !== undefined ? `${entry.name}\u0000${envelope.ik}` : undefined;
+}
+
 /**
  * Runs one call from parsed envelope to answer frame: look up, decode, validate the input, run the
  * handler, validate the output, answer. Nothing thrown here escapes: every failure becomes an error
- * envelope. Sync handlers finish without allocating a promise.
+ * envelope. Sync handlers finish without allocating a promise. A retry of an idempotent call that
+ * already reached the server gets the first attempt's answer instead of a second run.
  */
 export function runCall(
   host: ConnectionHost,
@@ -43,11 +52,13 @@ export function runCall(
   { envelope, controller }: { envelope: CallEnvelope; controller: AbortController },
 ): void {
   const entry = host.procedures.get(envelope.p);
-  const call: RunningCall = { host, sink, id: envelope.id, entry, controller };
+  const cacheKey = idempotencyKeyOf(entry, envelope);
+  const call: RunningCall = { host, sink, id: envelope.id, entry, controller, cacheKey };
   if (entry === undefined) {
     settle(call, new WirecallError('NOT_FOUND', `Unknown procedure ${envelope.p}`));
     return;
   }
+  if (cacheKey !== undefined && host.idempotency.join(cacheKey, (outcome) => answer(call, outcome))) return;
   let result: unknown;
   try {
     const input = checkSchema(entry.def.input, decodeValue(envelope));
@@ -74,29 +85,40 @@ export function runCall(
   }
 }
 
-/** Validates the output (or normalises the failure) and sends exactly one answer. */
+/** Validates the output (or normalises the failure) into the call's one outcome. */
 function settle(call: RunningCall, failure: unknown, value?: unknown): void {
-  const { host, sink, id, entry, controller } = call;
-  sink.callSettled(id);
-  // The caller gave up (cancel, deadline, disconnect): nobody is waiting for an answer.
-  if (controller.signal.aborted) return;
+  const { host, entry, controller, cacheKey } = call;
   let problem = failure;
+  let outcome: Outcome | undefined;
   if (problem === undefined && entry !== undefined) {
     try {
       const output = checkSchema(entry.def.output, value);
-      if (output.ok) {
-        sink.send(encodeFrame({ t: 'result', id, ...encodeValue(output.value) }));
-        return;
-      }
-      problem = new Error(`Output of ${entry.name} does not match the contract`, { cause: output.issues });
+      if (output.ok) outcome = { ok: true, value: encodeValue(output.value) };
+      else problem = new Error(`Output of ${entry.name} does not match the contract`, { cause: output.issues });
     } catch (thrown) {
       // The output could not be checked or encoded (a getter threw, a cycle in custom data).
       problem = thrown ?? new Error('encoding the output failed');
     }
   }
-  const error = toWirecallError(problem);
-  if (error.code === 'INTERNAL') {
-    host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id }, 'call failed');
+  if (outcome === undefined) {
+    const error = toWirecallError(problem);
+    if (error.code === 'INTERNAL') {
+      host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id: call.id }, 'call failed');
+    }
+    outcome = { ok: false, error: toErrorShape(error) };
   }
-  sink.send(encodeFrame({ t: 'error', id, e: toErrorShape(error) }));
+  // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
+  if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !controller.signal.aborted);
+  answer(call, outcome);
+}
+
+/** Sends the outcome, unless the caller has given up (cancel, deadline, disconnect). */
+function answer(call: RunningCall, outcome: Outcome): void {
+  call.sink.callSettled(call.id);
+  if (call.controller.signal.aborted) return;
+  call.sink.send(
+    encodeFrame(
+      outcome.ok ? { t: 'result', id: call.id, ...outcome.value } : { t: 'error', id: call.id, e: outcome.error },
+    ),
+  );
 }

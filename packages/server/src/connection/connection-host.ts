@@ -2,6 +2,7 @@ import type { AnyContract, EventDef, ProcedureDef } from '@wirecall/core';
 import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
 import type { AnyHandler } from '../router/handlers.js';
+import type { IdempotencyCache } from '../router/idempotency-cache.js';
 import type { StreamRegistry } from './stream-registry.js';
 
 /** A procedure ready to run: its schemas and its handler. */
@@ -22,6 +23,8 @@ export interface ConnectionHost {
   readonly broker: Broker;
   readonly streams: StreamRegistry;
   readonly logger: Logger;
+  /** Answers of idempotent calls, kept for their retries. */
+  readonly idempotency: IdempotencyCache;
   readonly strictContract: boolean;
   /** Heartbeat interval announced to clients in `welcome`. */
   readonly heartbeatIntervalMs: number;

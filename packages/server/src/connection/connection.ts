@@ -19,7 +19,7 @@ import {
 } from '@wirecall/core';
 import type { RawData, WebSocket } from 'ws';
 import type { BrokerEvent } from '../broker/broker.js';
-import { runCall, type CallSink } from './call-runner.js';
+import { idempotencyKeyOf, runCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';
 import { eventFrame, type EventSink } from './stream-registry.js';
 
@@ -31,6 +31,11 @@ interface InFlightCall {
   controller: AbortController;
   /** Fires when the caller's deadline passes; cleared when the call settles first. */
   deadline: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * An idempotent call with a key keeps running when the connection drops: its retry, arriving on
+   * the next connection, attaches to it instead of running the handler a second time.
+   */
+  survivesDisconnect: boolean;
 }
 
 /** One stream this connection listens to, and the subscription ids (usually one) that asked for it. */
@@ -221,7 +226,8 @@ export class Connection implements CallSink, EventSink {
       envelope.tm === undefined
         ? undefined
         : setTimeout(() => controller.abort(new WirecallError('TIMEOUT', 'The caller’s deadline passed')), envelope.tm);
-    this.#inFlight.set(envelope.id, { controller, deadline });
+    const survivesDisconnect = idempotencyKeyOf(this.#host.procedures.get(envelope.p), envelope) !== undefined;
+    this.#inFlight.set(envelope.id, { controller, deadline, survivesDisconnect });
     runCall(this.#host, this, { envelope, controller });
   }
 
@@ -262,18 +268,37 @@ export class Connection implements CallSink, EventSink {
       this.send(encodeFrame({ t: 'subscribed', id, k: key }));
       return;
     }
-    const stream: StreamSubscription = { ids: new Set([id]), held: envelope.after === undefined ? undefined : [] };
+    // Live events are held until the client knows where the stream stands (and has its history).
+    const stream: StreamSubscription = { ids: new Set([id]), held: [] };
     this.#streams.set(key, stream);
     this.#host.streams.add(key, this);
-    this.send(encodeFrame({ t: 'subscribed', id, k: key }));
-    if (envelope.after !== undefined) void this.#replay(key, stream, envelope.after);
+    void this.#activate(key, stream, { id, after: envelope.after });
   }
 
-  /** Sends the history after `after`, then the live events held meanwhile, each exactly once. */
-  async #replay(key: StreamKey, stream: StreamSubscription, after: string): Promise<void> {
+  /**
+   * Confirms a new stream subscription, then sends what the client missed and what was held:
+   * - fresh (`after` absent): `subscribed` with the stream's newest id, so a client that drops
+   *   before its first event can resume from there; then the held live events.
+   * - resuming: `subscribed`, a `gap` if history does not reach back to `after`, the events after
+   *   `after`, then the held live events not among them: each event exactly once, in order.
+   */
+  async #activate(
+    key: StreamKey,
+    stream: StreamSubscription,
+    { id, after }: { id: RequestId; after?: string },
+  ): Promise<void> {
+    const { broker } = this.#host;
     try {
-      const { events, gap } = await this.#host.broker.replay(key, after);
+      if (after === undefined) {
+        const last = await broker.lastId(key);
+        if (this.#streams.get(key) !== stream) return;
+        this.send(encodeFrame({ t: 'subscribed', id, k: key, ...(last === undefined ? {} : { last }) }));
+        for (const event of stream.held ?? []) this.send(eventFrame(event));
+        return;
+      }
+      const { events, gap } = await broker.replay(key, after);
       if (this.#streams.get(key) !== stream) return;
+      this.send(encodeFrame({ t: 'subscribed', id, k: key }));
       if (gap) this.send(encodeFrame({ t: 'gap', k: key }));
       const sent = new Set<string>();
       for (const event of events) {
@@ -282,8 +307,10 @@ export class Connection implements CallSink, EventSink {
       }
       for (const event of stream.held ?? []) if (!sent.has(event.id)) this.send(eventFrame(event));
     } catch (error) {
-      this.#host.logger.error({ err: error, stream: key }, 'replaying history failed; telling the client');
-      this.send(encodeFrame({ t: 'gap', k: key }));
+      this.#host.logger.error({ err: error, stream: key }, 'reading stream history failed; reporting a gap');
+      if (this.#streams.get(key) !== stream) return;
+      this.send(encodeFrame({ t: 'subscribed', id, k: key }));
+      if (after !== undefined) this.send(encodeFrame({ t: 'gap', k: key }));
       for (const event of stream.held ?? []) this.send(eventFrame(event));
     } finally {
       stream.held = undefined;
@@ -314,7 +341,7 @@ export class Connection implements CallSink, EventSink {
     this.#streams.clear();
     this.#subscriptions.clear();
     const lost = new WirecallError('CONNECTION_LOST', 'The connection closed');
-    for (const call of this.#inFlight.values()) call.controller.abort(lost);
+    for (const call of this.#inFlight.values()) if (!call.survivesDisconnect) call.controller.abort(lost);
     this.#host.connectionClosed(this);
   }
 }
