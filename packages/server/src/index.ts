@@ -1,16 +1,26 @@
 /**
  * @module @wirecall/server: serves a wirecall contract over WebSocket (on `ws`).
  */
-export { createServer, WirecallServer, type EmitArgs, type ListeningAddress, type ServerStats } from './server.js';
+export { createServer, WirecallServer, type EmitArgs, type ListeningAddress } from './server.js';
+export type { ServerStats } from './stats.js';
 export type {
   ServerOptions,
+  AuthenticateArgs,
   ContextArgs,
+  DefaultContext,
   HeartbeatOptions,
+  LimitOptions,
+  RateLimitOptions,
+  MaxConnectionsOptions,
+  ServerHooks,
+  SubscribeCheckArgs,
   ListenOptions,
   AttachOptions,
   CloseOptions,
 } from './options.js';
-export type { Handlers, HandlerArgs, CallMeta } from './router/handlers.js';
+export type { ConnectionInfo } from './connection/connection-info.js';
+export type { Handlers, HandlerArgs, CallMeta, Middleware } from './router/handlers.js';
+export type { IdempotencyOptions } from './router/idempotency-cache.js';
 export type { Broker, BrokerEvent, BrokerListener, ReplayResult } from './broker/broker.js';
 export { memoryBroker, MemoryBroker, type HistoryOptions, type MemoryBrokerOptions } from './broker/memory-broker.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';

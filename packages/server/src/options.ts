@@ -1,29 +1,118 @@
 import type { IncomingMessage } from 'node:http';
-import type { AnyContract } from '@wirecall/core';
+import type { AnyContract, EventName, inferConnectionParams } from '@wirecall/core';
 import type { Broker } from './broker/broker.js';
 import type { HistoryOptions } from './broker/memory-broker.js';
-import type { Handlers } from './router/handlers.js';
+import type { ConnectionInfo } from './connection/connection-info.js';
+import type { Handlers, Middleware } from './router/handlers.js';
 import type { IdempotencyOptions } from './router/idempotency-cache.js';
 import type { Logger } from './logger.js';
 
-/** What the `context` factory receives when a connection is being opened. */
-export interface ContextArgs {
+/** What `authenticate` receives: the HTTP upgrade request, before any WebSocket exists. */
+export interface AuthenticateArgs {
+  request: IncomingMessage;
+}
+
+/** What the `context` factory receives once the client's `hello` has arrived. */
+export interface ContextArgs<TContract extends AnyContract, TAuth> {
   /** The HTTP upgrade request: headers, URL, remote address. */
   request: IncomingMessage;
+  /** What `authenticate` returned (undefined without it). */
+  auth: TAuth;
+  /** The client's connection params, already validated against the contract's schema. */
+  connectionParams: inferConnectionParams<TContract>;
+}
+
+/** The context handlers get when the server has no `context` option. */
+export interface DefaultContext<TContract extends AnyContract, TAuth> {
+  auth: TAuth;
+  connectionParams: inferConnectionParams<TContract>;
 }
 
 export interface HeartbeatOptions {
   /** How often the server pings each connection. @default 15_000 */
   intervalMs?: number;
-  /** A connection that has not answered a ping within this time is terminated. @default 30_000 */
+  /** A connection that has sent nothing (not even a pong) for this long is terminated. @default 30_000 */
   timeoutMs?: number;
 }
 
-export interface ServerOptions<TContract extends AnyContract, TContext> {
-  /** Builds the per-connection context once, at upgrade. Throwing `UNAUTHORIZED` answers HTTP 401. */
-  context?: (args: ContextArgs) => TContext | Promise<TContext>;
+/** A token bucket per connection: `messagesPerSecond` sustained, bursts up to `burst`. */
+export interface RateLimitOptions {
+  /** @default 1_000 */
+  messagesPerSecond?: number;
+  /** @default 2_000 */
+  burst?: number;
+}
+
+/** Bounds on what one connection may hold or ask for; each has a safe default. */
+export interface LimitOptions {
+  /** Largest frame accepted, checked before any parsing; a larger one closes with 1009. @default 1_048_576 */
+  maxPayloadBytes?: number;
+  /** Calls running at once on one connection; more get `RATE_LIMITED` without running. @default 128 */
+  maxInFlightCalls?: number;
+  /** Streams one connection may subscribe to; more get `RATE_LIMITED`. @default 256 */
+  maxSubscriptions?: number;
+  /** Time for the first frame (`hello`) to arrive; then the connection closes with 4408. @default 10_000 */
+  handshakeTimeoutMs?: number;
+  /**
+   * Bytes waiting in one connection's send buffer before it counts as a slow consumer and is closed
+   * with 4001 (conflated streams are thinned out long before). @default 8_388_608
+   */
+  maxBufferedBytes?: number;
+  /** Message rate per connection; excess messages get `RATE_LIMITED`, sustained abuse closes with 1008. `false`: none. */
+  rateLimit?: RateLimitOptions | false;
+}
+
+/** Connections the server accepts at once; more are answered HTTP 503 at the upgrade. */
+export interface MaxConnectionsOptions {
+  /** @default 10_000 */
+  total?: number;
+  /** @default 100 */
+  perIp?: number;
+}
+
+/** Lifecycle hooks for metrics and audit; exceptions they throw are logged, never propagated. */
+export interface ServerHooks {
+  onConnection?: (connection: ConnectionInfo) => void;
+  onDisconnect?: (connection: ConnectionInfo, close: { code: number; reason: string }) => void;
+  /** Every error the server answers with or swallows (handler failures, bad frames, broker trouble). */
+  onError?: (error: Error, details: { connection?: ConnectionInfo; procedure?: string }) => void;
+}
+
+/** What `canSubscribe` receives. */
+export interface SubscribeCheckArgs<TContract extends AnyContract, TContext> {
+  event: EventName<TContract>;
+  /** The subscription params, parsed by the event's params schema (undefined without params). */
+  params: unknown;
+  ctx: TContext;
+  connection: ConnectionInfo;
+}
+
+export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = undefined> {
+  /**
+   * Runs before the WebSocket upgrade, on the HTTP request (cookies, headers). Throwing
+   * `UNAUTHORIZED` answers HTTP 401 and `FORBIDDEN` 403; no socket is opened. Its result is passed
+   * to `context` as `auth` (and is `ctx.auth` without a `context` option).
+   */
+  authenticate?: (args: AuthenticateArgs) => TAuth | Promise<TAuth>;
+  /**
+   * Builds the per-connection context once the client's `hello` (with its connection params) has
+   * arrived. Throwing `UNAUTHORIZED` closes the connection with 4401, `FORBIDDEN` with 4403.
+   */
+  context?: (args: ContextArgs<TContract, TAuth>) => TContext | Promise<TContext>;
   /** One handler per procedure of the contract. */
   handlers: Handlers<TContract, TContext>;
+  /** Run around every handler, in order: authorization, logging, metrics. */
+  middleware?: Middleware<TContext>[];
+  /** Refuses a subscription (`FORBIDDEN`) when it returns false or throws. */
+  canSubscribe?: (args: SubscribeCheckArgs<TContract, TContext>) => boolean | Promise<boolean>;
+  /**
+   * Origins allowed to open a WebSocket (the `Origin` header browsers send), against cross-site
+   * WebSocket hijacking; others get HTTP 403. Requests without an Origin (non-browser clients)
+   * pass. @default undefined (every origin: set it for browser-facing servers)
+   */
+  allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  maxConnections?: MaxConnectionsOptions;
+  limits?: LimitOptions;
   /** Where events go between emit and subscribers; the default is in-memory, for one process. */
   broker?: Broker;
   /** Recent events kept per stream for clients that resume (default broker only). */
@@ -32,8 +121,7 @@ export interface ServerOptions<TContract extends AnyContract, TContext> {
   idempotency?: IdempotencyOptions;
   /** Where the server reports handler failures and protocol trouble. @default consoleLogger */
   logger?: Logger;
-  /** Largest frame accepted, checked before any parsing; a larger one closes with 1009. @default 1_048_576 */
-  maxPayloadBytes?: number;
+  hooks?: ServerHooks;
   /** Refuse clients built from another contract (close 4409) instead of only warning. @default false */
   strictContract?: boolean;
   /** Liveness checks of each connection; `false` turns them off. */
@@ -41,9 +129,33 @@ export interface ServerOptions<TContract extends AnyContract, TContext> {
 }
 
 export const SERVER_DEFAULTS = {
-  maxPayloadBytes: 1024 * 1024,
   heartbeat: { intervalMs: 15_000, timeoutMs: 30_000 },
+  limits: {
+    maxPayloadBytes: 1024 * 1024,
+    maxInFlightCalls: 128,
+    maxSubscriptions: 256,
+    handshakeTimeoutMs: 10_000,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    rateLimit: { messagesPerSecond: 1_000, burst: 2_000 },
+  },
+  maxConnections: { total: 10_000, perIp: 100 },
 } as const;
+
+export type ResolvedLimits = Required<Omit<LimitOptions, 'rateLimit'>> & {
+  rateLimit: Required<RateLimitOptions> | false;
+};
+
+export function resolveLimits(limits: LimitOptions = {}): ResolvedLimits {
+  const defaults = SERVER_DEFAULTS.limits;
+  return {
+    maxPayloadBytes: limits.maxPayloadBytes ?? defaults.maxPayloadBytes,
+    maxInFlightCalls: limits.maxInFlightCalls ?? defaults.maxInFlightCalls,
+    maxSubscriptions: limits.maxSubscriptions ?? defaults.maxSubscriptions,
+    handshakeTimeoutMs: limits.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs,
+    maxBufferedBytes: limits.maxBufferedBytes ?? defaults.maxBufferedBytes,
+    rateLimit: limits.rateLimit === false ? false : { ...defaults.rateLimit, ...limits.rateLimit },
+  };
+}
 
 export interface ListenOptions {
   /** @default 0 (any free port) */

@@ -20,19 +20,26 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { memoryBroker } from './broker/memory-broker.js';
 import { Connection } from './connection/connection.js';
-import type { ConnectionHost, ProcedureEntry } from './connection/connection-host.js';
+import type { ConnectionHost, ContextRequest, ProcedureEntry } from './connection/connection-host.js';
+import type { ConnectionInfo } from './connection/connection-info.js';
 import { StreamRegistry } from './connection/stream-registry.js';
+import { safeHook } from './hooks.js';
 import { offeredProtocols, pathnameOf, rejectUpgrade } from './http-reject.js';
 import { consoleLogger, type Logger } from './logger.js';
 import {
+  resolveLimits,
   SERVER_DEFAULTS,
   type AttachOptions,
   type CloseOptions,
+  type DefaultContext,
   type ListenOptions,
+  type ResolvedLimits,
+  type ServerHooks,
   type ServerOptions,
 } from './options.js';
-import type { AnyHandler } from './router/handlers.js';
+import { withMiddleware, type AnyHandler, type Middleware } from './router/handlers.js';
 import { IdempotencyCache } from './router/idempotency-cache.js';
+import { TrafficCounters, type ServerStats } from './stats.js';
 
 /** Options of `emit`: the params that pick the stream, for events that declare params. */
 export type EmitArgs<TContract extends AnyContract, TName extends EventName<TContract>> =
@@ -46,48 +53,56 @@ export interface ListeningAddress {
   url: string;
 }
 
-/** Counters for dashboards and health checks. */
-export interface ServerStats {
-  connections: number;
-  inFlightCalls: number;
-  /** (stream, connection) pairs: one per stream a connection listens to. */
-  subscriptions: number;
-}
-
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-const STATUS_BY_CODE: Partial<Record<string, number>> = { UNAUTHORIZED: 401, FORBIDDEN: 403 };
+const STATUS_BY_CODE: Partial<Record<string, number>> = { UNAUTHORIZED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
 
 /**
  * A wirecall server: serves one contract's procedures and events over WebSocket. Create it with
  * {@link createServer}, then `listen()` on a port or `attach()` to an existing HTTP(S) server.
  */
-export class WirecallServer<TContract extends AnyContract, TContext = undefined> implements ConnectionHost {
+export class WirecallServer<
+  TContract extends AnyContract,
+  TContext = unknown,
+  TAuth = undefined,
+> implements ConnectionHost {
   readonly contract: TContract;
   readonly procedures: ReadonlyMap<string, ProcedureEntry>;
   readonly events: ReadonlyMap<string, EventDef>;
   readonly broker: Broker;
   readonly streams = new StreamRegistry();
   readonly logger: Logger;
+  readonly hooks: ServerHooks;
+  readonly limits: ResolvedLimits;
+  readonly counters = new TrafficCounters();
   readonly idempotency: IdempotencyCache;
   readonly strictContract: boolean;
   readonly heartbeatIntervalMs: number;
+  readonly canSubscribe: ConnectionHost['canSubscribe'];
   #closing = false;
+  readonly #options: ServerOptions<TContract, TContext, TAuth>;
   readonly #ownsBroker: boolean;
-  readonly #contextFactory: ServerOptions<TContract, TContext>['context'];
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  readonly #connectionsPerIp = new Map<string, number>();
   readonly #attached: { server: HttpServer | HttpsServer; listener: UpgradeListener; owned: boolean }[] = [];
   readonly #stopBroker: () => void;
   readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(contract: TContract, options: ServerOptions<TContract, TContext>) {
+  constructor(contract: TContract, options: ServerOptions<TContract, TContext, TAuth>) {
     this.contract = contract;
+    this.#options = options;
     this.logger = options.logger ?? consoleLogger;
+    this.hooks = options.hooks ?? {};
+    this.limits = resolveLimits(options.limits);
     this.strictContract = options.strictContract ?? false;
     this.idempotency = new IdempotencyCache(options.idempotency);
-    this.#contextFactory = options.context;
-    this.procedures = buildProcedures(contract, options.handlers as Record<string, AnyHandler>);
+    this.canSubscribe = options.canSubscribe as ConnectionHost['canSubscribe'];
+    this.procedures = buildProcedures(
+      contract,
+      options.handlers as Record<string, AnyHandler>,
+      (options.middleware ?? []) as Middleware<unknown>[],
+    );
     this.events = new Map(Object.entries(contract.events as Record<string, EventDef>));
     this.#ownsBroker = options.broker === undefined;
     this.broker = options.broker ?? memoryBroker({ history: options.history ?? {} });
@@ -95,13 +110,15 @@ export class WirecallServer<TContract extends AnyContract, TContext = undefined>
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
+      // Compression is off: inflating a peer's frames is a memory bomb waiting to be tuned.
       perMessageDeflate: false,
-      maxPayload: options.maxPayloadBytes ?? SERVER_DEFAULTS.maxPayloadBytes,
+      maxPayload: this.limits.maxPayloadBytes,
       handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
     });
     const heartbeat = options.heartbeat === false ? undefined : { ...SERVER_DEFAULTS.heartbeat, ...options.heartbeat };
     this.heartbeatIntervalMs = heartbeat?.intervalMs ?? SERVER_DEFAULTS.heartbeat.intervalMs;
     if (heartbeat) {
+      // One timer for every connection, not one per socket.
       this.#heartbeat = setInterval(() => {
         const now = Date.now();
         for (const connection of this.#connections) connection.heartbeat(now, heartbeat.timeoutMs);
@@ -134,7 +151,7 @@ export class WirecallServer<TContract extends AnyContract, TContext = undefined>
     return { port, host, url: `ws://${urlHost}:${port}${options.path ?? ''}` };
   }
 
-  /** Serves WebSocket upgrades on an existing HTTP or HTTPS server (for `wss://`). */
+  /** Serves WebSocket upgrades on an existing HTTP or HTTPS server (`wss://` with HTTPS). */
   attach(server: HttpServer | HttpsServer, options: AttachOptions = {}): this {
     this.#attach(server, options.path, false);
     return this;
@@ -174,7 +191,18 @@ export class WirecallServer<TContract extends AnyContract, TContext = undefined>
   stats(): ServerStats {
     let inFlightCalls = 0;
     for (const connection of this.#connections) inFlightCalls += connection.inFlight;
-    return { connections: this.#connections.size, inFlightCalls, subscriptions: this.streams.size };
+    const { messagesIn, messagesOut, bytesIn, bytesOut, errors } = this.counters;
+    return {
+      connections: this.#connections.size,
+      inFlightCalls,
+      subscriptions: this.streams.size,
+      messagesIn,
+      messagesOut,
+      bytesIn,
+      bytesOut,
+      errors: { ...errors },
+      broker: { connected: this.broker.connected ?? true },
+    };
   }
 
   /**
@@ -204,8 +232,19 @@ export class WirecallServer<TContract extends AnyContract, TContext = undefined>
     for (const server of owned) server.closeAllConnections();
   }
 
-  connectionClosed(connection: object): void {
+  createContext({ request, auth, connectionParams }: ContextRequest): unknown {
+    const factory = this.#options.context;
+    if (factory === undefined) return { auth, connectionParams };
+    return factory({ request, auth: auth as TAuth, connectionParams: connectionParams as never });
+  }
+
+  connectionClosed(connection: ConnectionInfo, close: { code: number; reason: string }): void {
     this.#connections.delete(connection as Connection);
+    const ip = connection.remoteAddress ?? '';
+    const count = (this.#connectionsPerIp.get(ip) ?? 1) - 1;
+    if (count > 0) this.#connectionsPerIp.set(ip, count);
+    else this.#connectionsPerIp.delete(ip);
+    safeHook(this, 'onDisconnect', () => this.hooks.onDisconnect?.(connection, close));
   }
 
   #attach(server: HttpServer | HttpsServer, path: string | undefined, owned: boolean): void {
@@ -218,33 +257,68 @@ export class WirecallServer<TContract extends AnyContract, TContext = undefined>
     this.#attached.push({ server, listener, owned });
   }
 
+  /** Everything decided before a WebSocket exists, each refusal an HTTP status. */
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', (error) => this.logger.debug({ err: error }, 'socket error during upgrade'));
     if (this.#closing) return rejectUpgrade(socket, 503, 'server is shutting down');
     if (!offeredProtocols(request.headers['sec-websocket-protocol']).includes(PROTOCOL)) {
       return rejectUpgrade(socket, 400, `expected WebSocket subprotocol ${PROTOCOL}`);
     }
-    let ctx: unknown;
-    try {
-      ctx = await this.#contextFactory?.({ request });
-    } catch (thrown) {
-      const error = toWirecallError(thrown);
-      if (error.code === 'INTERNAL') this.logger.error({ err: error.cause }, 'context factory failed');
-      return rejectUpgrade(socket, STATUS_BY_CODE[error.code] ?? 500, error.message);
+    if (!this.#originAllowed(request.headers.origin)) return rejectUpgrade(socket, 403, 'origin not allowed');
+    const ip = request.socket.remoteAddress ?? '';
+    const max = { ...SERVER_DEFAULTS.maxConnections, ...this.#options.maxConnections };
+    if (this.#connections.size >= max.total || (this.#connectionsPerIp.get(ip) ?? 0) >= max.perIp) {
+      return rejectUpgrade(socket, 503, 'too many connections');
     }
-    if (socket.destroyed || this.#closing) return rejectUpgrade(socket, 503, 'server is shutting down');
-    this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      this.#connections.add(new Connection(ws, ctx, this));
-    });
+    // Count the connection now: the checks below are async and must not let a burst slip past.
+    this.#connectionsPerIp.set(ip, (this.#connectionsPerIp.get(ip) ?? 0) + 1);
+    let accepted = false;
+    try {
+      let auth: unknown;
+      try {
+        auth = await this.#options.authenticate?.({ request });
+      } catch (thrown) {
+        const error = toWirecallError(thrown);
+        if (error.code === 'INTERNAL') this.logger.error({ err: error.cause }, 'authenticate failed');
+        this.counters.countError(error.code);
+        return rejectUpgrade(
+          socket,
+          STATUS_BY_CODE[error.code] ?? 500,
+          error.code === 'INTERNAL' ? 'internal error' : error.message,
+        );
+      }
+      if (socket.destroyed) return;
+      if (this.#closing) return rejectUpgrade(socket, 503, 'server is shutting down');
+      accepted = true;
+      this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+        this.#connections.add(new Connection(ws, { request, auth }, this));
+      });
+    } finally {
+      if (!accepted) {
+        const count = (this.#connectionsPerIp.get(ip) ?? 1) - 1;
+        if (count > 0) this.#connectionsPerIp.set(ip, count);
+        else this.#connectionsPerIp.delete(ip);
+      }
+    }
+  }
+
+  #originAllowed(origin: string | undefined): boolean {
+    const allowed = this.#options.allowedOrigins;
+    if (allowed === undefined || origin === undefined) return true;
+    return typeof allowed === 'function' ? allowed(origin) : allowed.includes(origin);
   }
 }
 
-function buildProcedures(contract: AnyContract, handlers: Record<string, AnyHandler>): Map<string, ProcedureEntry> {
+function buildProcedures(
+  contract: AnyContract,
+  handlers: Record<string, AnyHandler>,
+  middleware: readonly Middleware<unknown>[],
+): Map<string, ProcedureEntry> {
   const entries = new Map<string, ProcedureEntry>();
   for (const [name, def] of Object.entries(contract.procedures as Record<string, ProcedureEntry['def']>)) {
     const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
     if (typeof handler !== 'function') throw new TypeError(`wirecall: no handler for procedure ${name}`);
-    entries.set(name, { name, def, handler });
+    entries.set(name, { name, def, handler: withMiddleware(handler, middleware) });
   }
   return entries;
 }
@@ -256,9 +330,10 @@ function buildProcedures(contract: AnyContract, handlers: Record<string, AnyHand
  * const server = createServer(api, { handlers: { add: ({ input }) => input.a + input.b } });
  * const { url } = await server.listen({ port: 0 });
  */
-export function createServer<TContract extends AnyContract, TContext = undefined>(
-  contract: TContract,
-  options: ServerOptions<TContract, TContext>,
-): WirecallServer<TContract, TContext> {
+export function createServer<
+  TContract extends AnyContract,
+  TAuth = undefined,
+  TContext = DefaultContext<TContract, TAuth>,
+>(contract: TContract, options: ServerOptions<TContract, TContext, TAuth>): WirecallServer<TContract, TContext, TAuth> {
   return new WirecallServer(contract, options);
 }

@@ -24,6 +24,11 @@ export const CLOSE_CODES = {
   INTERNAL_ERROR: 1011,
   /** The server is overloaded; come back later. */
   TRY_AGAIN_LATER: 1013,
+  /**
+   * The client did not read fast enough: its send buffer passed `maxBufferedBytes`. wirecall's own,
+   * with no HTTP analogue; the client reconnects (and resumes its streams) with backoff.
+   */
+  SLOW_CONSUMER: 4001,
   /** The first frame was not a valid `hello`. */
   BAD_HELLO: 4400,
   /** The connection params were refused, or the credentials expired. */

@@ -31,6 +31,8 @@ export interface Broker {
   replay(key: StreamKey, afterId: string): Promise<ReplayResult>;
   /** The newest id of a stream, so a fresh subscriber can later resume from it. */
   lastId(key: StreamKey): Promise<string | undefined>;
+  /** Whether events can flow right now (a networked broker may be disconnected). @default true */
+  readonly connected?: boolean;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

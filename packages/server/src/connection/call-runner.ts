@@ -10,11 +10,14 @@ import {
   type RequestId,
 } from '@wirecall/core';
 import type { Outcome } from '../router/idempotency-cache.js';
+import { safeHook } from '../hooks.js';
 import type { ConnectionHost, ProcedureEntry } from './connection-host.js';
+import type { ConnectionInfo } from './connection-info.js';
 
 /** How a call runner talks back to its connection. */
 export interface CallSink {
   readonly ctx: unknown;
+  readonly info: ConnectionInfo;
   send(text: string): void;
   /** The call finished (or never started): release its slot. */
   callSettled(id: RequestId): void;
@@ -70,6 +73,7 @@ export function runCall(
       ctx: sink.ctx,
       signal: controller.signal,
       meta: { procedure: entry.name, idempotencyKey: envelope.ik },
+      connection: sink.info,
     });
   } catch (error) {
     settle(call, error ?? new Error('handler threw nothing'));
@@ -105,6 +109,10 @@ function settle(call: RunningCall, failure: unknown, value?: unknown): void {
     if (error.code === 'INTERNAL') {
       host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id: call.id }, 'call failed');
     }
+    host.counters.countError(error.code);
+    safeHook(host, 'onError', () =>
+      host.hooks.onError?.(error, { connection: call.sink.info, procedure: entry?.name }),
+    );
     outcome = { ok: false, error: toErrorShape(error) };
   }
   // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.

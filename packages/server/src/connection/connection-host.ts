@@ -1,15 +1,26 @@
+import type { IncomingMessage } from 'node:http';
 import type { AnyContract, EventDef, ProcedureDef } from '@wirecall/core';
 import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
+import type { ResolvedLimits, ServerHooks } from '../options.js';
 import type { AnyHandler } from '../router/handlers.js';
 import type { IdempotencyCache } from '../router/idempotency-cache.js';
+import type { TrafficCounters } from '../stats.js';
+import type { ConnectionInfo } from './connection-info.js';
 import type { StreamRegistry } from './stream-registry.js';
 
-/** A procedure ready to run: its schemas and its handler. */
+/** A procedure ready to run: its schemas and its handler (already wrapped in middleware). */
 export interface ProcedureEntry {
   name: string;
   def: ProcedureDef;
   handler: AnyHandler;
+}
+
+/** What a connection's context factory receives from the server. */
+export interface ContextRequest {
+  request: IncomingMessage;
+  auth: unknown;
+  connectionParams: unknown;
 }
 
 /**
@@ -23,6 +34,9 @@ export interface ConnectionHost {
   readonly broker: Broker;
   readonly streams: StreamRegistry;
   readonly logger: Logger;
+  readonly hooks: ServerHooks;
+  readonly limits: ResolvedLimits;
+  readonly counters: TrafficCounters;
   /** Answers of idempotent calls, kept for their retries. */
   readonly idempotency: IdempotencyCache;
   readonly strictContract: boolean;
@@ -30,6 +44,16 @@ export interface ConnectionHost {
   readonly heartbeatIntervalMs: number;
   /** True once `close()` began: new calls are refused with `UNAVAILABLE`. */
   readonly closing: boolean;
+  /** Builds a connection's ctx once its `hello` arrived. */
+  createContext(args: ContextRequest): unknown;
+  canSubscribe:
+    | ((args: {
+        event: string;
+        params: unknown;
+        ctx: unknown;
+        connection: ConnectionInfo;
+      }) => boolean | Promise<boolean>)
+    | undefined;
   /** Called once when a connection has closed and released everything. */
-  connectionClosed(connection: object): void;
+  connectionClosed(connection: ConnectionInfo, close: { code: number; reason: string }): void;
 }

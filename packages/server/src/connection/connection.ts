@@ -1,12 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import {
   CLOSE_CODES,
   checkSchema,
   decodeFrame,
   decodeValue,
   encodeFrame,
-  encodeValue,
   parseClientEnvelope,
-  streamKey,
   toErrorShape,
   toWirecallError,
   WirecallError,
@@ -14,17 +13,22 @@ import {
   type ClientEnvelope,
   type HelloEnvelope,
   type RequestId,
-  type StreamKey,
-  type SubscribeEnvelope,
 } from '@wirecall/core';
 import type { RawData, WebSocket } from 'ws';
-import type { BrokerEvent } from '../broker/broker.js';
+import type { ZodType } from 'zod';
+import { safeHook } from '../hooks.js';
 import { idempotencyKeyOf, runCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';
-import { eventFrame, type EventSink } from './stream-registry.js';
+import type { ConnectionInfo } from './connection-info.js';
+import { ConnectionSubscriptions, type SubscriptionOwner } from './subscriptions.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** How long a closing socket may take its close handshake before it is cut. */
 const CLOSE_HANDSHAKE_MS = 1_000;
+/** Frames that may arrive while `hello` is still being processed (an async context factory). */
+const MAX_BACKLOG = 256;
+/** Conflated streams are thinned out once this much is waiting in the socket's buffer. */
+const CONFLATION_HIGH_WATER_BYTES = 64 * 1024;
 
 /** A call whose handler is running. */
 interface InFlightCall {
@@ -38,49 +42,88 @@ interface InFlightCall {
   survivesDisconnect: boolean;
 }
 
-/** One stream this connection listens to, and the subscription ids (usually one) that asked for it. */
-interface StreamSubscription {
-  ids: Set<RequestId>;
-  /** Live events held back while history is being replayed; `undefined` once live. */
-  held: BrokerEvent[] | undefined;
-}
+type Phase = 'hello' | 'greeting' | 'ready';
+
+let lastConnectionId = 0;
 
 /**
  * One client's socket. Owns its in-flight calls and its subscriptions, and releases both when the
- * socket closes, however it closes.
+ * socket closes, however it closes. Nothing a peer sends can throw out of it.
  *
  * ```
- *   open ──hello──► ready ──(calls, subscriptions)──► closed
- *     └──anything else / bad hello──► closed (4400 / 4409)
+ *   hello ──hello frame──► greeting ──context built──► ready ──(calls, subscriptions)──► closed
+ *     │                       │ params/context refused: 4401 / 4403, contract differs (strict): 4409
+ *     └── other first frame: 4400, nothing within handshakeTimeoutMs: 4408
  * ```
  */
-export class Connection implements CallSink, EventSink {
-  readonly ctx: unknown;
+export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
+  readonly id = String(++lastConnectionId);
+  readonly request: IncomingMessage;
+  readonly remoteAddress: string | undefined;
+  readonly host: ConnectionHost;
+  readonly info: ConnectionInfo = this;
+  ctx: unknown = undefined;
   readonly #socket: WebSocket;
-  readonly #host: ConnectionHost;
+  readonly #auth: unknown;
   readonly #inFlight = new Map<RequestId, InFlightCall>();
-  readonly #subscriptions = new Map<RequestId, StreamKey>();
-  readonly #streams = new Map<StreamKey, StreamSubscription>();
-  #greeted = false;
+  readonly #subscriptions: ConnectionSubscriptions;
+  readonly #bucket: TokenBucket | undefined;
+  /** Messages refused in a row by the rate limit; past the burst size the peer is abusive. */
+  #overflow = 0;
+  #phase: Phase = 'hello';
+  #backlog: RawData[] = [];
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Last time anything (a frame or a pong) arrived; the heartbeat reads it. */
   #lastSeenAt = Date.now();
   #closed = false;
+  #closeInfo = { code: CLOSE_CODES.ABNORMAL as number, reason: '' };
   #drained: (() => void) | undefined;
 
-  constructor(socket: WebSocket, ctx: unknown, host: ConnectionHost) {
+  constructor(socket: WebSocket, { request, auth }: { request: IncomingMessage; auth: unknown }, host: ConnectionHost) {
     this.#socket = socket;
-    this.ctx = ctx;
-    this.#host = host;
+    this.request = request;
+    this.remoteAddress = request.socket.remoteAddress;
+    this.#auth = auth;
+    this.host = host;
+    const { limits } = host;
+    this.#subscriptions = new ConnectionSubscriptions(
+      this,
+      Math.min(CONFLATION_HIGH_WATER_BYTES, limits.maxBufferedBytes / 4),
+    );
+    this.#bucket = limits.rateLimit
+      ? new TokenBucket(limits.rateLimit.messagesPerSecond, limits.rateLimit.burst)
+      : undefined;
+    this.#handshakeTimer = setTimeout(
+      () => this.close(CLOSE_CODES.HANDSHAKE_TIMEOUT, 'no hello within the handshake timeout'),
+      limits.handshakeTimeoutMs,
+    );
     socket.on('message', (data: RawData, isBinary: boolean) => this.#onFrame(data, isBinary));
     socket.on('pong', () => (this.#lastSeenAt = Date.now()));
-    socket.on('close', () => this.#release());
+    socket.on('close', (code: number, reason: Buffer) => {
+      this.#closeInfo = { code, reason: reason.toString() };
+      this.#release();
+    });
     // A socket error without a listener would crash the process (ws #1354); 'close' follows it.
-    socket.on('error', (error) => host.logger.debug({ err: error }, 'socket error'));
+    socket.on('error', (error: Error) => host.logger.debug({ err: error, connection: this.id }, 'socket error'));
+    safeHook(host, 'onConnection', () => host.hooks.onConnection?.(this));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
   }
 
   /** Calls whose handler has not finished yet. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** Streams this connection listens to. */
+  get subscriptionCount(): number {
+    return this.#subscriptions.size;
   }
 
   /** Resolves once no call is in flight. */
@@ -89,12 +132,28 @@ export class Connection implements CallSink, EventSink {
     return new Promise((resolve) => (this.#drained = resolve));
   }
 
-  send(text: string | Buffer): void {
-    if (!this.#closed) this.#socket.send(text, { binary: false });
+  send(frame: string | Buffer): void {
+    if (this.#closed) return;
+    const { counters, limits } = this.host;
+    counters.messagesOut++;
+    counters.bytesOut += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    this.#socket.send(frame, { binary: false });
+    // A consumer that does not read must not grow this process's memory without end.
+    if (this.#socket.bufferedAmount > limits.maxBufferedBytes) {
+      this.host.logger.warn(
+        { connection: this.id, buffered: this.#socket.bufferedAmount },
+        'slow consumer disconnected',
+      );
+      this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer: send buffer full');
+    }
   }
 
-  close(code: number, reason: string): void {
+  close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
     if (this.#closed) return;
+    this.#closeInfo = { code, reason };
+    if (code === CLOSE_CODES.PROTOCOL_ERROR || code === CLOSE_CODES.UNSUPPORTED_DATA) {
+      this.host.counters.countError('PROTOCOL');
+    }
     this.#socket.close(code, reason);
     // A peer that never answers the close frame must not keep its socket open.
     setTimeout(() => this.#socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
@@ -112,11 +171,9 @@ export class Connection implements CallSink, EventSink {
     }
   }
 
-  deliver(frame: Buffer, event: BrokerEvent): void {
-    const stream = this.#streams.get(event.key);
-    if (stream === undefined) return;
-    if (stream.held) stream.held.push(event);
-    else this.send(frame);
+  replyError(id: RequestId, error: WirecallError): void {
+    this.host.counters.countError(error.code);
+    this.send(encodeFrame({ t: 'error', id, e: toErrorShape(error) }));
   }
 
   /**
@@ -126,6 +183,7 @@ export class Connection implements CallSink, EventSink {
   heartbeat(now: number, timeoutMs: number): void {
     if (this.#closed) return;
     if (now - this.#lastSeenAt > timeoutMs) {
+      this.#closeInfo = { code: CLOSE_CODES.ABNORMAL, reason: 'heartbeat timeout' };
       this.#socket.terminate();
       this.#release();
       return;
@@ -136,10 +194,43 @@ export class Connection implements CallSink, EventSink {
   #onFrame(data: RawData, isBinary: boolean): void {
     if (this.#closed) return;
     this.#lastSeenAt = Date.now();
+    const { counters } = this.host;
+    counters.messagesIn++;
+    counters.bytesIn += (data as Buffer).length;
+    if (this.#bucket && !this.#bucket.take()) {
+      this.#refuseForRate(data);
+      return;
+    }
+    this.#overflow = 0;
+    if (this.#phase === 'greeting') {
+      if (this.#backlog.push(data) > MAX_BACKLOG)
+        this.close(CLOSE_CODES.POLICY_VIOLATION, 'too many frames before welcome');
+      return;
+    }
     if (isBinary) {
       this.close(CLOSE_CODES.UNSUPPORTED_DATA, 'binary frames are not part of wirecall.v1');
       return;
     }
+    this.#process(data);
+  }
+
+  /** Over the rate limit: answer `RATE_LIMITED` where there is an id; close on sustained abuse. */
+  #refuseForRate(data: RawData): void {
+    const { rateLimit } = this.host.limits;
+    if (rateLimit && ++this.#overflow > rateLimit.burst) {
+      this.close(CLOSE_CODES.POLICY_VIOLATION, 'message rate limit exceeded');
+      return;
+    }
+    try {
+      const parsed = parseClientEnvelope(decodeFrame(data as Buffer));
+      const id = parsed.ok ? ('id' in parsed.envelope ? parsed.envelope.id : undefined) : parsed.id;
+      if (id !== undefined) this.replyError(id, new WirecallError('RATE_LIMITED', 'Too many messages; slow down'));
+    } catch {
+      // Not even JSON: nothing to answer; the overflow count still grows.
+    }
+  }
+
+  #process(data: RawData): void {
     let frame: unknown;
     try {
       frame = decodeFrame(data as Buffer);
@@ -148,24 +239,28 @@ export class Connection implements CallSink, EventSink {
       return;
     }
     const parsed = parseClientEnvelope(frame);
+    // Until the handshake is done, only a valid hello is an acceptable frame; nothing is answered.
+    if (this.#phase === 'hello' && (!parsed.ok || parsed.envelope.t !== 'hello')) {
+      this.close(CLOSE_CODES.BAD_HELLO, 'the first frame must be a valid hello');
+      return;
+    }
     if (!parsed.ok) {
       if (parsed.id === undefined) this.close(CLOSE_CODES.PROTOCOL_ERROR, parsed.reason);
-      else this.#replyError(parsed.id, new WirecallError('BAD_REQUEST', parsed.reason));
+      else this.replyError(parsed.id, new WirecallError('BAD_REQUEST', parsed.reason));
       return;
     }
     try {
       this.#handle(parsed.envelope);
     } catch (error) {
       // Handlers are isolated in runCall; reaching here is a wirecall bug, never a crash.
-      this.#host.logger.error({ err: error }, 'unexpected error while handling a frame');
+      this.host.logger.error({ err: error, connection: this.id }, 'unexpected error while handling a frame');
       this.close(CLOSE_CODES.INTERNAL_ERROR, 'internal error');
     }
   }
 
   #handle(envelope: ClientEnvelope): void {
-    if (!this.#greeted) {
-      if (envelope.t === 'hello') this.#onHello(envelope);
-      else this.close(CLOSE_CODES.BAD_HELLO, 'the first frame must be hello');
+    if (this.#phase === 'hello') {
+      if (envelope.t === 'hello') void this.#greet(envelope);
       return;
     }
     switch (envelope.t) {
@@ -178,10 +273,10 @@ export class Connection implements CallSink, EventSink {
           ?.controller.abort(new WirecallError('CANCELLED', 'The caller cancelled the call'));
         return;
       case 'sub':
-        this.#onSubscribe(envelope);
+        void this.#subscriptions.subscribe(envelope, this.host.limits.maxSubscriptions);
         return;
       case 'unsub':
-        this.#unsubscribe(envelope.id);
+        this.#subscriptions.unsubscribe(envelope.id);
         return;
       case 'ping':
         this.send('{"t":"pong"}');
@@ -196,29 +291,58 @@ export class Connection implements CallSink, EventSink {
     }
   }
 
-  #onHello(hello: HelloEnvelope): void {
-    const { fingerprint } = this.#host.contract;
-    if (hello.fp !== fingerprint) {
-      if (this.#host.strictContract) {
+  /** Checks the contract and the connection params, builds the ctx, then welcomes the client. */
+  async #greet(hello: HelloEnvelope): Promise<void> {
+    this.#phase = 'greeting';
+    clearTimeout(this.#handshakeTimer);
+    const { contract, logger } = this.host;
+    if (hello.fp !== contract.fingerprint) {
+      if (this.host.strictContract) {
         this.close(CLOSE_CODES.CONTRACT_MISMATCH, 'client and server contracts differ');
         return;
       }
-      this.#host.logger.warn(
-        { client: hello.fp, server: fingerprint },
+      logger.warn(
+        { connection: this.id, client: hello.fp, server: contract.fingerprint },
         'a client built from a different contract connected; calls may fail validation',
       );
     }
-    this.#greeted = true;
-    this.send(encodeFrame({ t: 'welcome', fp: fingerprint, hb: this.#host.heartbeatIntervalMs }));
+    let ctx: unknown;
+    try {
+      let connectionParams: unknown;
+      const schema = contract.connectionParams as ZodType | undefined;
+      if (schema !== undefined) {
+        const checked = checkSchema(schema, decodeValue(hello));
+        if (!checked.ok) throw new WirecallError('UNAUTHORIZED', 'invalid connection params');
+        connectionParams = checked.value;
+      }
+      ctx = await this.host.createContext({ request: this.request, auth: this.#auth, connectionParams });
+    } catch (thrown) {
+      const error = toWirecallError(thrown);
+      if (error.code === 'INTERNAL') logger.error({ err: error.cause, connection: this.id }, 'context factory failed');
+      this.close(closeCodeForRefusal(error), error.code === 'INTERNAL' ? 'internal error' : error.message);
+      return;
+    }
+    if (this.#closed) return;
+    this.ctx = ctx;
+    this.#phase = 'ready';
+    this.send(encodeFrame({ t: 'welcome', fp: contract.fingerprint, hb: this.host.heartbeatIntervalMs }));
+    const backlog = this.#backlog;
+    this.#backlog = [];
+    for (const data of backlog) if (!this.#closed) this.#process(data);
   }
 
   #onCall(envelope: CallEnvelope): void {
-    if (this.#host.closing) {
-      this.#replyError(envelope.id, new WirecallError('UNAVAILABLE', 'The server is shutting down'));
+    if (this.host.closing) {
+      this.replyError(envelope.id, new WirecallError('UNAVAILABLE', 'The server is shutting down'));
       return;
     }
     if (this.#inFlight.has(envelope.id)) {
-      this.#replyError(envelope.id, new WirecallError('BAD_REQUEST', 'A call with this id is already in flight'));
+      this.replyError(envelope.id, new WirecallError('BAD_REQUEST', 'A call with this id is already in flight'));
+      return;
+    }
+    const { maxInFlightCalls } = this.host.limits;
+    if (this.#inFlight.size >= maxInFlightCalls) {
+      this.replyError(envelope.id, new WirecallError('RATE_LIMITED', `At most ${maxInFlightCalls} calls in flight`));
       return;
     }
     const controller = new AbortController();
@@ -226,122 +350,37 @@ export class Connection implements CallSink, EventSink {
       envelope.tm === undefined
         ? undefined
         : setTimeout(() => controller.abort(new WirecallError('TIMEOUT', 'The caller’s deadline passed')), envelope.tm);
-    const survivesDisconnect = idempotencyKeyOf(this.#host.procedures.get(envelope.p), envelope) !== undefined;
+    // A deadline alone must not keep the process alive (a call surviving its closed connection).
+    deadline?.unref();
+    const survivesDisconnect = idempotencyKeyOf(this.host.procedures.get(envelope.p), envelope) !== undefined;
     this.#inFlight.set(envelope.id, { controller, deadline, survivesDisconnect });
-    runCall(this.#host, this, { envelope, controller });
-  }
-
-  #onSubscribe(envelope: SubscribeEnvelope): void {
-    const { id } = envelope;
-    if (this.#subscriptions.has(id)) {
-      this.#replyError(id, new WirecallError('BAD_REQUEST', 'A subscription with this id is already active'));
-      return;
-    }
-    const def = this.#host.events.get(envelope.e);
-    if (def === undefined) {
-      this.#replyError(id, new WirecallError('NOT_FOUND', `Unknown event ${envelope.e}`));
-      return;
-    }
-    let paramsJson: unknown;
-    try {
-      const raw = decodeValue(envelope);
-      if (def.params === undefined) {
-        if (raw !== undefined) throw new WirecallError('BAD_REQUEST', `Event ${envelope.e} takes no params`);
-      } else {
-        const params = checkSchema(def.params, raw);
-        if (!params.ok) {
-          throw new WirecallError('BAD_REQUEST', `Invalid params for ${envelope.e}`, {
-            data: { issues: params.issues },
-          });
-        }
-        paramsJson = encodeValue(params.value).v;
-      }
-    } catch (error) {
-      this.#replyError(id, toWirecallError(error));
-      return;
-    }
-    const key = streamKey(envelope.e, paramsJson);
-    this.#subscriptions.set(id, key);
-    const existing = this.#streams.get(key);
-    if (existing) {
-      existing.ids.add(id);
-      this.send(encodeFrame({ t: 'subscribed', id, k: key }));
-      return;
-    }
-    // Live events are held until the client knows where the stream stands (and has its history).
-    const stream: StreamSubscription = { ids: new Set([id]), held: [] };
-    this.#streams.set(key, stream);
-    this.#host.streams.add(key, this);
-    void this.#activate(key, stream, { id, after: envelope.after });
-  }
-
-  /**
-   * Confirms a new stream subscription, then sends what the client missed and what was held:
-   * - fresh (`after` absent): `subscribed` with the stream's newest id, so a client that drops
-   *   before its first event can resume from there; then the held live events.
-   * - resuming: `subscribed`, a `gap` if history does not reach back to `after`, the events after
-   *   `after`, then the held live events not among them: each event exactly once, in order.
-   */
-  async #activate(
-    key: StreamKey,
-    stream: StreamSubscription,
-    { id, after }: { id: RequestId; after?: string },
-  ): Promise<void> {
-    const { broker } = this.#host;
-    try {
-      if (after === undefined) {
-        const last = await broker.lastId(key);
-        if (this.#streams.get(key) !== stream) return;
-        this.send(encodeFrame({ t: 'subscribed', id, k: key, ...(last === undefined ? {} : { last }) }));
-        for (const event of stream.held ?? []) this.send(eventFrame(event));
-        return;
-      }
-      const { events, gap } = await broker.replay(key, after);
-      if (this.#streams.get(key) !== stream) return;
-      this.send(encodeFrame({ t: 'subscribed', id, k: key }));
-      if (gap) this.send(encodeFrame({ t: 'gap', k: key }));
-      const sent = new Set<string>();
-      for (const event of events) {
-        sent.add(event.id);
-        this.send(eventFrame(event));
-      }
-      for (const event of stream.held ?? []) if (!sent.has(event.id)) this.send(eventFrame(event));
-    } catch (error) {
-      this.#host.logger.error({ err: error, stream: key }, 'reading stream history failed; reporting a gap');
-      if (this.#streams.get(key) !== stream) return;
-      this.send(encodeFrame({ t: 'subscribed', id, k: key }));
-      if (after !== undefined) this.send(encodeFrame({ t: 'gap', k: key }));
-      for (const event of stream.held ?? []) this.send(eventFrame(event));
-    } finally {
-      stream.held = undefined;
-    }
-  }
-
-  #unsubscribe(id: RequestId): void {
-    const key = this.#subscriptions.get(id);
-    if (key === undefined) return;
-    this.#subscriptions.delete(id);
-    const stream = this.#streams.get(key);
-    if (stream === undefined) return;
-    stream.ids.delete(id);
-    if (stream.ids.size > 0) return;
-    this.#streams.delete(key);
-    this.#host.streams.remove(key, this);
-  }
-
-  #replyError(id: RequestId, error: WirecallError): void {
-    this.send(encodeFrame({ t: 'error', id, e: toErrorShape(error) }));
+    runCall(this.host, this, { envelope, controller });
   }
 
   /** Frees everything the connection held; runs once, whichever way the socket ended. */
   #release(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const key of this.#streams.keys()) this.#host.streams.remove(key, this);
-    this.#streams.clear();
-    this.#subscriptions.clear();
+    clearTimeout(this.#handshakeTimer);
+    this.#backlog = [];
+    this.#subscriptions.release();
     const lost = new WirecallError('CONNECTION_LOST', 'The connection closed');
-    for (const call of this.#inFlight.values()) if (!call.survivesDisconnect) call.controller.abort(lost);
-    this.#host.connectionClosed(this);
+    // A server that is shutting down will never see the retry a surviving call waits for.
+    for (const call of this.#inFlight.values()) {
+      if (!call.survivesDisconnect || this.host.closing) call.controller.abort(lost);
+    }
+    this.host.connectionClosed(this, this.#closeInfo);
+  }
+}
+
+/** The close code that tells the client why its `hello` was refused. */
+function closeCodeForRefusal(error: WirecallError): number {
+  switch (error.code) {
+    case 'UNAUTHORIZED':
+      return CLOSE_CODES.UNAUTHORIZED;
+    case 'FORBIDDEN':
+      return CLOSE_CODES.FORBIDDEN;
+    default:
+      return CLOSE_CODES.INTERNAL_ERROR;
   }
 }

@@ -1,4 +1,5 @@
 import type { AnyContract, ProcedureName, inferHandlerOutput, inferParsedInput } from '@wirecall/core';
+import type { ConnectionInfo } from '../connection/connection-info.js';
 
 /** What a handler receives. */
 export interface HandlerArgs<TInput, TContext> {
@@ -13,6 +14,8 @@ export interface HandlerArgs<TInput, TContext> {
   signal: AbortSignal;
   /** Facts about this call. */
   meta: CallMeta;
+  /** The connection the call came on (to end it when credentials expire, for example). */
+  connection: ConnectionInfo;
 }
 
 export interface CallMeta {
@@ -31,5 +34,34 @@ export type Handlers<TContract extends AnyContract, TContext> = {
   ) => MaybePromise<inferHandlerOutput<TContract, TName>>;
 };
 
+/**
+ * Runs around every handler: call `next()` to continue (it resolves with the handler's result),
+ * throw a `WirecallError` (`FORBIDDEN`, `UNAUTHORIZED`) to refuse. `args.meta.procedure` says which
+ * procedure is being called.
+ *
+ * @example
+ * const requireUser: Middleware<Ctx> = ({ ctx }, next) => {
+ *   if (!ctx.user) throw new WirecallError('UNAUTHORIZED', 'sign in first');
+ *   return next();
+ * };
+ */
+export type Middleware<TContext> = (
+  args: HandlerArgs<unknown, TContext>,
+  next: () => Promise<unknown>,
+) => MaybePromise<unknown>;
+
 /** The loosest handler shape, for the dispatcher that runs any of them. */
 export type AnyHandler = (args: HandlerArgs<unknown, unknown>) => unknown;
+
+/** Wraps a handler in middleware, outermost first; without middleware the handler runs as is. */
+export function withMiddleware(handler: AnyHandler, middleware: readonly Middleware<unknown>[]): AnyHandler {
+  if (middleware.length === 0) return handler;
+  return (args) => {
+    const run = (index: number): Promise<unknown> => {
+      const layer = middleware[index];
+      if (layer === undefined) return Promise.resolve(handler(args));
+      return Promise.resolve(layer(args, () => run(index + 1)));
+    };
+    return run(0);
+  };
+}

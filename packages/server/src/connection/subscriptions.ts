@@ -1,0 +1,229 @@
+import {
+  checkSchema,
+  decodeValue,
+  encodeFrame,
+  encodeValue,
+  streamKey,
+  toWirecallError,
+  WirecallError,
+  type EventDef,
+  type RequestId,
+  type StreamKey,
+  type SubscribeEnvelope,
+} from '@wirecall/core';
+import type { BrokerEvent } from '../broker/broker.js';
+import type { ConnectionHost } from './connection-host.js';
+import type { ConnectionInfo } from './connection-info.js';
+import { eventFrame } from './stream-registry.js';
+
+/** One stream this connection listens to, and the subscription ids (usually one) that asked for it. */
+interface StreamSubscription {
+  ids: Set<RequestId>;
+  /** Latest-value stream: a slow consumer gets only the newest pending event. */
+  conflate: boolean;
+  /** Live events held back until the client has its history; `undefined` once live. */
+  held: BrokerEvent[] | undefined;
+}
+
+/** What the subscriptions need from their connection. */
+export interface SubscriptionOwner {
+  readonly host: ConnectionHost;
+  readonly info: ConnectionInfo;
+  readonly ctx: unknown;
+  send(frame: string | Buffer): void;
+  replyError(id: RequestId, error: WirecallError): void;
+  /** Bytes queued on the socket and not yet written. */
+  readonly bufferedAmount: number;
+  readonly closed: boolean;
+}
+
+/** How often a connection with thinned-out (conflated) events checks whether its buffer drained. */
+const CONFLATION_FLUSH_MS = 20;
+
+/**
+ * The subscriptions of one connection: checks, registration with the node's stream registry,
+ * history replay on resume, and conflation of latest-value streams for slow consumers.
+ */
+export class ConnectionSubscriptions {
+  readonly #owner: SubscriptionOwner;
+  readonly #byId = new Map<RequestId, StreamKey>();
+  readonly #streams = new Map<StreamKey, StreamSubscription>();
+  /** Newest undelivered frame per conflated stream, while the socket's buffer is full. */
+  readonly #conflated = new Map<StreamKey, Buffer>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #highWaterBytes: number;
+
+  constructor(owner: SubscriptionOwner, highWaterBytes: number) {
+    this.#owner = owner;
+    this.#highWaterBytes = highWaterBytes;
+  }
+
+  /** Streams this connection listens to. */
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  async subscribe(envelope: SubscribeEnvelope, maxSubscriptions: number): Promise<void> {
+    const { id } = envelope;
+    const { host } = this.#owner;
+    if (this.#byId.has(id)) {
+      this.#owner.replyError(id, new WirecallError('BAD_REQUEST', 'A subscription with this id is already active'));
+      return;
+    }
+    if (this.#byId.size >= maxSubscriptions) {
+      this.#owner.replyError(
+        id,
+        new WirecallError('RATE_LIMITED', `At most ${maxSubscriptions} subscriptions per connection`),
+      );
+      return;
+    }
+    const def = host.events.get(envelope.e);
+    if (def === undefined) {
+      this.#owner.replyError(id, new WirecallError('NOT_FOUND', `Unknown event ${envelope.e}`));
+      return;
+    }
+    // Reserve the id now: frames after this one (an unsub, a duplicate) must see it.
+    this.#byId.set(id, '');
+    let key: StreamKey;
+    try {
+      const params = this.#parseParams(envelope, def);
+      if (host.canSubscribe) {
+        const allowed = await host.canSubscribe({
+          event: envelope.e,
+          params,
+          ctx: this.#owner.ctx,
+          connection: this.#owner.info,
+        });
+        if (!allowed) throw new WirecallError('FORBIDDEN', `Not allowed to subscribe to ${envelope.e}`);
+      }
+      key = streamKey(envelope.e, params === undefined ? undefined : encodeValue(params).v);
+    } catch (error) {
+      this.#byId.delete(id);
+      this.#owner.replyError(id, toWirecallError(error));
+      return;
+    }
+    // Unsubscribed (or closed) while the checks ran.
+    if (this.#byId.get(id) !== '' || this.#owner.closed) return;
+    this.#byId.set(id, key);
+    const existing = this.#streams.get(key);
+    if (existing) {
+      existing.ids.add(id);
+      this.#owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
+      return;
+    }
+    const stream: StreamSubscription = { ids: new Set([id]), conflate: def.conflate === true, held: [] };
+    this.#streams.set(key, stream);
+    host.streams.add(key, this);
+    await this.#activate(key, stream, { id, after: envelope.after });
+  }
+
+  unsubscribe(id: RequestId): void {
+    const key = this.#byId.get(id);
+    if (key === undefined) return;
+    this.#byId.delete(id);
+    const stream = this.#streams.get(key);
+    if (stream === undefined) return;
+    stream.ids.delete(id);
+    if (stream.ids.size > 0) return;
+    this.#streams.delete(key);
+    this.#conflated.delete(key);
+    this.#owner.host.streams.remove(key, this);
+  }
+
+  /** Called by the node's stream registry for every event of a stream this connection listens to. */
+  deliver(frame: Buffer, event: BrokerEvent): void {
+    const stream = this.#streams.get(event.key);
+    if (stream === undefined) return;
+    if (stream.held) {
+      stream.held.push(event);
+      return;
+    }
+    if (stream.conflate && (this.#conflated.has(event.key) || this.#owner.bufferedAmount > this.#highWaterBytes)) {
+      this.#conflated.set(event.key, frame);
+      this.#scheduleFlush();
+      return;
+    }
+    this.#owner.send(frame);
+  }
+
+  /** The connection closed: leave every stream. */
+  release(): void {
+    clearTimeout(this.#flushTimer);
+    for (const key of this.#streams.keys()) this.#owner.host.streams.remove(key, this);
+    this.#streams.clear();
+    this.#byId.clear();
+    this.#conflated.clear();
+  }
+
+  #parseParams(envelope: SubscribeEnvelope, def: EventDef): unknown {
+    const raw = decodeValue(envelope);
+    if (def.params === undefined) {
+      if (raw !== undefined) throw new WirecallError('BAD_REQUEST', `Event ${envelope.e} takes no params`);
+      return undefined;
+    }
+    const params = checkSchema(def.params, raw);
+    if (!params.ok) {
+      throw new WirecallError('BAD_REQUEST', `Invalid params for ${envelope.e}`, { data: { issues: params.issues } });
+    }
+    return params.value;
+  }
+
+  /**
+   * Confirms a new stream subscription, then sends what the client missed and what was held:
+   * - fresh (`after` absent): `subscribed` with the stream's newest id, so a client that drops
+   *   before its first event can resume from there; then the held live events.
+   * - resuming: `subscribed`, a `gap` if history does not reach back to `after`, the events after
+   *   `after` (only the newest for a conflated stream), then the held live events not among them:
+   *   each event exactly once, in order.
+   */
+  async #activate(
+    key: StreamKey,
+    stream: StreamSubscription,
+    { id, after }: { id: RequestId; after?: string | undefined },
+  ): Promise<void> {
+    const owner = this.#owner;
+    const { broker, logger } = owner.host;
+    let replayed: BrokerEvent[] = [];
+    try {
+      if (after === undefined) {
+        const last = await broker.lastId(key);
+        if (this.#streams.get(key) !== stream) return;
+        owner.send(encodeFrame({ t: 'subscribed', id, k: key, ...(last === undefined ? {} : { last }) }));
+      } else {
+        const { events, gap } = await broker.replay(key, after);
+        if (this.#streams.get(key) !== stream) return;
+        owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
+        if (gap) owner.send(encodeFrame({ t: 'gap', k: key }));
+        replayed = stream.conflate ? events.slice(-1) : events;
+      }
+    } catch (error) {
+      logger.error({ err: error, stream: key }, 'reading stream history failed; reporting a gap');
+      if (this.#streams.get(key) !== stream) return;
+      owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
+      if (after !== undefined) owner.send(encodeFrame({ t: 'gap', k: key }));
+    }
+    const sent = new Set<string>();
+    for (const event of replayed) {
+      sent.add(event.id);
+      owner.send(eventFrame(event));
+    }
+    const held = stream.held ?? [];
+    stream.held = undefined;
+    for (const event of held) if (!sent.has(event.id)) owner.send(eventFrame(event));
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer !== undefined) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      if (this.#owner.closed) return;
+      if (this.#owner.bufferedAmount > this.#highWaterBytes) {
+        this.#scheduleFlush();
+        return;
+      }
+      const frames = [...this.#conflated.values()];
+      this.#conflated.clear();
+      for (const frame of frames) this.#owner.send(frame);
+    }, CONFLATION_FLUSH_MS);
+  }
+}

@@ -1,0 +1,30 @@
+import type { ErrorCode } from '@wirecall/core';
+
+/** Counters for dashboards and health checks, as `server.stats()` returns them. */
+export interface ServerStats {
+  connections: number;
+  inFlightCalls: number;
+  /** (stream, connection) pairs: one per stream a connection listens to. */
+  subscriptions: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Error answers sent, by code, plus connections closed for protocol violations (`PROTOCOL`). */
+  errors: Partial<Record<ErrorCode | 'PROTOCOL', number>>;
+  /** Whether the broker can carry events right now (always true for the in-memory one). */
+  broker: { connected: boolean };
+}
+
+/** The traffic counters every connection adds to; cheap enough for the hot path. */
+export class TrafficCounters {
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly errors: Partial<Record<ErrorCode | 'PROTOCOL', number>> = {};
+
+  countError(code: ErrorCode | 'PROTOCOL'): void {
+    this.errors[code] = (this.errors[code] ?? 0) + 1;
+  }
+}
