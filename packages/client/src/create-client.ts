@@ -172,7 +172,7 @@ export function createClient<TContract extends AnyContract>(
         }
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
-        requests.flush();
+        requests.opened(welcome.mi);
       },
       received: (envelope: ServerEnvelope) => route(envelope),
       lost: (error, final) => {
@@ -202,7 +202,7 @@ export function createClient<TContract extends AnyContract>(
         subscriptions.subscribed(envelope.id, envelope.k, envelope.last);
         return;
       case 'gap':
-        subscriptions.gap(envelope.k);
+        subscriptions.gap(envelope.k, envelope.last);
         return;
       case 'welcome':
       case 'pong':

@@ -26,8 +26,8 @@ interface PendingCall {
   timer: ReturnType<typeof setTimeout>;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  /** Sent on the current socket (as opposed to waiting in the queue). */
-  sent: boolean;
+  /** Where the call is: waiting to be sent, sent on the current socket, or held for the next socket. */
+  where: 'waiting' | 'sent' | 'held';
 }
 
 export interface CallRequest {
@@ -55,13 +55,21 @@ export interface RequestManagerOptions {
 }
 
 /**
- * Outgoing calls: in flight on the current socket, or queued for the next one. Each settles exactly
- * once: by its result, its error, its deadline, its signal, a drop (non-idempotent calls), or close.
+ * Outgoing calls: in flight on the current socket, or waiting for it. Each settles exactly once:
+ * by its result, its error, its deadline, its signal, a drop (non-idempotent calls), or close.
+ *
+ * At most `window` calls are in flight at once (the server announces its `maxInFlightCalls` in
+ * `welcome`); the rest wait in order, so an honest client never meets the server's limit.
  */
 export class RequestManager {
   readonly #pending = new Map<RequestId, PendingCall>();
+  /** Not sent yet, oldest first. */
+  readonly #waiting = new Set<PendingCall>();
+  /** Refused with UNAVAILABLE by a server that is going away: sent again on the next socket. */
+  readonly #held = new Set<PendingCall>();
   readonly #options: RequestManagerOptions;
-  #queued = 0;
+  #inFlight = 0;
+  #window = Infinity;
   #keySeq = 0;
 
   constructor(options: RequestManagerOptions) {
@@ -81,10 +89,17 @@ export class RequestManager {
     if (request.whenOffline === 'fail' && this.#options.isOffline()) {
       return Promise.reject(new WirecallError('UNAVAILABLE', `Not connected; ${request.procedure} was not sent`));
     }
-    if (this.#queued >= this.#options.maxQueuedCalls) {
+    if (this.#waiting.size + this.#held.size >= this.#options.maxQueuedCalls) {
       return Promise.reject(
-        new WirecallError('UNAVAILABLE', `Offline queue is full (${this.#options.maxQueuedCalls} calls)`),
+        new WirecallError('UNAVAILABLE', `Call queue is full (${this.#options.maxQueuedCalls} calls)`),
       );
+    }
+    let value: WireValue;
+    try {
+      value = encodeValue(request.input);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return Promise.reject(new WirecallError('BAD_REQUEST', message, { cause: error }));
     }
     return new Promise((resolve, reject) => {
       const id = this.#options.nextId();
@@ -92,7 +107,7 @@ export class RequestManager {
         id,
         procedure: request.procedure,
         def: request.def,
-        value: encodeValue(request.input),
+        value,
         idempotencyKey: request.def.idempotent === true ? `${this.#options.clientId}:${++this.#keySeq}` : undefined,
         deadline: Date.now() + request.timeoutMs,
         resolve,
@@ -107,21 +122,27 @@ export class RequestManager {
         ),
         signal,
         onAbort: undefined,
-        sent: false,
+        where: 'waiting',
       };
       if (signal) {
         call.onAbort = () => this.#fail(call, cancelled(signal));
         signal.addEventListener('abort', call.onAbort, { once: true });
       }
       this.#pending.set(id, call);
-      this.#queued++;
-      this.#trySend(call);
+      this.#waiting.add(call);
+      this.#pump();
     });
   }
 
-  /** The socket is open: send everything that waits, oldest first. */
-  flush(): void {
-    for (const call of this.#pending.values()) if (!call.sent) this.#trySend(call);
+  /** A socket was welcomed: adopt the server's window and send what waits, oldest first. */
+  opened(window: number | undefined): void {
+    this.#window = window ?? Infinity;
+    for (const call of this.#held) {
+      call.where = 'waiting';
+      this.#waiting.add(call);
+    }
+    this.#held.clear();
+    this.#pump();
   }
 
   /**
@@ -131,15 +152,12 @@ export class RequestManager {
    */
   connectionLost(error: WirecallError, final: boolean): void {
     for (const call of [...this.#pending.values()]) {
-      if (final) this.#fail(call, error);
-      else if (call.sent) {
-        if (call.idempotencyKey === undefined) this.#fail(call, error);
-        else {
-          call.sent = false;
-          this.#queued++;
-        }
-      }
+      const wasSent = call.where === 'sent';
+      if (wasSent) call.where = 'waiting'; // no longer on any socket
+      if (final || (wasSent && call.idempotencyKey === undefined)) this.#fail(call, error, false);
+      else if (wasSent) this.#waiting.add(call);
     }
+    this.#inFlight = 0;
   }
 
   /** Rejects everything (client closed). */
@@ -184,36 +202,42 @@ export class RequestManager {
     const call = this.#pending.get(id);
     if (call === undefined) return false;
     const error = fromErrorShape(shape);
-    if (error.code === 'UNAVAILABLE' && call.sent) {
-      call.sent = false;
-      this.#queued++;
+    if (error.code === 'UNAVAILABLE' && call.where === 'sent') {
+      this.#inFlight--;
+      call.where = 'held';
+      this.#held.add(call);
+      this.#pump();
       return true;
     }
     this.#fail(call, error);
     return true;
   }
 
-  #trySend(call: PendingCall): void {
-    const remaining = call.deadline - Date.now();
-    if (remaining <= 0) return; // its timer fires at once
-    const frame = encodeFrame({
-      t: 'call',
-      id: call.id,
-      p: call.procedure,
-      tm: remaining,
-      ...(call.idempotencyKey === undefined ? {} : { ik: call.idempotencyKey }),
-      ...call.value,
-    });
-    if (this.#options.send(frame)) {
-      call.sent = true;
-      this.#queued--;
+  /** Sends waiting calls while the window has room and the socket takes them. */
+  #pump(): void {
+    for (const call of this.#waiting) {
+      if (this.#inFlight >= this.#window) return;
+      const remaining = call.deadline - Date.now();
+      if (remaining <= 0) continue; // its timer fires at once
+      const frame = encodeFrame({
+        t: 'call',
+        id: call.id,
+        p: call.procedure,
+        tm: remaining,
+        ...(call.idempotencyKey === undefined ? {} : { ik: call.idempotencyKey }),
+        ...call.value,
+      });
+      if (!this.#options.send(frame)) return;
+      this.#waiting.delete(call);
+      call.where = 'sent';
+      this.#inFlight++;
     }
   }
 
-  #fail(call: PendingCall, error: WirecallError): void {
+  #fail(call: PendingCall, error: WirecallError, canNotify = true): void {
     if (!this.#pending.has(call.id)) return;
     // Tell the server the caller gave up, so the handler's signal aborts (timeout or abort).
-    if (call.sent && (error.code === 'TIMEOUT' || error.code === 'CANCELLED')) {
+    if (canNotify && call.where === 'sent' && (error.code === 'TIMEOUT' || error.code === 'CANCELLED')) {
       this.#options.send(encodeFrame({ t: 'cancel', id: call.id }));
     }
     this.#settle(call);
@@ -222,9 +246,15 @@ export class RequestManager {
 
   #settle(call: PendingCall): void {
     this.#pending.delete(call.id);
-    if (!call.sent) this.#queued--;
     clearTimeout(call.timer);
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
+    if (call.where === 'sent') {
+      this.#inFlight--;
+      this.#pump();
+    } else {
+      this.#waiting.delete(call);
+      this.#held.delete(call);
+    }
   }
 }
 

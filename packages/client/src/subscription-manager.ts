@@ -181,9 +181,11 @@ export class SubscriptionManager {
     }
   }
 
-  gap(key: StreamKey): void {
+  gap(key: StreamKey, last: string | undefined): void {
     const stream = this.#byKey.get(key);
     if (stream === undefined) return;
+    // The old position points into lost history; resume from where the server says we stand.
+    if (last !== undefined) stream.lastEventId = last;
     for (const listener of [...stream.listeners]) {
       try {
         listener.onGap?.();

@@ -63,7 +63,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = { UNAUTHORIZED: 401, FOR
  */
 export class WirecallServer<
   TContract extends AnyContract,
-  TContext = unknown,
+  TContext = DefaultContext<TContract, undefined>,
   TAuth = undefined,
 > implements ConnectionHost {
   readonly contract: TContract;
@@ -106,7 +106,13 @@ export class WirecallServer<
     this.events = new Map(Object.entries(contract.events as Record<string, EventDef>));
     this.#ownsBroker = options.broker === undefined;
     this.broker = options.broker ?? memoryBroker({ history: options.history ?? {} });
-    this.#stopBroker = this.broker.listen((event) => this.streams.dispatch(event));
+    this.#stopBroker = this.broker.listen((event) => {
+      try {
+        this.streams.dispatch(event);
+      } catch (error) {
+        this.logger.error({ err: error, stream: event.key }, 'delivering an event failed');
+      }
+    });
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,

@@ -59,11 +59,14 @@ function parsePath(path: string): string[] {
   return segments;
 }
 
+/** Marks a path that does not exist in the data. */
+const MISSING = Symbol('missing');
+
 /** The raw JSON at a path, before any annotation applies (maps and sets are still arrays then). */
 function jsonAt(json: unknown, path: readonly string[]): unknown {
   let node = json;
   for (const key of path) {
-    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined;
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return MISSING;
     node = (node as Record<string, unknown>)[key];
   }
   return node;
@@ -80,23 +83,49 @@ interface Position {
   depth: number;
 }
 
-function checkAnnotation(annotation: unknown, path: readonly string[], state: WalkState): void {
-  if (++state.annotations > MAX_ANNOTATIONS) refuse('too many annotations');
-  if (typeof annotation === 'string') {
-    if (!SIMPLE_ANNOTATIONS.has(annotation)) refuse(`type ${annotation} is not accepted`);
-    if (annotation === 'bigint') {
-      const text = jsonAt(state.json, path);
-      if (typeof text !== 'string' || text.length > MAX_BIGINT_DIGITS || !BIGINT_TEXT.test(text)) {
-        refuse('bigint must be a decimal string of bounded length');
-      }
+const SPECIAL_NUMBERS: ReadonlySet<unknown> = new Set(['NaN', 'Infinity', '-Infinity', '-0']);
+
+/** Whether the raw JSON under an annotation has the shape that annotation's sender produces. */
+function fitsData(annotation: string, data: unknown): boolean {
+  switch (annotation) {
+    case 'Date':
+      return typeof data === 'string';
+    case 'bigint': {
+      if (typeof data !== 'string' || !BIGINT_TEXT.test(data)) return false;
+      return data.length - (data.startsWith('-') ? 1 : 0) <= MAX_BIGINT_DIGITS;
     }
-    return;
+    case 'undefined':
+      return data === null;
+    case 'number':
+      return SPECIAL_NUMBERS.has(data);
+    case 'set':
+      return Array.isArray(data);
+    case 'map':
+      return Array.isArray(data) && data.every((entry) => Array.isArray(entry) && entry.length === 2);
+    case UINT8ARRAY_ANNOTATION:
+      return typeof data === 'string';
+    default:
+      return false;
   }
+}
+
+/** The annotation's type name, if it is on the allow-list. */
+function allowedType(annotation: unknown): string | undefined {
+  if (typeof annotation === 'string') return SIMPLE_ANNOTATIONS.has(annotation) ? annotation : undefined;
   if (Array.isArray(annotation) && annotation.length === 2 && annotation[0] === 'custom') {
     const name: unknown = annotation[1];
-    if (typeof name === 'string' && CUSTOM_ANNOTATIONS.has(name)) return;
+    if (typeof name === 'string' && CUSTOM_ANNOTATIONS.has(name)) return name;
   }
-  refuse('annotation is not accepted');
+  return undefined;
+}
+
+function checkAnnotation(annotation: unknown, path: readonly string[], state: WalkState): void {
+  if (++state.annotations > MAX_ANNOTATIONS) refuse('too many annotations');
+  const type = allowedType(annotation);
+  if (type === undefined) refuse(`annotation ${JSON.stringify(annotation)} is not accepted`);
+  const data = jsonAt(state.json, path);
+  if (data === MISSING) refuse(`annotation on a path that does not exist (${path.join('.')})`);
+  if (!fitsData(type, data)) refuse(`${type} annotation does not fit its data`);
 }
 
 function checkChildren(children: unknown, at: Position, state: WalkState): void {

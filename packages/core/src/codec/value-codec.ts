@@ -52,13 +52,25 @@ export function isPlainJson(value: unknown, depth = 0): boolean {
   }
 }
 
-/** Splits a value into the envelope's `v` (JSON) and `m` (annotations, only when needed). */
+/**
+ * Splits a value into the envelope's `v` (JSON) and `m` (annotations, only when needed). Throws a
+ * TypeError for a value no receiver would accept (a RegExp, an Error, a class instance, a key such
+ * as `constructor` next to a Date), so the sender learns it at once instead of the receiver later.
+ */
 export function encodeValue(value: unknown): WireValue {
   if (value === undefined) return {};
   if (isPlainJson(value)) return { v: value };
-  const { json, meta } = superjson.serialize(value);
-  // Only value annotations travel: shared-reference metadata is refused by every receiver.
-  return meta?.values === undefined ? { v: json } : { v: json, m: { values: meta.values, v: 1 } };
+  try {
+    const { json, meta } = superjson.serialize(value);
+    if (meta?.values === undefined) return { v: json };
+    // Only value annotations travel: shared-reference metadata is refused by every receiver.
+    const wire = { v: json, m: { values: meta.values, v: 1 } };
+    assertSafeMeta(wire.m, json);
+    return wire;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^Malformed value: /, '') : String(error);
+    throw new TypeError(`wirecall cannot send this value: ${reason}`, { cause: error });
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ const NAME_PATTERN = /^[A-Za-z_$][\w$.-]{0,127}$/;
 
 function assertNames(kind: string, map: object): void {
   for (const name of Object.keys(map)) {
-    if (!NAME_PATTERN.test(name)) {
+    if (!NAME_PATTERN.test(name) || name === '__proto__') {
       throw new TypeError(`wirecall: ${kind} name ${JSON.stringify(name)} must match ${String(NAME_PATTERN)}`);
     }
   }

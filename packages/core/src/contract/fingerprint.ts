@@ -2,11 +2,25 @@ import { z } from 'zod';
 import { stableStringify } from '../protocol/stream-key.js';
 import type { EventMap, ProcedureMap } from './types.js';
 
-/** The JSON Schema of a zod schema, or its type name when it has no JSON Schema form. */
+/**
+ * The JSON Schema of a zod schema, every node tagged with its zod type: JSON Schema alone says
+ * nothing for a Date, a BigInt, a Set or a Uint8Array (all "any"), and those differences matter.
+ */
 function describe(schema: z.ZodType | undefined): unknown {
   if (schema === undefined) return null;
   try {
-    return z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' });
+    return z.toJSONSchema(schema, {
+      unrepresentable: 'any',
+      io: 'input',
+      override: ({ zodSchema, jsonSchema }) => {
+        const def = zodSchema._zod.def as { type: string; valueType?: z.ZodType; keyType?: z.ZodType };
+        jsonSchema['x-zod'] = def.type;
+        // Sets and maps have no JSON Schema form, so their element types are described here.
+        if (def.type === 'set' || def.type === 'map') {
+          jsonSchema['x-zod-items'] = [describe(def.keyType), describe(def.valueType)];
+        }
+      },
+    });
   } catch {
     return schema.def.type;
   }

@@ -69,6 +69,8 @@ export interface WelcomeEnvelope {
   fp: string;
   /** Interval (ms) at which the client should probe liveness, so both ends agree on timing. */
   hb: number;
+  /** Most calls the server runs at once for this connection; the client keeps the rest queued. */
+  mi?: number;
 }
 /** Successful result of call `id`; the value is the procedure's output. */
 export interface ResultEnvelope extends WireValue {
@@ -98,10 +100,14 @@ export interface EventEnvelope extends WireValue {
   k: StreamKey;
   eid: string;
 }
-/** Events of stream `k` after the client's `after` id could not be replayed (history too short). */
+/**
+ * Events of stream `k` after the client's `after` id could not be replayed (history too short, or
+ * lost with a restarted server). `last` is where the client stands now: it resumes from there.
+ */
 export interface GapEnvelope {
   t: 'gap';
   k: StreamKey;
+  last?: string;
 }
 /** Answer to `ping`. */
 export interface PongEnvelope {

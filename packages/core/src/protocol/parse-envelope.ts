@@ -107,13 +107,18 @@ export function parseServerEnvelope(frame: unknown): ParseResult<ServerEnvelope>
       if (!isOptionalToken(last)) return fail('last must be an event id', id);
       return { ok: true, envelope: { t, id, k: frame.k, ...(last === undefined ? {} : { last }) } };
     }
-    case 'gap':
-      if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH)) return fail('gap needs a stream key');
-      return { ok: true, envelope: { t, k: frame.k } };
+    case 'gap': {
+      const { last } = frame;
+      if (!isToken(frame.k, MAX_STREAM_KEY_LENGTH) || !isOptionalToken(last)) return fail('gap is malformed');
+      return { ok: true, envelope: { t, k: frame.k, ...(last === undefined ? {} : { last }) } };
+    }
     case 'welcome': {
-      const { hb } = frame;
+      const { hb, mi } = frame;
       if (!isToken(frame.fp) || typeof hb !== 'number' || !(hb > 0)) return fail('welcome is malformed');
-      return { ok: true, envelope: { t, fp: frame.fp, hb } };
+      if (mi !== undefined && !(typeof mi === 'number' && Number.isSafeInteger(mi) && mi > 0)) {
+        return fail('welcome is malformed');
+      }
+      return { ok: true, envelope: { t, fp: frame.fp, hb, ...(mi === undefined ? {} : { mi }) } };
     }
     case 'pong':
       return { ok: true, envelope: { t } };

@@ -16,6 +16,12 @@ export interface ReplayResult {
   events: BrokerEvent[];
   /** True when events after the given id were trimmed from history and cannot be replayed. */
   gap: boolean;
+  /**
+   * With a gap: the position just before the first replayed event (or the stream's head when none
+   * is replayed), from which the client resumes next time. Without it, a client whose stale id
+   * points into lost history would be told about the same gap on every reconnect.
+   */
+  resumeFrom?: string;
 }
 
 /**

@@ -60,8 +60,19 @@ export class MemoryBroker implements Broker {
       stream.events.push(event);
       this.#trim(stream);
     }
-    for (const listener of this.#listeners) listener(event);
-    return Promise.resolve(event.id);
+    // One failing listener must not keep the event from the others; the emitter hears of it.
+    let failure: unknown;
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure === undefined) return Promise.resolve(event.id);
+    return Promise.reject(
+      failure instanceof Error ? failure : new Error('a broker listener threw', { cause: failure }),
+    );
   }
 
   listen(listener: BrokerListener): () => void {
@@ -72,15 +83,16 @@ export class MemoryBroker implements Broker {
   replay(key: StreamKey, afterId: string): Promise<ReplayResult> {
     const stream = this.#streams.get(key);
     const after = this.#parseId(afterId);
+    if (stream) this.#trim(stream);
+    const kept = stream ? this.#kept(stream) : [];
+    const oldest = kept[0]?.seq ?? (stream?.seq ?? 0) + 1;
     // An id from another epoch (a previous process) or from the future cannot be located.
     if (after === undefined || after > (stream?.seq ?? 0)) {
-      return Promise.resolve({ events: stream ? this.#kept(stream) : [], gap: true });
+      return Promise.resolve({ events: kept, gap: true, resumeFrom: `${this.#epoch}:${oldest - 1}` });
     }
-    if (stream === undefined) return Promise.resolve({ events: [], gap: false });
-    this.#trim(stream);
-    const kept = this.#kept(stream);
-    const oldest = kept[0]?.seq ?? stream.seq + 1;
-    return Promise.resolve({ events: kept.filter((event) => event.seq > after), gap: after < oldest - 1 });
+    const events = kept.filter((event) => event.seq > after);
+    const gap = after < oldest - 1;
+    return Promise.resolve(gap ? { events, gap, resumeFrom: `${this.#epoch}:${oldest - 1}` } : { events, gap });
   }
 
   lastId(key: StreamKey): Promise<string | undefined> {

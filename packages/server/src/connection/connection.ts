@@ -202,13 +202,14 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       return;
     }
     this.#overflow = 0;
-    if (this.#phase === 'greeting') {
-      if (this.#backlog.push(data) > MAX_BACKLOG)
-        this.close(CLOSE_CODES.POLICY_VIOLATION, 'too many frames before welcome');
-      return;
-    }
     if (isBinary) {
       this.close(CLOSE_CODES.UNSUPPORTED_DATA, 'binary frames are not part of wirecall.v1');
+      return;
+    }
+    if (this.#phase === 'greeting') {
+      if (this.#backlog.push(data) > MAX_BACKLOG) {
+        this.close(CLOSE_CODES.POLICY_VIOLATION, 'too many frames before welcome');
+      }
       return;
     }
     this.#process(data);
@@ -325,7 +326,14 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     if (this.#closed) return;
     this.ctx = ctx;
     this.#phase = 'ready';
-    this.send(encodeFrame({ t: 'welcome', fp: contract.fingerprint, hb: this.host.heartbeatIntervalMs }));
+    this.send(
+      encodeFrame({
+        t: 'welcome',
+        fp: contract.fingerprint,
+        hb: this.host.heartbeatIntervalMs,
+        mi: this.host.limits.maxInFlightCalls,
+      }),
+    );
     const backlog = this.#backlog;
     this.#backlog = [];
     for (const data of backlog) if (!this.#closed) this.#process(data);

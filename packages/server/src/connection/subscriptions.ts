@@ -190,10 +190,11 @@ export class ConnectionSubscriptions {
         if (this.#streams.get(key) !== stream) return;
         owner.send(encodeFrame({ t: 'subscribed', id, k: key, ...(last === undefined ? {} : { last }) }));
       } else {
-        const { events, gap } = await broker.replay(key, after);
+        const { events, gap, resumeFrom } = await broker.replay(key, after);
         if (this.#streams.get(key) !== stream) return;
         owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
-        if (gap) owner.send(encodeFrame({ t: 'gap', k: key }));
+        if (gap)
+          owner.send(encodeFrame({ t: 'gap', k: key, ...(resumeFrom === undefined ? {} : { last: resumeFrom }) }));
         replayed = stream.conflate ? events.slice(-1) : events;
       }
     } catch (error) {
