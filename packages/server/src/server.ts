@@ -87,6 +87,7 @@ export class WirecallServer<
   readonly #connectionsPerIp = new Map<string, number>();
   readonly #attached: { server: HttpServer | HttpsServer; listener: UpgradeListener; owned: boolean }[] = [];
   readonly #stopBroker: () => void;
+  readonly #stopBrokerStatus: (() => void) | undefined;
   readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(contract: TContract, options: ServerOptions<TContract, TContext, TAuth>) {
@@ -112,6 +113,14 @@ export class WirecallServer<
       } catch (error) {
         this.logger.error({ err: error, stream: event.key }, 'delivering an event failed');
       }
+    });
+    let brokerConnected = true;
+    this.#stopBrokerStatus = this.broker.onStatus?.(({ connected, error }) => {
+      if (error) this.logger.warn({ err: error }, 'broker error');
+      if (connected === brokerConnected) return;
+      brokerConnected = connected;
+      if (connected) this.logger.info({}, 'broker connected: events flow again');
+      else this.logger.warn({}, 'broker disconnected: calls keep working, emits fail until it is back');
     });
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -231,6 +240,7 @@ export class WirecallServer<
     );
     for (const { server, listener } of this.#attached) server.off('upgrade', listener);
     this.#stopBroker();
+    this.#stopBrokerStatus?.();
     if (this.#ownsBroker) await this.broker.close();
     await new Promise<void>((resolve) => {
       this.#wss.close(() => resolve());

@@ -24,6 +24,13 @@ export interface ReplayResult {
   resumeFrom?: string;
 }
 
+/** A broker's connection state, as `onStatus` reports it. */
+export interface BrokerStatus {
+  connected: boolean;
+  /** What went wrong, when something did. */
+  error?: Error;
+}
+
 /**
  * Carries events between the nodes of a deployment and keeps their recent history. The server owns
  * the protocol; a broker only assigns ids, stores, and fans out to nodes.
@@ -39,6 +46,8 @@ export interface Broker {
   lastId(key: StreamKey): Promise<string | undefined>;
   /** Whether events can flow right now (a networked broker may be disconnected). @default true */
   readonly connected?: boolean;
+  /** Reports connection changes and errors (the server logs them and shows them in `stats()`). */
+  onStatus?(listener: (status: BrokerStatus) => void): () => void;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

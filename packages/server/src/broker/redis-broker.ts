@@ -1,0 +1,267 @@
+import type { StreamKey, WireValue } from '@wirecall/core';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Broker, BrokerEvent, BrokerListener, BrokerStatus, ReplayResult } from './broker.js';
+import { HISTORY_DEFAULTS, type HistoryOptions } from './memory-broker.js';
+import { compareStreamIds, parseStreamId, type StreamId } from './stream-id.js';
+
+export interface RedisBrokerOptions {
+  /** `redis://host:port/db`; ignored when `client` is given. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
+  url?: string;
+  /**
+   * An existing ioredis client for commands. The broker duplicates it for its subscription (a
+   * subscribed connection cannot run commands) and never closes a client it did not create.
+   */
+  client?: Redis;
+  /** Prefix of every key and channel, so several apps can share one Redis. @default 'wirecall' */
+  prefix?: string;
+  /** Recent events kept per stream (Redis Streams, trimmed by length and age). */
+  history?: HistoryOptions;
+  /** Extra ioredis options for connections the broker creates. */
+  redisOptions?: RedisOptions;
+}
+
+/** Events replayed at most per resume; older ones count as a gap. */
+const MAX_REPLAY = 10_000;
+/** Streams whose last id a node remembers, to catch up after its subscription dropped. */
+const MAX_TRACKED_STREAMS = 10_000;
+
+/**
+ * Appends to the stream, trims it, refreshes its expiry and announces the event to every node, in
+ * one atomic step: the order of ids is the order in which nodes hear of events.
+ * KEYS[1] stream; ARGV: maxlen, data, expiry ms, channel, stream key.
+ */
+const PUBLISH_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', ARGV[4], id .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[2])
+return id
+`;
+
+type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * A broker for many server nodes on one Redis: each event is appended to a Redis Stream (its id and
+ * history shared by every node) and announced on one Pub/Sub channel that every node listens to.
+ * A client that reconnects to another node resumes from the same shared history.
+ *
+ * While Redis is unreachable, `publish` rejects at once (no silent queueing): the emitter learns
+ * that the event was not delivered. When the subscription comes back, the node catches up on the
+ * streams it was following from their history.
+ */
+export class RedisBroker implements Broker {
+  readonly #commands: Redis;
+  readonly #subscriber: Redis;
+  readonly #ownsCommands: boolean;
+  readonly #prefix: string;
+  readonly #channel: string;
+  readonly #maxEvents: number;
+  readonly #maxAgeMs: number;
+  readonly #listeners = new Set<BrokerListener>();
+  readonly #statusListeners = new Set<(status: BrokerStatus) => void>();
+  /** Last id this node heard per stream, oldest first, for catching up after a drop. */
+  readonly #lastSeen = new Map<StreamKey, string>();
+  #subscribed: Promise<unknown>;
+  #wasDisconnected = false;
+
+  constructor(options: RedisBrokerOptions = {}) {
+    const redisOptions: RedisOptions = {
+      // Fail commands at once while disconnected: an emit must not hang or be queued silently.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      ...options.redisOptions,
+    };
+    this.#ownsCommands = options.client === undefined;
+    this.#commands =
+      options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisOptions);
+    this.#subscriber = this.#commands.duplicate({ ...redisOptions, enableOfflineQueue: true });
+    this.#prefix = options.prefix ?? 'wirecall';
+    this.#channel = `${this.#prefix}:events`;
+    this.#maxEvents = Math.max(1, options.history?.maxEvents ?? HISTORY_DEFAULTS.maxEvents);
+    this.#maxAgeMs = options.history?.maxAgeMs ?? HISTORY_DEFAULTS.maxAgeMs;
+    this.#commands.defineCommand('wirecallPublish', { numberOfKeys: 1, lua: PUBLISH_SCRIPT });
+    // ioredis reports errors as events; without listeners they would be thrown (and logged twice).
+    this.#commands.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
+    this.#subscriber.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
+    this.#subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
+    this.#subscriber.on('close', () => {
+      this.#wasDisconnected = true;
+      this.#report({ connected: false });
+    });
+    this.#subscriber.on('ready', () => {
+      if (this.#wasDisconnected) void this.#catchUp();
+      this.#report({ connected: this.connected });
+    });
+    this.#subscribed = this.#subscriber.subscribe(this.#channel).catch(() => undefined);
+  }
+
+  /** Both connections (commands and subscription) are up. */
+  get connected(): boolean {
+    return this.#commands.status === 'ready' && this.#subscriber.status === 'ready';
+  }
+
+  /** Resolves once the subscription is in place (events published after this reach this node). */
+  ready(): Promise<void> {
+    return this.#subscribed.then(() => undefined);
+  }
+
+  async publish(key: StreamKey, value: WireValue): Promise<string> {
+    const data = JSON.stringify(value);
+    const expiryMs = Math.max(this.#maxAgeMs, 1_000);
+    const run = (this.#commands as unknown as Record<string, (...args: unknown[]) => Promise<string>>)[
+      'wirecallPublish'
+    ]!;
+    return run.call(this.#commands, this.#streamName(key), this.#maxEvents, data, expiryMs, this.#channel, key);
+  }
+
+  listen(listener: BrokerListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  onStatus(listener: (status: BrokerStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  async replay(key: StreamKey, afterId: string): Promise<ReplayResult> {
+    const stream = this.#streamName(key);
+    const info = await this.#info(stream);
+    const after = parseStreamId(afterId);
+    if (info === undefined) {
+      // No stream: its history expired or Redis lost it. Start over from the beginning.
+      return { events: [], gap: true, resumeFrom: '0-0' };
+    }
+    const start = after === undefined ? '-' : `(${afterId}`;
+    const entries = (await this.#commands.xrange(stream, start, '+', 'COUNT', MAX_REPLAY)) as StreamEntry[];
+    const oldestKept = parseStreamId(`${Date.now() - this.#maxAgeMs}-0`)!;
+    const events: BrokerEvent[] = [];
+    let skippedOld = false;
+    for (const [id, fields] of entries) {
+      const parsed = parseStreamId(id);
+      if (parsed && compareStreamIds(parsed, oldestKept) < 0) {
+        skippedOld = true;
+        continue;
+      }
+      const event = this.#toEvent(key, id, fields);
+      if (event) events.push(event);
+    }
+    const trimmedPastAfter = after === undefined || compareStreamIds(info.maxDeleted, after) > 0;
+    const gap = trimmedPastAfter || skippedOld || entries.length === MAX_REPLAY;
+    if (!gap) return { events, gap };
+    const resumeFrom = events.length > 0 ? this.#before(events[0]!.id, info.maxDeleted) : info.lastGenerated;
+    return { events, gap, resumeFrom };
+  }
+
+  async lastId(key: StreamKey): Promise<string | undefined> {
+    const info = await this.#info(this.#streamName(key));
+    return info?.lastGenerated;
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    this.#statusListeners.clear();
+    this.#subscriber.disconnect();
+    if (this.#ownsCommands) this.#commands.disconnect();
+    return Promise.resolve();
+  }
+
+  #streamName(key: StreamKey): string {
+    return `${this.#prefix}:stream:${key}`;
+  }
+
+  /** The position just before `id`: the newest trimmed id if it is older, else `id` itself minus one. */
+  #before(id: string, maxDeleted: StreamId): string {
+    const parsed = parseStreamId(id);
+    if (parsed === undefined) return `${maxDeleted.ms}-${maxDeleted.seq}`;
+    if (parsed.seq > 0n) return `${parsed.ms}-${parsed.seq - 1n}`;
+    return `${parsed.ms - 1n}-18446744073709551615`;
+  }
+
+  async #info(stream: string): Promise<{ lastGenerated: string; maxDeleted: StreamId } | undefined> {
+    let raw: unknown[];
+    try {
+      raw = (await this.#commands.xinfo('STREAM', stream)) as unknown[];
+    } catch (error) {
+      if (error instanceof Error && /no such key/i.test(error.message)) return undefined;
+      throw error;
+    }
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const [name, value] = [raw[i], raw[i + 1]];
+      if (typeof name === 'string' && typeof value === 'string') fields.set(name, value);
+    }
+    const lastGenerated = fields.get('last-generated-id') ?? '0-0';
+    const maxDeleted = parseStreamId(fields.get('max-deleted-entry-id') ?? '0-0') ?? { ms: 0n, seq: 0n };
+    return { lastGenerated, maxDeleted };
+  }
+
+  #toEvent(key: StreamKey, id: string, fields: string[]): BrokerEvent | undefined {
+    const index = fields.indexOf('d');
+    const data = index === -1 ? undefined : fields[index + 1];
+    if (data === undefined) return undefined;
+    return { key, id, value: JSON.parse(data) as WireValue };
+  }
+
+  #onMessage(channel: string, message: string): void {
+    if (channel !== this.#channel) return;
+    const firstBreak = message.indexOf('\n');
+    const secondBreak = message.indexOf('\n', firstBreak + 1);
+    if (firstBreak === -1 || secondBreak === -1) return;
+    const id = message.slice(0, firstBreak);
+    const key = message.slice(firstBreak + 1, secondBreak);
+    let value: WireValue;
+    try {
+      value = JSON.parse(message.slice(secondBreak + 1)) as WireValue;
+    } catch {
+      return; // not ours: someone else published on the channel
+    }
+    this.#deliver({ key, id, value });
+  }
+
+  #deliver(event: BrokerEvent): void {
+    this.#lastSeen.delete(event.key);
+    this.#lastSeen.set(event.key, event.id);
+    if (this.#lastSeen.size > MAX_TRACKED_STREAMS) {
+      const oldest = this.#lastSeen.keys().next().value;
+      if (oldest !== undefined) this.#lastSeen.delete(oldest);
+    }
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  /** The subscription was down: deliver, from history, what was published meanwhile. */
+  async #catchUp(): Promise<void> {
+    this.#wasDisconnected = false;
+    for (const [key, lastId] of [...this.#lastSeen]) {
+      try {
+        const entries = (await this.#commands.xrange(
+          this.#streamName(key),
+          `(${lastId}`,
+          '+',
+          'COUNT',
+          MAX_REPLAY,
+        )) as StreamEntry[];
+        for (const [id, fields] of entries) {
+          const event = this.#toEvent(key, id, fields);
+          if (event && this.#lastSeen.get(key) !== id) this.#deliver(event);
+        }
+      } catch (error) {
+        this.#report({ connected: this.connected, error: error as Error });
+      }
+    }
+  }
+
+  #report(status: BrokerStatus): void {
+    for (const listener of this.#statusListeners) listener(status);
+  }
+}
+
+/**
+ * The Redis broker, for several server nodes sharing events and history.
+ *
+ * @example
+ * import { redisBroker } from '@wirecall/server/redis';
+ * const server = createServer(api, { handlers, broker: redisBroker({ url: process.env.REDIS_URL }) });
+ */
+export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
+  return new RedisBroker(options);
+}
