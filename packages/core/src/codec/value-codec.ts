@@ -1,6 +1,7 @@
 import { SuperJSON } from 'superjson';
 import { WirecallError } from '../errors/wirecall-error.js';
 import type { WireValue } from '../protocol/envelopes.js';
+import { encode } from './annotate.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { assertSafeMeta, UINT8ARRAY_ANNOTATION } from './meta-guard.js';
 
@@ -19,12 +20,12 @@ superjson.registerCustom<Uint8Array, string>(
   UINT8ARRAY_ANNOTATION,
 );
 
-/** Past this depth the cheap check gives up and lets superjson walk the value. */
+/** Past this depth the cheap check gives up and lets the annotating walk take the value. */
 const MAX_PLAIN_DEPTH = 32;
 
 /**
- * True when JSON.stringify/JSON.parse round-trips `value` exactly, so superjson's walk (several
- * times slower) can be skipped. Most calls and events are plain JSON.
+ * True when JSON.stringify/JSON.parse round-trips `value` exactly, so the annotating walk (which
+ * copies the value) can be skipped. Most calls and events are plain JSON.
  */
 export function isPlainJson(value: unknown, depth = 0): boolean {
   switch (typeof value) {
@@ -54,23 +55,23 @@ export function isPlainJson(value: unknown, depth = 0): boolean {
 
 /**
  * Splits a value into the envelope's `v` (JSON) and `m` (annotations, only when needed). Throws a
- * TypeError for a value no receiver would accept (a RegExp, an Error, a class instance, a key such
- * as `constructor` next to a Date), so the sender learns it at once instead of the receiver later.
+ * TypeError for a value no receiver would accept (a RegExp, an Error, a class instance, a cycle),
+ * so the sender learns it at once instead of the receiver later.
  */
 export function encodeValue(value: unknown): WireValue {
   if (value === undefined) return {};
   if (isPlainJson(value)) return { v: value };
+  let encoded: ReturnType<typeof encode>;
   try {
-    const { json, meta } = superjson.serialize(value);
-    if (meta?.values === undefined) return { v: json };
-    // Only value annotations travel: shared-reference metadata is refused by every receiver.
-    const wire = { v: json, m: { values: meta.values, v: 1 } };
-    assertSafeMeta(wire.m, json);
-    return wire;
+    encoded = encode(value);
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^Malformed value: /, '') : String(error);
-    throw new TypeError(`wirecall cannot send this value: ${reason}`, { cause: error });
+    if (error instanceof TypeError) throw error;
+    // A cycle overflows the stack: report it as what it is.
+    throw new TypeError('wirecall cannot send this value: it is too deeply nested or contains a cycle', {
+      cause: error,
+    });
   }
+  return encoded.tree === undefined ? { v: encoded.json } : { v: encoded.json, m: { values: encoded.tree, v: 1 } };
 }
 
 /**
