@@ -195,14 +195,16 @@ export class RequestManager {
   }
 
   /**
-   * An `error` arrived for `id`. `UNAVAILABLE` from the server means it did not run the call (it is
-   * shutting down), so the call, idempotent or not, waits for the next connection instead of failing.
+   * An `error` arrived for `id`. An `UNAVAILABLE` that the server marks `notExecuted` (it is shutting
+   * down and never ran the handler) holds the call, idempotent or not, for the next connection. Any
+   * other error, including an `UNAVAILABLE` a handler threw after running, rejects the call.
    */
   reject(id: RequestId, shape: ErrorShape): boolean {
     const call = this.#pending.get(id);
     if (call === undefined) return false;
     const error = fromErrorShape(shape);
-    if (error.code === 'UNAVAILABLE' && call.where === 'sent') {
+    const notExecuted = (error.data as { notExecuted?: unknown } | undefined)?.notExecuted === true;
+    if (error.code === 'UNAVAILABLE' && notExecuted && call.where === 'sent') {
       this.#inFlight--;
       call.where = 'held';
       this.#held.add(call);

@@ -40,6 +40,28 @@ export interface SocketLike {
   onerror: ((event: unknown) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** Node's `ws` only: drops the TCP connection without a closing handshake. */
+  terminate?(): void;
+}
+
+/**
+ * The close code an HTTP refusal of the upgrade stands for. Only Node's `ws` reports the status
+ * ("Unexpected server response: 401"); browsers hide it, so there a refused upgrade looks like a
+ * network failure (1006) and is retried with backoff up to `maxAttempts`.
+ */
+function closeCodeForUpgradeError(event: unknown): number | undefined {
+  const message = (event as { message?: unknown } | null)?.message;
+  const status = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message)?.[1] : undefined;
+  switch (status) {
+    case '401':
+      return CLOSE_CODES.UNAUTHORIZED;
+    case '403':
+      return CLOSE_CODES.FORBIDDEN;
+    case '400':
+      return CLOSE_CODES.PROTOCOL_ERROR;
+    default:
+      return undefined; // 503, 429 and the rest: capacity or network, worth retrying
+  }
 }
 export type SocketConstructor = new (url: string, protocols: string | string[]) => SocketLike;
 
@@ -172,9 +194,18 @@ export class ConnectionManager {
     const timeoutMs = this.#options.heartbeat ? this.#options.heartbeat.timeoutMs : DEFAULT_CONNECT_TIMEOUT_MS;
     this.#connectTimer = setTimeout(() => this.#drop(socket, 'connect timed out'), timeoutMs);
     socket.onopen = () => socket.send(hello);
-    socket.onerror = () => {}; // 'close' always follows with the code
+    let refusedWith: number | undefined;
+    // 'close' always follows an error; an HTTP refusal of the upgrade becomes its close code.
+    socket.onerror = (event) => {
+      refusedWith ??= closeCodeForUpgradeError(event);
+    };
     socket.onclose = (event) => {
-      if (this.#socket === socket) this.#down(event.code, event.reason);
+      if (this.#socket !== socket) return;
+      if (refusedWith !== undefined && event.code === CLOSE_CODES.ABNORMAL) {
+        this.#down(refusedWith, 'the server refused the upgrade');
+      } else {
+        this.#down(event.code, event.reason);
+      }
     };
     socket.onmessage = (event) => {
       if (this.#socket === socket) this.#onMessage(socket, event.data);
@@ -224,7 +255,9 @@ export class ConnectionManager {
     socket.onclose = null;
     socket.onmessage = null;
     try {
-      socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.NORMAL : code, reason);
+      // A half-open peer will never answer a close frame: cut the TCP connection where we can.
+      if (code === CLOSE_CODES.ABNORMAL && socket.terminate) socket.terminate();
+      else socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.NORMAL : code, reason);
     } catch {
       // Closing a socket that never opened can throw in some runtimes; it is abandoned either way.
     }

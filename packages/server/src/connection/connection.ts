@@ -341,7 +341,11 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
 
   #onCall(envelope: CallEnvelope): void {
     if (this.host.closing) {
-      this.replyError(envelope.id, new WirecallError('UNAVAILABLE', 'The server is shutting down'));
+      // `notExecuted` promises the client the handler never ran, so it may send the call elsewhere.
+      this.replyError(
+        envelope.id,
+        new WirecallError('UNAVAILABLE', 'The server is shutting down', { data: { notExecuted: true } }),
+      );
       return;
     }
     if (this.#inFlight.has(envelope.id)) {
