@@ -172,7 +172,7 @@ export function createClient<TContract extends AnyContract>(
         }
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
-        requests.opened(welcome.mi);
+        requests.opened({ window: welcome.mi, maxPayloadBytes: welcome.mp });
       },
       received: (envelope: ServerEnvelope) => route(envelope),
       lost: (error, final) => {

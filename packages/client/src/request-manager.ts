@@ -4,6 +4,7 @@ import {
   encodeFrame,
   encodeValue,
   fromErrorShape,
+  RETRYABLE_CODES,
   WirecallError,
   type ErrorShape,
   type ProcedureDef,
@@ -70,6 +71,7 @@ export class RequestManager {
   readonly #options: RequestManagerOptions;
   #inFlight = 0;
   #window = Infinity;
+  #maxPayloadBytes = Infinity;
   #keySeq = 0;
 
   constructor(options: RequestManagerOptions) {
@@ -134,9 +136,10 @@ export class RequestManager {
     });
   }
 
-  /** A socket was welcomed: adopt the server's window and send what waits, oldest first. */
-  opened(window: number | undefined): void {
-    this.#window = window ?? Infinity;
+  /** A socket was welcomed: adopt the server's limits and send what waits, oldest first. */
+  opened(limits: { window: number | undefined; maxPayloadBytes: number | undefined }): void {
+    this.#window = limits.window ?? Infinity;
+    this.#maxPayloadBytes = limits.maxPayloadBytes ?? Infinity;
     for (const call of this.#held) {
       call.where = 'waiting';
       this.#waiting.add(call);
@@ -154,7 +157,8 @@ export class RequestManager {
     for (const call of [...this.#pending.values()]) {
       const wasSent = call.where === 'sent';
       if (wasSent) call.where = 'waiting'; // no longer on any socket
-      if (final || (wasSent && call.idempotencyKey === undefined)) this.#fail(call, error, false);
+      const retryable = call.idempotencyKey !== undefined && RETRYABLE_CODES.has(error.code);
+      if (final || (wasSent && !retryable)) this.#fail(call, error, false);
       else if (wasSent) this.#waiting.add(call);
     }
     this.#inFlight = 0;
@@ -229,11 +233,32 @@ export class RequestManager {
         ...(call.idempotencyKey === undefined ? {} : { ik: call.idempotencyKey }),
         ...call.value,
       });
+      if (this.#tooLarge(frame)) {
+        this.#fail(
+          call,
+          new WirecallError('PAYLOAD_TOO_LARGE', `${call.procedure}: the call is larger than the server accepts`, {
+            data: { maxPayloadBytes: this.#maxPayloadBytes },
+          }),
+        );
+        continue;
+      }
       if (!this.#options.send(frame)) return;
       this.#waiting.delete(call);
       call.where = 'sent';
       this.#inFlight++;
     }
+  }
+
+  /**
+   * Whether a frame exceeds the server's limit: the server would close the whole connection with 1009,
+   * taking every other call with it, so the one oversized call fails here instead.
+   */
+  #tooLarge(frame: string): boolean {
+    const max = this.#maxPayloadBytes;
+    // UTF-8 takes 1 to 3 bytes per UTF-16 code unit; count exactly only when the bounds disagree.
+    if (frame.length * 3 <= max) return false;
+    if (frame.length > max) return true;
+    return new TextEncoder().encode(frame).length > max;
   }
 
   #fail(call: PendingCall, error: WirecallError, canNotify = true): void {

@@ -103,7 +103,11 @@ export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = 
   handlers: Handlers<TContract, TContext>;
   /** Run around every handler, in order: authorization, logging, metrics. */
   middleware?: Middleware<TContext>[];
-  /** Refuses a subscription (`FORBIDDEN`) when it returns false or throws. */
+  /**
+   * Refuses a subscription with `FORBIDDEN` when it returns false. A `WirecallError` it throws is
+   * sent as is; anything else is sent as `INTERNAL` and logged (a failing permission lookup is not
+   * the subscriber's fault).
+   */
   canSubscribe?: (args: SubscribeCheckArgs<TContract, TContext>) => boolean | Promise<boolean>;
   /**
    * Origins allowed to open a WebSocket (the `Origin` header browsers send), against cross-site

@@ -19,6 +19,7 @@ describe('contract fingerprint', () => {
       fp: testApi.fingerprint,
       hb: expect.any(Number) as number,
       mi: expect.any(Number) as number,
+      mp: expect.any(Number) as number,
     });
     expect(ctx.logs.filter((entry) => entry.level === 'warn')).toEqual([]);
   });

@@ -85,6 +85,8 @@ export interface ConnectionManagerOptions {
   random: () => number;
 }
 
+/** A session that stayed open this long resets the count of refusals in a row. */
+const STABLE_SESSION_MS = 30_000;
 /** Connect-attempt budget when the heartbeat is off. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const OPEN = 1;
@@ -108,6 +110,8 @@ export class ConnectionManager {
   #state: ClientState = 'connecting';
   #attempt = 0;
   #refusals = 0;
+  /** When the current socket was welcomed; a refusal after a long healthy session starts a new count. */
+  #openedAt: number | undefined;
   #urlIndex = 0;
   #socket: SocketLike | undefined;
   #heartbeat: Heartbeat | undefined;
@@ -161,11 +165,15 @@ export class ConnectionManager {
     this.#setState('closed', { error: new WirecallError('CLOSED', 'The client was closed') });
     if (socket === undefined) return Promise.resolve();
     this.#closedPromise = new Promise<void>((resolve) => {
-      this.#resolveClosed = resolve;
-      socket.onclose = () => resolve();
-      socket.close(CLOSE_CODES.NORMAL, 'client closed');
       // Never hang a shutdown on a peer that does not finish the close handshake.
-      setTimeout(resolve, 1_000);
+      const fallback = setTimeout(resolve, 1_000);
+      const done = (): void => {
+        clearTimeout(fallback);
+        resolve();
+      };
+      this.#resolveClosed = done;
+      socket.onclose = done;
+      socket.close(CLOSE_CODES.NORMAL, 'client closed');
     });
     return this.#closedPromise;
   }
@@ -235,7 +243,7 @@ export class ConnectionManager {
   #opened(socket: SocketLike, welcome: WelcomeEnvelope): void {
     clearTimeout(this.#connectTimer);
     this.#attempt = 0;
-    this.#refusals = 0;
+    this.#openedAt = Date.now();
     const { heartbeat } = this.#options;
     if (heartbeat) {
       this.#heartbeat = new Heartbeat(
@@ -272,6 +280,8 @@ export class ConnectionManager {
   }
 
   #down(code: number, reason: string): void {
+    const openedAt = this.#openedAt;
+    this.#openedAt = undefined;
     this.#teardown();
     if (this.#state === 'closed') {
       this.#resolveClosed?.();
@@ -280,7 +290,11 @@ export class ConnectionManager {
     const error = errorForClose(code, reason);
     const behavior = closeCodeBehavior(code);
     const reconnect = this.#options.reconnect;
-    if (behavior === 'refused') this.#refusals++;
+    // Refusals count "in a row": any other failure, or a refusal after a long healthy session (an
+    // expired token an hour later), starts the count again. A refusal right after welcome (1009 for
+    // a message the server will refuse again) does not, so it cannot loop forever.
+    const stable = openedAt !== undefined && Date.now() - openedAt >= STABLE_SESSION_MS;
+    this.#refusals = behavior === 'refused' ? (stable ? 1 : this.#refusals + 1) : 0;
     this.#attempt++;
     const final =
       reconnect === false ||

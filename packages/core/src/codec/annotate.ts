@@ -106,7 +106,7 @@ export function encode(value: unknown): Encoded {
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    unsupported(`an instance of ${(value).constructor?.name ?? 'a class'}`);
+    unsupported(`an instance of ${value.constructor?.name ?? 'a class'}`);
   }
   const json: Record<string, unknown> = {};
   const children: AnnotationChildren = {};

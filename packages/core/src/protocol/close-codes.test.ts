@@ -24,7 +24,6 @@ describe('closeCodeBehavior', () => {
     POLICY_VIOLATION: 'refused',
     MESSAGE_TOO_BIG: 'refused',
     INTERNAL_ERROR: 'reconnect',
-    TRY_AGAIN_LATER: 'reconnect',
     SLOW_CONSUMER: 'reconnect',
     BAD_HELLO: 'refused',
     UNAUTHORIZED: 'refused',

@@ -22,8 +22,6 @@ export const CLOSE_CODES = {
   MESSAGE_TOO_BIG: 1009,
   /** The server hit an unexpected condition. */
   INTERNAL_ERROR: 1011,
-  /** The server is overloaded; come back later. */
-  TRY_AGAIN_LATER: 1013,
   /**
    * The client did not read fast enough: its send buffer passed `maxBufferedBytes`. wirecall's own,
    * with no HTTP analogue; the client reconnects (and resumes its streams) with backoff.

@@ -71,6 +71,8 @@ export interface WelcomeEnvelope {
   hb: number;
   /** Most calls the server runs at once for this connection; the client keeps the rest queued. */
   mi?: number;
+  /** Largest frame (bytes) the server accepts; the client refuses bigger calls before sending. */
+  mp?: number;
 }
 /** Successful result of call `id`; the value is the procedure's output. */
 export interface ResultEnvelope extends WireValue {

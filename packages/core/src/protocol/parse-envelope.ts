@@ -12,6 +12,11 @@ export type ParseResult<T> = { ok: true; envelope: T } | { ok: false; id?: Reque
 /** Longest timeout a call may carry (the largest delay a JS timer can hold, ~24.8 days). */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
+/** A positive safe integer, or absent. */
+function isOptionalCount(value: unknown): value is number | undefined {
+  return value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value > 0);
+}
+
 function fail(reason: string, id?: unknown): { ok: false; id?: RequestId; reason: string } {
   return isRequestId(id) ? { ok: false, id, reason } : { ok: false, reason };
 }
@@ -113,12 +118,13 @@ export function parseServerEnvelope(frame: unknown): ParseResult<ServerEnvelope>
       return { ok: true, envelope: { t, k: frame.k, ...(last === undefined ? {} : { last }) } };
     }
     case 'welcome': {
-      const { hb, mi } = frame;
+      const { hb, mi, mp } = frame;
       if (!isToken(frame.fp) || typeof hb !== 'number' || !(hb > 0)) return fail('welcome is malformed');
-      if (mi !== undefined && !(typeof mi === 'number' && Number.isSafeInteger(mi) && mi > 0)) {
-        return fail('welcome is malformed');
-      }
-      return { ok: true, envelope: { t, fp: frame.fp, hb, ...(mi === undefined ? {} : { mi }) } };
+      if (!isOptionalCount(mi) || !isOptionalCount(mp)) return fail('welcome is malformed');
+      return {
+        ok: true,
+        envelope: { t, fp: frame.fp, hb, ...(mi === undefined ? {} : { mi }), ...(mp === undefined ? {} : { mp }) },
+      };
     }
     case 'pong':
       return { ok: true, envelope: { t } };

@@ -42,7 +42,10 @@ export interface Broker {
   listen(listener: BrokerListener): () => void;
   /** Events of `key` after `afterId`, for a client that resumes a subscription. */
   replay(key: StreamKey, afterId: string): Promise<ReplayResult>;
-  /** The newest id of a stream, so a fresh subscriber can later resume from it. */
+  /**
+   * The newest id of a stream, so a fresh subscriber can later resume from it; for a stream without
+   * events, an id meaning "its beginning".
+   */
   lastId(key: StreamKey): Promise<string | undefined>;
   /** Whether events can flow right now (a networked broker may be disconnected). @default true */
   readonly connected?: boolean;

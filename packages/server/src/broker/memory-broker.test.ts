@@ -38,12 +38,16 @@ describe('MemoryBroker ids', () => {
     expect(epochOf(one)).not.toBe(epochOf(two));
   });
 
-  it('reports the last id per stream', async () => {
+  it('reports the last id per stream, and the beginning of a stream without events', async () => {
     const broker = new MemoryBroker();
-    expect(await broker.lastId('a')).toBeUndefined();
+    const beginning = await broker.lastId('a');
+    expect(beginning).toMatch(/:0$/);
     const ids = await publishMany(broker, 'a', 4);
     expect(await broker.lastId('a')).toBe(ids[3]);
-    expect(await broker.lastId('b')).toBeUndefined();
+    expect(await broker.lastId('b')).toBe(beginning);
+    // Resuming from the beginning replays everything, without a gap.
+    expect(await broker.replay('a', beginning!)).toEqual({ events: expect.any(Array) as unknown, gap: false });
+    expect((await broker.replay('a', beginning!)).events.map((event) => event.id)).toEqual(ids);
   });
 
   it('keeps the last id after the history is trimmed or disabled', async () => {
@@ -251,7 +255,7 @@ describe('MemoryBroker replay', () => {
     const broker = new MemoryBroker();
     const ids = await publishMany(broker, 'a', 2);
     await broker.close();
-    expect(await broker.lastId('a')).toBeUndefined();
+    expect(await broker.lastId('a')).toMatch(/:0$/);
     expect((await broker.replay('a', ids[0]!)).events).toEqual([]);
   });
 });

@@ -97,7 +97,9 @@ export class MemoryBroker implements Broker {
 
   lastId(key: StreamKey): Promise<string | undefined> {
     const stream = this.#streams.get(key);
-    return Promise.resolve(stream && stream.seq > 0 ? `${this.#epoch}:${stream.seq}` : undefined);
+    // A stream without events still has a position (its beginning): a client that drops before the
+    // first event resumes from there and misses nothing.
+    return Promise.resolve(`${this.#epoch}:${stream?.seq ?? 0}`);
   }
 
   close(): Promise<void> {

@@ -128,6 +128,8 @@ export class RedisBroker implements Broker {
     const info = await this.#info(stream);
     const after = parseStreamId(afterId);
     if (info === undefined) {
+      // Resuming from the beginning of a stream that has no events yet: nothing was missed.
+      if (afterId === '0-0') return { events: [], gap: false };
       // No stream: its history expired or Redis lost it. Start over from the beginning.
       return { events: [], gap: true, resumeFrom: '0-0' };
     }
@@ -154,7 +156,9 @@ export class RedisBroker implements Broker {
 
   async lastId(key: StreamKey): Promise<string | undefined> {
     const info = await this.#info(this.#streamName(key));
-    return info?.lastGenerated;
+    // A stream without events still has a position (its beginning), so a client that drops before
+    // the first event resumes from there and misses nothing.
+    return info?.lastGenerated ?? '0-0';
   }
 
   async close(): Promise<void> {

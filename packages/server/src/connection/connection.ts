@@ -332,6 +332,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         fp: contract.fingerprint,
         hb: this.host.heartbeatIntervalMs,
         mi: this.host.limits.maxInFlightCalls,
+        mp: this.host.limits.maxPayloadBytes,
       }),
     );
     const backlog = this.#backlog;
@@ -392,6 +393,8 @@ function closeCodeForRefusal(error: WirecallError): number {
       return CLOSE_CODES.UNAUTHORIZED;
     case 'FORBIDDEN':
       return CLOSE_CODES.FORBIDDEN;
+    case 'BAD_REQUEST':
+      return CLOSE_CODES.BAD_HELLO; // connection params whose encoding was refused
     default:
       return CLOSE_CODES.INTERNAL_ERROR;
   }

@@ -97,9 +97,13 @@ export class ConnectionSubscriptions {
         if (!allowed) throw new WirecallError('FORBIDDEN', `Not allowed to subscribe to ${envelope.e}`);
       }
       key = streamKey(envelope.e, params === undefined ? undefined : encodeValue(params).v);
-    } catch (error) {
+    } catch (thrown) {
       this.#byId.delete(id);
-      this.#owner.replyError(id, toWirecallError(error));
+      const error = toWirecallError(thrown);
+      if (error.code === 'INTERNAL') {
+        host.logger.error({ err: error.cause, event: envelope.e }, 'checking a subscription failed');
+      }
+      this.#owner.replyError(id, error);
       return;
     }
     // Unsubscribed (or closed) while the checks ran.
