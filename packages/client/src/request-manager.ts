@@ -3,9 +3,11 @@ import {
   decodeValue,
   encodeFrame,
   encodeValue,
+  DeadlineQueue,
   fromErrorShape,
   RETRYABLE_CODES,
   WirecallError,
+  type Deadline,
   type ErrorShape,
   type ProcedureDef,
   type RequestId,
@@ -24,7 +26,8 @@ interface PendingCall {
   deadline: number;
   resolve: (value: unknown) => void;
   reject: (error: WirecallError) => void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Expiry of the call's timeout, on the manager's one deadline timer. */
+  expiry: Deadline | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Where the call is: waiting to be sent, sent on the current socket, or held for the next socket. */
@@ -69,6 +72,8 @@ export class RequestManager {
   /** Refused with UNAVAILABLE by a server that is going away: sent again on the next socket. */
   readonly #held = new Set<PendingCall>();
   readonly #options: RequestManagerOptions;
+  /** Every call's timeout on one timer. */
+  readonly #deadlines = new DeadlineQueue();
   #inFlight = 0;
   #window = Infinity;
   #maxPayloadBytes = Infinity;
@@ -114,18 +119,14 @@ export class RequestManager {
         deadline: Date.now() + request.timeoutMs,
         resolve,
         reject,
-        timer: setTimeout(
-          () =>
-            this.#fail(
-              call,
-              new WirecallError('TIMEOUT', `${request.procedure} timed out after ${request.timeoutMs} ms`),
-            ),
-          request.timeoutMs,
-        ),
+        expiry: undefined,
         signal,
         onAbort: undefined,
         where: 'waiting',
       };
+      call.expiry = this.#deadlines.schedule(request.timeoutMs, () =>
+        this.#fail(call, new WirecallError('TIMEOUT', `${request.procedure} timed out after ${request.timeoutMs} ms`)),
+      );
       if (signal) {
         call.onAbort = () => this.#fail(call, cancelled(signal));
         signal.addEventListener('abort', call.onAbort, { once: true });
@@ -273,7 +274,7 @@ export class RequestManager {
 
   #settle(call: PendingCall): void {
     this.#pending.delete(call.id);
-    clearTimeout(call.timer);
+    call.expiry?.cancel();
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
     if (call.where === 'sent') {
       this.#inFlight--;

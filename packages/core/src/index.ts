@@ -16,3 +16,4 @@ export { streamKey, stableStringify } from './protocol/stream-key.js';
 export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
 export type { SuperJsonMeta } from './codec/meta-guard.js';
+export { DeadlineQueue, type Deadline } from './utils/deadline-queue.js';

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import {
   CLOSE_CODES,
   checkSchema,
+  DeadlineQueue,
   encodeValue,
   PROTOCOL,
   streamKey,
@@ -75,6 +76,7 @@ export class WirecallServer<
   readonly hooks: ServerHooks;
   readonly limits: ResolvedLimits;
   readonly counters = new TrafficCounters();
+  readonly deadlines = new DeadlineQueue();
   readonly idempotency: IdempotencyCache;
   readonly strictContract: boolean;
   readonly heartbeatIntervalMs: number;

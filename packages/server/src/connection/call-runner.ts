@@ -13,6 +13,7 @@ import type { Outcome } from '../router/idempotency-cache.js';
 import { safeHook } from '../hooks.js';
 import type { ConnectionHost, ProcedureEntry } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
+import type { LazyAbort } from './lazy-abort.js';
 
 /** How a call runner talks back to its connection. */
 export interface CallSink {
@@ -29,7 +30,7 @@ interface RunningCall {
   sink: CallSink;
   id: RequestId;
   entry: ProcedureEntry | undefined;
-  controller: AbortController;
+  controller: LazyAbort;
   /** Set for idempotent procedures called with an idempotency key. */
   cacheKey: string | undefined;
 }
@@ -52,7 +53,7 @@ export function idempotencyKeyOf(entry: ProcedureEntry | undefined, envelope: Ca
 export function runCall(
   host: ConnectionHost,
   sink: CallSink,
-  { envelope, controller }: { envelope: CallEnvelope; controller: AbortController },
+  { envelope, controller }: { envelope: CallEnvelope; controller: LazyAbort },
 ): void {
   const entry = host.procedures.get(envelope.p);
   const cacheKey = idempotencyKeyOf(entry, envelope);
@@ -71,7 +72,10 @@ export function runCall(
     result = entry.handler({
       input: input.value,
       ctx: sink.ctx,
-      signal: controller.signal,
+      // A getter: the AbortController is only created for handlers that use the signal.
+      get signal() {
+        return controller.signal;
+      },
       meta: { procedure: entry.name, idempotencyKey: envelope.ik },
       connection: sink.info,
     });
@@ -116,14 +120,14 @@ function settle(call: RunningCall, failure: unknown, value?: unknown): void {
     outcome = { ok: false, error: toErrorShape(error) };
   }
   // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
-  if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !controller.signal.aborted);
+  if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !controller.aborted);
   answer(call, outcome);
 }
 
 /** Sends the outcome, unless the caller has given up (cancel, deadline, disconnect). */
 function answer(call: RunningCall, outcome: Outcome): void {
   call.sink.callSettled(call.id);
-  if (call.controller.signal.aborted) return;
+  if (call.controller.aborted) return;
   call.sink.send(
     encodeFrame(
       outcome.ok ? { t: 'result', id: call.id, ...outcome.value } : { t: 'error', id: call.id, e: outcome.error },

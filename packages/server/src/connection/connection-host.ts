@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { AnyContract, EventDef, ProcedureDef } from '@wirecall/core';
+import type { AnyContract, DeadlineQueue, EventDef, ProcedureDef } from '@wirecall/core';
 import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedLimits, ServerHooks } from '../options.js';
@@ -37,6 +37,8 @@ export interface ConnectionHost {
   readonly hooks: ServerHooks;
   readonly limits: ResolvedLimits;
   readonly counters: TrafficCounters;
+  /** Deadlines of every call on this server, on one timer. */
+  readonly deadlines: DeadlineQueue;
   /** Answers of idempotent calls, kept for their retries. */
   readonly idempotency: IdempotencyCache;
   readonly strictContract: boolean;

@@ -12,6 +12,7 @@ import {
   type CallEnvelope,
   type ClientEnvelope,
   type HelloEnvelope,
+  type Deadline,
   type RequestId,
 } from '@wirecall/core';
 import type { RawData, WebSocket } from 'ws';
@@ -20,6 +21,7 @@ import { safeHook } from '../hooks.js';
 import { idempotencyKeyOf, runCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
+import { LazyAbort } from './lazy-abort.js';
 import { ConnectionSubscriptions, type SubscriptionOwner } from './subscriptions.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -32,9 +34,9 @@ const CONFLATION_HIGH_WATER_BYTES = 64 * 1024;
 
 /** A call whose handler is running. */
 interface InFlightCall {
-  controller: AbortController;
-  /** Fires when the caller's deadline passes; cleared when the call settles first. */
-  deadline: ReturnType<typeof setTimeout> | undefined;
+  controller: LazyAbort;
+  /** Fires when the caller's deadline passes; cancelled when the call settles first. */
+  deadline: Deadline | undefined;
   /**
    * An idempotent call with a key keeps running when the connection drops: its retry, arriving on
    * the next connection, attaches to it instead of running the handler a second time.
@@ -163,7 +165,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   callSettled(id: RequestId): void {
     const call = this.#inFlight.get(id);
     if (call === undefined) return;
-    clearTimeout(call.deadline);
+    call.deadline?.cancel();
     this.#inFlight.delete(id);
     if (this.#inFlight.size === 0 && this.#drained) {
       this.#drained();
@@ -358,13 +360,13 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       this.replyError(envelope.id, new WirecallError('RATE_LIMITED', `At most ${maxInFlightCalls} calls in flight`));
       return;
     }
-    const controller = new AbortController();
+    const controller = new LazyAbort();
     const deadline =
       envelope.tm === undefined
         ? undefined
-        : setTimeout(() => controller.abort(new WirecallError('TIMEOUT', 'The caller’s deadline passed')), envelope.tm);
-    // A deadline alone must not keep the process alive (a call surviving its closed connection).
-    deadline?.unref();
+        : this.host.deadlines.schedule(envelope.tm, () =>
+            controller.abort(new WirecallError('TIMEOUT', 'The caller’s deadline passed')),
+          );
     const survivesDisconnect = idempotencyKeyOf(this.host.procedures.get(envelope.p), envelope) !== undefined;
     this.#inFlight.set(envelope.id, { controller, deadline, survivesDisconnect });
     runCall(this.host, this, { envelope, controller });
