@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import {
   CLOSE_CODES,
   checkSchema,
-  decodeFrame,
   decodeValue,
   encodeFrame,
   parseClientEnvelope,
@@ -137,9 +136,11 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   send(frame: string | Buffer): void {
     if (this.#closed) return;
     const { counters, limits } = this.host;
+    // Encode once here: ws would measure and encode a string itself, and the byte count is free.
+    const bytes = typeof frame === 'string' ? Buffer.from(frame) : frame;
     counters.messagesOut++;
-    counters.bytesOut += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-    this.#socket.send(frame, { binary: false });
+    counters.bytesOut += bytes.length;
+    this.#socket.send(bytes, { binary: false });
     // A consumer that does not read must not grow this process's memory without end.
     if (this.#socket.bufferedAmount > limits.maxBufferedBytes) {
       this.host.logger.warn(
@@ -225,7 +226,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       return;
     }
     try {
-      const parsed = parseClientEnvelope(decodeFrame(data as Buffer));
+      const parsed = parseClientEnvelope(parseText(data));
       const id = parsed.ok ? ('id' in parsed.envelope ? parsed.envelope.id : undefined) : parsed.id;
       if (id !== undefined) this.replyError(id, new WirecallError('RATE_LIMITED', 'Too many messages; slow down'));
     } catch {
@@ -236,7 +237,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   #process(data: RawData): void {
     let frame: unknown;
     try {
-      frame = decodeFrame(data as Buffer);
+      frame = parseText(data);
     } catch {
       this.close(CLOSE_CODES.PROTOCOL_ERROR, 'frame is not valid JSON');
       return;
@@ -386,6 +387,11 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     }
     this.host.connectionClosed(this, this.#closeInfo);
   }
+}
+
+/** JSON of a text frame. `ws` has already checked it is valid UTF-8, so no decoder has to again. */
+function parseText(data: RawData): unknown {
+  return JSON.parse((data as Buffer).toString());
 }
 
 /** The close code that tells the client why its `hello` was refused. */
