@@ -3,6 +3,7 @@ import {
   decodeValue,
   encodeFrame,
   encodeValue,
+  callFrame,
   DeadlineQueue,
   fromErrorShape,
   RETRYABLE_CODES,
@@ -226,14 +227,8 @@ export class RequestManager {
       if (this.#inFlight >= this.#window) return;
       const remaining = call.deadline - Date.now();
       if (remaining <= 0) continue; // its timer fires at once
-      const frame = encodeFrame({
-        t: 'call',
-        id: call.id,
-        p: call.procedure,
-        tm: remaining,
-        ...(call.idempotencyKey === undefined ? {} : { ik: call.idempotencyKey }),
-        ...call.value,
-      });
+      const { id, procedure, value, idempotencyKey } = call;
+      const frame = callFrame({ id, procedure, value, tm: remaining, ik: idempotencyKey });
       if (this.#tooLarge(frame)) {
         this.#fail(
           call,

@@ -15,5 +15,6 @@ export { parseClientEnvelope, parseServerEnvelope, type ParseResult } from './pr
 export { streamKey, stableStringify } from './protocol/stream-key.js';
 export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
+export { callFrame, resultFrame, eventFrame } from './protocol/frames.js';
 export type { SuperJsonMeta } from './codec/meta-guard.js';
 export { DeadlineQueue, type Deadline } from './utils/deadline-queue.js';

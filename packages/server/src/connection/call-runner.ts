@@ -2,6 +2,7 @@ import {
   checkSchema,
   decodeValue,
   encodeFrame,
+  resultFrame,
   encodeValue,
   toErrorShape,
   toWirecallError,
@@ -129,8 +130,6 @@ function answer(call: RunningCall, outcome: Outcome): void {
   call.sink.callSettled(call.id);
   if (call.controller.aborted) return;
   call.sink.send(
-    encodeFrame(
-      outcome.ok ? { t: 'result', id: call.id, ...outcome.value } : { t: 'error', id: call.id, e: outcome.error },
-    ),
+    outcome.ok ? resultFrame(call.id, outcome.value) : encodeFrame({ t: 'error', id: call.id, e: outcome.error }),
   );
 }

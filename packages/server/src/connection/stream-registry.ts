@@ -1,4 +1,4 @@
-import { encodeFrame, type StreamKey } from '@wirecall/core';
+import { eventFrame as eventFrameText, type StreamKey } from '@wirecall/core';
 import type { BrokerEvent } from '../broker/broker.js';
 
 /** The part of a connection the registry talks to. */
@@ -48,5 +48,5 @@ export class StreamRegistry {
 
 /** The one serialization of an event, as UTF-8 bytes so `ws` does not re-encode it per socket. */
 export function eventFrame(event: BrokerEvent): Buffer {
-  return Buffer.from(encodeFrame({ t: 'event', k: event.key, eid: event.id, ...event.value }));
+  return Buffer.from(eventFrameText(event.key, event.id, event.value));
 }

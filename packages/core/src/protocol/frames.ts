@@ -1,0 +1,37 @@
+import type { RequestId, StreamKey, WireValue } from './envelopes.js';
+
+/**
+ * Hand-assembled frames for the three envelopes on the hot path (call, result, event). They are
+ * byte-for-byte what `JSON.stringify` of the envelope would give, without building the envelope
+ * object or spreading the value into it first.
+ */
+function valueFields(value: WireValue): string {
+  let text = value.v === undefined ? '' : `,"v":${JSON.stringify(value.v)}`;
+  if (value.m !== undefined) text += `,"m":${JSON.stringify(value.m)}`;
+  return text;
+}
+
+function idText(id: RequestId): string {
+  return typeof id === 'number' ? String(id) : JSON.stringify(id);
+}
+
+export interface CallFrameFields {
+  id: RequestId;
+  procedure: string;
+  value: WireValue;
+  tm: number;
+  ik: string | undefined;
+}
+
+export function callFrame({ id, procedure, value, tm, ik }: CallFrameFields): string {
+  const key = ik === undefined ? '' : `,"ik":${JSON.stringify(ik)}`;
+  return `{"t":"call","id":${idText(id)},"p":${JSON.stringify(procedure)},"tm":${tm}${key}${valueFields(value)}}`;
+}
+
+export function resultFrame(id: RequestId, value: WireValue): string {
+  return `{"t":"result","id":${idText(id)}${valueFields(value)}}`;
+}
+
+export function eventFrame(key: StreamKey, eventId: string, value: WireValue): string {
+  return `{"t":"event","k":${JSON.stringify(key)},"eid":${JSON.stringify(eventId)}${valueFields(value)}}`;
+}
