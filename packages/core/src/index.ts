@@ -13,6 +13,7 @@ export { PROTOCOL } from './protocol/envelopes.js';
 export type * from './protocol/envelopes.js';
 export { parseClientEnvelope, parseServerEnvelope, type ParseResult } from './protocol/parse-envelope.js';
 export { streamKey, stableStringify } from './protocol/stream-key.js';
+export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
 export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
 export { callFrame, resultFrame, eventFrame } from './protocol/frames.js';

@@ -9,6 +9,7 @@ import {
   encodeValue,
   PROTOCOL,
   streamKey,
+  isWirecallError,
   toWirecallError,
   WirecallError,
   type AnyContract,
@@ -21,6 +22,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { memoryBroker } from './broker/memory-broker.js';
 import { Connection } from './connection/connection.js';
+import { ConnectionSlots } from './connection/connection-slots.js';
 import type { ConnectionHost, ContextRequest, ProcedureEntry } from './connection/connection-host.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
 import { StreamRegistry } from './connection/stream-registry.js';
@@ -86,7 +88,7 @@ export class WirecallServer<
   readonly #ownsBroker: boolean;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
-  readonly #connectionsPerIp = new Map<string, number>();
+  readonly #slots: ConnectionSlots;
   readonly #attached: { server: HttpServer | HttpsServer; listener: UpgradeListener; owned: boolean }[] = [];
   readonly #stopBroker: () => void;
   readonly #stopBrokerStatus: (() => void) | undefined;
@@ -98,6 +100,7 @@ export class WirecallServer<
     this.logger = options.logger ?? consoleLogger;
     this.hooks = options.hooks ?? {};
     this.limits = resolveLimits(options.limits);
+    this.#slots = new ConnectionSlots({ ...SERVER_DEFAULTS.maxConnections, ...options.maxConnections });
     this.strictContract = options.strictContract ?? false;
     this.idempotency = new IdempotencyCache(options.idempotency);
     this.canSubscribe = options.canSubscribe as ConnectionHost['canSubscribe'];
@@ -202,7 +205,14 @@ export class WirecallServer<
       }
       paramsJson = encodeValue(params.value).v;
     }
-    return this.broker.publish(streamKey(name, paramsJson), encodeValue(checked.value));
+    return this.broker.publish(streamKey(name, paramsJson), encodeValue(checked.value)).catch((error: unknown) => {
+      // The event was not accepted by the broker (Redis down): the emitter must know, by code.
+      throw isWirecallError(error)
+        ? error
+        : new WirecallError('UNAVAILABLE', `Event ${name} was not published: the broker is unavailable`, {
+            cause: error,
+          });
+    });
   }
 
   stats(): ServerStats {
@@ -258,10 +268,7 @@ export class WirecallServer<
 
   connectionClosed(connection: ConnectionInfo, close: { code: number; reason: string }): void {
     this.#connections.delete(connection as Connection);
-    const ip = connection.remoteAddress ?? '';
-    const count = (this.#connectionsPerIp.get(ip) ?? 1) - 1;
-    if (count > 0) this.#connectionsPerIp.set(ip, count);
-    else this.#connectionsPerIp.delete(ip);
+    (connection as Connection).slot.release();
     safeHook(this, 'onDisconnect', () => this.hooks.onDisconnect?.(connection, close));
   }
 
@@ -269,7 +276,11 @@ export class WirecallServer<
     const listener: UpgradeListener = (request, socket, head) => {
       // Upgrades for other paths belong to other listeners (a dev server's HMR, another API).
       if (path !== undefined && pathnameOf(request.url) !== path) return;
-      void this.#upgrade(request, socket, head);
+      this.#upgrade(request, socket, head).catch((error: unknown) => {
+        // Nothing in an upgrade may crash the process (a throwing allowedOrigins predicate, say).
+        this.logger.error({ err: error }, 'upgrade failed');
+        rejectUpgrade(socket, 500, 'internal error');
+      });
     };
     server.on('upgrade', listener);
     this.#attached.push({ server, listener, owned });
@@ -283,47 +294,46 @@ export class WirecallServer<
       return rejectUpgrade(socket, 400, `expected WebSocket subprotocol ${PROTOCOL}`);
     }
     if (!this.#originAllowed(request.headers.origin)) return rejectUpgrade(socket, 403, 'origin not allowed');
-    const ip = request.socket.remoteAddress ?? '';
-    const max = { ...SERVER_DEFAULTS.maxConnections, ...this.#options.maxConnections };
-    if (this.#connections.size >= max.total || (this.#connectionsPerIp.get(ip) ?? 0) >= max.perIp) {
-      return rejectUpgrade(socket, 503, 'too many connections');
-    }
-    // Count the connection now: the checks below are async and must not let a burst slip past.
-    this.#connectionsPerIp.set(ip, (this.#connectionsPerIp.get(ip) ?? 0) + 1);
-    let accepted = false;
+    const slot = this.#slots.reserve(request.socket.remoteAddress ?? '');
+    if (slot === undefined) return rejectUpgrade(socket, 503, 'too many connections');
+    let handedOver = false;
+    // Whichever way the upgrade ends without a connection (refused here, or by ws for a malformed
+    // handshake, which destroys the socket without calling back), the place is given back.
+    socket.once('close', () => {
+      if (!handedOver) slot.release();
+    });
+    let auth: unknown;
     try {
-      let auth: unknown;
-      try {
-        auth = await this.#options.authenticate?.({ request });
-      } catch (thrown) {
-        const error = toWirecallError(thrown);
-        if (error.code === 'INTERNAL') this.logger.error({ err: error.cause }, 'authenticate failed');
-        this.counters.countError(error.code);
-        return rejectUpgrade(
-          socket,
-          STATUS_BY_CODE[error.code] ?? 500,
-          error.code === 'INTERNAL' ? 'internal error' : error.message,
-        );
-      }
-      if (socket.destroyed) return;
-      if (this.#closing) return rejectUpgrade(socket, 503, 'server is shutting down');
-      accepted = true;
-      this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-        this.#connections.add(new Connection(ws, { request, auth }, this));
-      });
-    } finally {
-      if (!accepted) {
-        const count = (this.#connectionsPerIp.get(ip) ?? 1) - 1;
-        if (count > 0) this.#connectionsPerIp.set(ip, count);
-        else this.#connectionsPerIp.delete(ip);
-      }
+      auth = await this.#options.authenticate?.({ request });
+    } catch (thrown) {
+      const error = toWirecallError(thrown);
+      if (error.code === 'INTERNAL') this.logger.error({ err: error.cause }, 'authenticate failed');
+      this.counters.countError(error.code);
+      return rejectUpgrade(
+        socket,
+        STATUS_BY_CODE[error.code] ?? 500,
+        error.code === 'INTERNAL' ? 'internal error' : error.message,
+      );
     }
+    if (socket.destroyed) return;
+    if (this.#closing) return rejectUpgrade(socket, 503, 'server is shutting down');
+    this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      handedOver = true;
+      this.#connections.add(new Connection(ws, { request, auth, slot }, this));
+    });
   }
 
   #originAllowed(origin: string | undefined): boolean {
     const allowed = this.#options.allowedOrigins;
     if (allowed === undefined || origin === undefined) return true;
-    return typeof allowed === 'function' ? allowed(origin) : allowed.includes(origin);
+    if (typeof allowed !== 'function') return allowed.includes(origin);
+    try {
+      return allowed(origin);
+    } catch (error) {
+      // A predicate that cannot judge an origin (new URL('null') throws) refuses it.
+      this.logger.warn({ err: error, origin }, 'allowedOrigins threw; refusing the origin');
+      return false;
+    }
   }
 }
 

@@ -20,6 +20,7 @@ describe('closeCodeBehavior', () => {
     GOING_AWAY: 'reconnect-now',
     PROTOCOL_ERROR: 'refused',
     UNSUPPORTED_DATA: 'refused',
+    INVALID_PAYLOAD: 'refused',
     ABNORMAL: 'reconnect',
     POLICY_VIOLATION: 'refused',
     MESSAGE_TOO_BIG: 'refused',

@@ -14,6 +14,8 @@ export const CLOSE_CODES = {
   PROTOCOL_ERROR: 1002,
   /** The peer sent a binary frame; protocol v1 speaks text frames only. */
   UNSUPPORTED_DATA: 1003,
+  /** A text frame was not valid UTF-8 (sent by `ws` itself, before wirecall sees the frame). */
+  INVALID_PAYLOAD: 1007,
   /** The connection ended without a close frame (never sent, only observed). */
   ABNORMAL: 1006,
   /** Sustained abuse (message rate) or a policy the server enforces. */
@@ -59,6 +61,7 @@ export function closeCodeBehavior(code: number): CloseBehavior {
       return 'reconnect-now';
     case CLOSE_CODES.PROTOCOL_ERROR:
     case CLOSE_CODES.UNSUPPORTED_DATA:
+    case CLOSE_CODES.INVALID_PAYLOAD:
     case CLOSE_CODES.MESSAGE_TOO_BIG:
     case CLOSE_CODES.POLICY_VIOLATION:
     case CLOSE_CODES.BAD_HELLO:

@@ -47,6 +47,11 @@ export interface Broker {
    * events, an id meaning "its beginning".
    */
   lastId(key: StreamKey): Promise<string | undefined>;
+  /**
+   * Orders two ids of one stream (negative: `a` is older). Lets a node drop an event a client
+   * already has, when live delivery lags behind a replay from history.
+   */
+  compareIds(a: string, b: string): number;
   /** Whether events can flow right now (a networked broker may be disconnected). @default true */
   readonly connected?: boolean;
   /** Reports connection changes and errors (the server logs them and shows them in `stats()`). */

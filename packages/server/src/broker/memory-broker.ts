@@ -102,6 +102,13 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(`${this.#epoch}:${stream?.seq ?? 0}`);
   }
 
+  /** Sequence order within this broker's epoch; ids of other epochs are older than any of ours. */
+  compareIds(a: string, b: string): number {
+    const left = this.#parseId(a) ?? -1;
+    const right = this.#parseId(b) ?? -1;
+    return left - right;
+  }
+
   close(): Promise<void> {
     this.#listeners.clear();
     this.#streams.clear();

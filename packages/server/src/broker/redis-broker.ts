@@ -22,6 +22,9 @@ export interface RedisBrokerOptions {
 
 /** Events replayed at most per resume; older ones count as a gap. */
 const MAX_REPLAY = 10_000;
+/** How long catching up waits for the command connection before giving up (and retrying later). */
+const CATCH_UP_WAIT_MS = 10_000;
+const CATCH_UP_RETRY_MS = 1_000;
 /** Streams whose last id a node remembers, to catch up after its subscription dropped. */
 const MAX_TRACKED_STREAMS = 10_000;
 
@@ -60,20 +63,32 @@ export class RedisBroker implements Broker {
   readonly #statusListeners = new Set<(status: BrokerStatus) => void>();
   /** Last id this node heard per stream, oldest first, for catching up after a drop. */
   readonly #lastSeen = new Map<StreamKey, string>();
-  #subscribed: Promise<unknown>;
-  #wasDisconnected = false;
+  readonly #subscribed: Promise<void>;
+  #markSubscribed: () => void = () => {};
+  /** Set once the subscription has been lost: the next one must catch up from history. */
+  #missedSome = false;
+  /** Live messages held while catching up, so history and live are delivered in id order. */
+  #held: BrokerEvent[] | undefined;
+  #closed = false;
 
   constructor(options: RedisBrokerOptions = {}) {
     const redisOptions: RedisOptions = {
       // Fail commands at once while disconnected: an emit must not hang or be queued silently.
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      // Commands in flight when the connection drops are rejected at once: never left pending, and
+      // never sent again after a reconnect, since a publish may already have been executed and a
+      // re-sent one would publish the event twice under a new id. (ioredis otherwise drops them
+      // unanswered when autoResend is off, so both settings are needed.)
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
       ...options.redisOptions,
     };
     this.#ownsCommands = options.client === undefined;
     this.#commands =
       options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisOptions);
-    this.#subscriber = this.#commands.duplicate({ ...redisOptions, enableOfflineQueue: true });
+    // The subscription is re-established by hand (not by ioredis) so that catching up from history
+    // happens strictly after the channel is subscribed again: nothing falls between the two.
+    this.#subscriber = this.#commands.duplicate({ ...redisOptions, enableOfflineQueue: true, autoResubscribe: false });
     this.#prefix = options.prefix ?? 'wirecall';
     this.#channel = `${this.#prefix}:events`;
     this.#maxEvents = Math.max(1, options.history?.maxEvents ?? HISTORY_DEFAULTS.maxEvents);
@@ -84,14 +99,13 @@ export class RedisBroker implements Broker {
     this.#subscriber.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
     this.#subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
     this.#subscriber.on('close', () => {
-      this.#wasDisconnected = true;
+      this.#missedSome = true;
       this.#report({ connected: false });
     });
-    this.#subscriber.on('ready', () => {
-      if (this.#wasDisconnected) void this.#catchUp();
-      this.#report({ connected: this.connected });
-    });
-    this.#subscribed = this.#subscriber.subscribe(this.#channel).catch(() => undefined);
+    this.#subscriber.on('ready', () => void this.#subscribe());
+    this.#commands.on('close', () => this.#report({ connected: false }));
+    this.#commands.on('ready', () => this.#report({ connected: this.connected }));
+    this.#subscribed = new Promise((resolve) => (this.#markSubscribed = resolve));
   }
 
   /** Both connections (commands and subscription) are up. */
@@ -101,7 +115,15 @@ export class RedisBroker implements Broker {
 
   /** Resolves once the subscription is in place (events published after this reach this node). */
   ready(): Promise<void> {
-    return this.#subscribed.then(() => undefined);
+    return this.#subscribed;
+  }
+
+  /** Stream ids sort by time, then sequence; ids from elsewhere sort first. */
+  compareIds(a: string, b: string): number {
+    const left = parseStreamId(a);
+    const right = parseStreamId(b);
+    if (left === undefined || right === undefined) return left === right ? 0 : left === undefined ? -1 : 1;
+    return compareStreamIds(left, right);
   }
 
   async publish(key: StreamKey, value: WireValue): Promise<string> {
@@ -162,6 +184,7 @@ export class RedisBroker implements Broker {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#listeners.clear();
     this.#statusListeners.clear();
     this.#subscriber.disconnect();
@@ -219,10 +242,15 @@ export class RedisBroker implements Broker {
     } catch {
       return; // not ours: someone else published on the channel
     }
-    this.#deliver({ key, id, value });
+    const event = { key, id, value };
+    if (this.#held) this.#held.push(event);
+    else this.#deliver(event);
   }
 
+  /** Hands an event to this node once: an id at or below the last one delivered is a repeat. */
   #deliver(event: BrokerEvent): void {
+    const last = this.#lastSeen.get(event.key);
+    if (last !== undefined && this.compareIds(event.id, last) <= 0) return;
     this.#lastSeen.delete(event.key);
     this.#lastSeen.set(event.key, event.id);
     if (this.#lastSeen.size > MAX_TRACKED_STREAMS) {
@@ -232,26 +260,65 @@ export class RedisBroker implements Broker {
     for (const listener of this.#listeners) listener(event);
   }
 
-  /** The subscription was down: deliver, from history, what was published meanwhile. */
+  /**
+   * (Re)subscribes to the channel. After a drop, live messages are held while the streams this node
+   * follows are read from history after their last delivered id; then the held ones follow, each
+   * event delivered once and in id order.
+   */
+  async #subscribe(): Promise<void> {
+    if (this.#closed) return;
+    const catchUp = this.#missedSome;
+    this.#missedSome = false;
+    if (catchUp) this.#held ??= [];
+    try {
+      await this.#subscriber.subscribe(this.#channel);
+      this.#markSubscribed();
+      if (catchUp) await this.#catchUp();
+    } catch (error) {
+      this.#report({ connected: this.connected, error: error as Error });
+      // Keep holding live events and try again: a reconnect lands here too, whichever comes first.
+      this.#missedSome ||= catchUp;
+      if (!this.#closed) setTimeout(() => void this.#subscribe(), CATCH_UP_RETRY_MS).unref();
+      return;
+    }
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const event of held) this.#deliver(event);
+    this.#report({ connected: this.connected });
+  }
+
+  /** Delivers, from history, what was published while the subscription was down. */
   async #catchUp(): Promise<void> {
-    this.#wasDisconnected = false;
+    await this.#commandsReady();
     for (const [key, lastId] of [...this.#lastSeen]) {
-      try {
-        const entries = (await this.#commands.xrange(
-          this.#streamName(key),
-          `(${lastId}`,
-          '+',
-          'COUNT',
-          MAX_REPLAY,
-        )) as StreamEntry[];
-        for (const [id, fields] of entries) {
-          const event = this.#toEvent(key, id, fields);
-          if (event && this.#lastSeen.get(key) !== id) this.#deliver(event);
-        }
-      } catch (error) {
-        this.#report({ connected: this.connected, error: error as Error });
+      const entries = (await this.#commands.xrange(
+        this.#streamName(key),
+        `(${lastId}`,
+        '+',
+        'COUNT',
+        MAX_REPLAY,
+      )) as StreamEntry[];
+      for (const [id, fields] of entries) {
+        const event = this.#toEvent(key, id, fields);
+        if (event) this.#deliver(event);
       }
     }
+  }
+
+  /** Waits (bounded) for the command connection, which reconnects on its own schedule. */
+  #commandsReady(): Promise<void> {
+    if (this.#commands.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#commands.off('ready', onReady);
+        reject(new Error('the Redis command connection did not come back in time'));
+      }, CATCH_UP_WAIT_MS);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#commands.once('ready', onReady);
+    });
   }
 
   #report(status: BrokerStatus): void {

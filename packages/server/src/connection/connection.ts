@@ -20,6 +20,7 @@ import { safeHook } from '../hooks.js';
 import { idempotencyKeyOf, runCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
+import type { ConnectionSlot } from './connection-slots.js';
 import { LazyAbort } from './lazy-abort.js';
 import { ConnectionSubscriptions, type SubscriptionOwner } from './subscriptions.js';
 import { TokenBucket } from './token-bucket.js';
@@ -80,7 +81,15 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   #closeInfo = { code: CLOSE_CODES.ABNORMAL as number, reason: '' };
   #drained: (() => void) | undefined;
 
-  constructor(socket: WebSocket, { request, auth }: { request: IncomingMessage; auth: unknown }, host: ConnectionHost) {
+  /** This connection's place under `maxConnections`, given back when it closes. */
+  readonly slot: ConnectionSlot;
+
+  constructor(
+    socket: WebSocket,
+    { request, auth, slot }: { request: IncomingMessage; auth: unknown; slot: ConnectionSlot },
+    host: ConnectionHost,
+  ) {
+    this.slot = slot;
     this.#socket = socket;
     this.request = request;
     this.remoteAddress = request.socket.remoteAddress;
@@ -176,6 +185,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
 
   replyError(id: RequestId, error: WirecallError): void {
     this.host.counters.countError(error.code);
+    safeHook(this.host, 'onError', () => this.host.hooks.onError?.(error, { connection: this }));
     this.send(encodeFrame({ t: 'error', id, e: toErrorShape(error) }));
   }
 

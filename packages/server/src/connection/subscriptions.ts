@@ -3,6 +3,7 @@ import {
   decodeValue,
   encodeFrame,
   encodeValue,
+  MAX_STREAM_KEY_LENGTH,
   streamKey,
   toWirecallError,
   WirecallError,
@@ -23,6 +24,12 @@ interface StreamSubscription {
   conflate: boolean;
   /** Live events held back until the client has its history; `undefined` once live. */
   held: BrokerEvent[] | undefined;
+  /**
+   * The newest id the client already has (from its resume point or the replay). Live delivery on
+   * this node can lag behind history read from the broker, so events up to here are dropped; the
+   * first live event above it clears the floor, since live events then arrive in order.
+   */
+  floor: string | undefined;
 }
 
 /** What the subscriptions need from their connection. */
@@ -97,6 +104,10 @@ export class ConnectionSubscriptions {
         if (!allowed) throw new WirecallError('FORBIDDEN', `Not allowed to subscribe to ${envelope.e}`);
       }
       key = streamKey(envelope.e, params === undefined ? undefined : encodeValue(params).v);
+      // The key travels in every event frame; clients refuse longer ones (protocol bound).
+      if (key.length > MAX_STREAM_KEY_LENGTH) {
+        throw new WirecallError('BAD_REQUEST', `Params of ${envelope.e} are too large to name a stream`);
+      }
     } catch (thrown) {
       this.#byId.delete(id);
       const error = toWirecallError(thrown);
@@ -115,7 +126,12 @@ export class ConnectionSubscriptions {
       this.#owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
       return;
     }
-    const stream: StreamSubscription = { ids: new Set([id]), conflate: def.conflate === true, held: [] };
+    const stream: StreamSubscription = {
+      ids: new Set([id]),
+      conflate: def.conflate === true,
+      held: [],
+      floor: undefined,
+    };
     this.#streams.set(key, stream);
     host.streams.add(key, this);
     await this.#activate(key, stream, { id, after: envelope.after });
@@ -142,6 +158,7 @@ export class ConnectionSubscriptions {
       stream.held.push(event);
       return;
     }
+    if (!this.#aboveFloor(stream, event)) return;
     if (stream.conflate && (this.#conflated.has(event.key) || this.#owner.bufferedAmount > this.#highWaterBytes)) {
       this.#conflated.set(event.key, frame);
       this.#scheduleFlush();
@@ -193,6 +210,7 @@ export class ConnectionSubscriptions {
         const last = await broker.lastId(key);
         if (this.#streams.get(key) !== stream) return;
         owner.send(encodeFrame({ t: 'subscribed', id, k: key, ...(last === undefined ? {} : { last }) }));
+        stream.floor = last;
       } else {
         const { events, gap, resumeFrom } = await broker.replay(key, after);
         if (this.#streams.get(key) !== stream) return;
@@ -200,6 +218,7 @@ export class ConnectionSubscriptions {
         if (gap)
           owner.send(encodeFrame({ t: 'gap', k: key, ...(resumeFrom === undefined ? {} : { last: resumeFrom }) }));
         replayed = stream.conflate ? events.slice(-1) : events;
+        stream.floor = events.at(-1)?.id ?? (gap ? (resumeFrom ?? after) : after);
       }
     } catch (error) {
       logger.error({ err: error, stream: key }, 'reading stream history failed; reporting a gap');
@@ -214,7 +233,17 @@ export class ConnectionSubscriptions {
     }
     const held = stream.held ?? [];
     stream.held = undefined;
-    for (const event of held) if (!sent.has(event.id)) owner.send(eventFrame(event));
+    for (const event of held) {
+      if (!sent.has(event.id) && this.#aboveFloor(stream, event)) owner.send(eventFrame(event));
+    }
+  }
+
+  /** Whether the client lacks this event; clears the floor once live delivery has passed it. */
+  #aboveFloor(stream: StreamSubscription, event: BrokerEvent): boolean {
+    if (stream.floor === undefined) return true;
+    if (this.#owner.host.broker.compareIds(event.id, stream.floor) <= 0) return false;
+    stream.floor = undefined;
+    return true;
   }
 
   #scheduleFlush(): void {
