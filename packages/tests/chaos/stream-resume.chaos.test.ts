@@ -178,6 +178,7 @@ describe('an event stream through proxy cuts and server restarts', () => {
         await slow();
         return inner.lastId(key);
       },
+      compareIds: (a, b) => inner.compareIds(a, b),
       close: () => inner.close(),
     };
     await using ctx = await startTestApiServer({ broker });
