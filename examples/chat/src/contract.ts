@@ -1,0 +1,43 @@
+/**
+ * The chat's contract, imported by the Node server and bundled into the browser page by Vite: the
+ * same zod schemas check a message on the server (`send`'s input) and in the page (every `message`
+ * event's payload).
+ */
+import { defineContract } from '@wirecall/core';
+import { z } from 'zod';
+
+export const ROOMS = ['a', 'b', 'c'] as const;
+export const Room = z.enum(ROOMS);
+export type Room = z.infer<typeof Room>;
+
+/** The one rule for a message's text: an empty or too long message fails with BAD_REQUEST. */
+export const MessageText = z.string().min(1).max(280);
+export const Author = z.string().trim().min(1).max(40);
+
+export const Message = z.object({
+  id: z.string(),
+  room: Room,
+  author: Author,
+  text: MessageText,
+  /** A real Date in the page too: values travel with superjson, not plain JSON. */
+  at: z.date(),
+});
+export type Message = z.infer<typeof Message>;
+
+export const api = defineContract({
+  procedures: {
+    /** Stores a message, publishes it to the room's subscribers, and returns it as stored. */
+    send: { input: z.object({ room: Room, author: Author, text: MessageText }), output: Message },
+    /** The room's recent messages, oldest first: what a page shows on joining, or refetches after a gap. */
+    history: {
+      input: z.object({ room: Room, limit: z.number().int().min(1).max(200).optional() }),
+      output: z.array(Message),
+      idempotent: true,
+    },
+  },
+  events: {
+    /** One stream per room: the page subscribes to the room it shows. */
+    message: { payload: Message, params: z.object({ room: Room }) },
+  },
+});
+export type Api = typeof api;

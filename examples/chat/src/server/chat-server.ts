@@ -1,0 +1,87 @@
+/**
+ * The chat server: one node:http server that serves the built page and, on `/ws`, the wirecall
+ * contract. Messages live in memory (the last ones per room, for `history`), and so does the
+ * broker's event history the pages resume from after a dropped connection: a restart loses both,
+ * which the pages report as a gap.
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Logger, type WirecallServer } from '@wirecall/server';
+import { api, ROOMS, type Api, type Message, type Room } from '../contract.js';
+import { serveStatic } from './static-files.js';
+
+/** Messages kept per room for `history`. */
+const KEPT_PER_ROOM = 200;
+
+export interface ChatServerOptions {
+  /** The built front-end (Vite's outDir). */
+  distDir: string;
+  /**
+   * Origins allowed to open the WebSocket, besides this server's own (`http://127.0.0.1:<port>` and
+   * `http://localhost:<port>`), e.g. the address it is reached at behind a proxy.
+   */
+  extraOrigins?: readonly string[];
+  logger?: Logger;
+}
+
+export interface ChatServer {
+  readonly http: HttpServer;
+  readonly wirecall: WirecallServer<Api>;
+  /** Listens on `port` (0: any free port) and resolves with the port. */
+  listen(port: number, host: string): Promise<number>;
+  /** Closes every WebSocket with 1001 (clients reconnect), then the HTTP server. */
+  close(): Promise<void>;
+}
+
+export function createChatServer(options: ChatServerOptions): ChatServer {
+  const rooms = new Map<Room, Message[]>(ROOMS.map((room) => [room, []]));
+  // Ids unique across restarts, so a page never confuses a message of this process with an older one.
+  const boot = Date.now().toString(36);
+  let sequence = 0;
+  let origins = new Set<string>(options.extraOrigins);
+
+  const http = createHttpServer(serveStatic(options.distDir));
+  const wirecall = createServer(api, {
+    handlers: {
+      send: async ({ input }) => {
+        const message: Message = { id: `${boot}-${++sequence}`, ...input, at: new Date() };
+        const kept = rooms.get(input.room)!;
+        kept.push(message);
+        if (kept.length > KEPT_PER_ROOM) kept.splice(0, kept.length - KEPT_PER_ROOM);
+        // Into the room's stream (and its history, for pages that resume after a drop).
+        await wirecall.emit('message', message, { params: { room: input.room } });
+        return message;
+      },
+      history: ({ input }) => rooms.get(input.room)!.slice(-(input.limit ?? 100)),
+    },
+    // A browser-facing server names the origins that may connect (cross-site WebSocket hijacking).
+    allowedOrigins: (origin) => origins.has(origin),
+    history: { maxEvents: 500 },
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  wirecall.attach(http, { path: '/ws' });
+
+  return {
+    http,
+    wirecall,
+    async listen(port, host) {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+      const actual = (http.address() as AddressInfo).port;
+      origins = new Set([`http://127.0.0.1:${actual}`, `http://localhost:${actual}`, ...origins]);
+      return actual;
+    },
+    async close() {
+      await wirecall.close({ graceMs: 1_000 });
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    },
+  };
+}
