@@ -52,7 +52,9 @@ if (quickstartCode !== 0) {
 }
 
 // 2. The browser chat: print the URL to open.
-const chat = run(['run', '--silent', 'start', '-w', 'examples/chat'], { PORT: process.env.PORT ?? (interactive ? '5173' : '0') });
+const chat = run(['run', '--silent', 'start', '-w', 'examples/chat'], {
+  PORT: process.env.PORT ?? (interactive ? '5173' : '0'),
+});
 const lines = createInterface({ input: chat.stdout });
 const url = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('the chat server did not start within 60 s')), 60_000);
