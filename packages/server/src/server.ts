@@ -217,12 +217,16 @@ export class WirecallServer<
 
   stats(): ServerStats {
     let inFlightCalls = 0;
-    for (const connection of this.#connections) inFlightCalls += connection.inFlight;
+    let subscriptions = 0;
+    for (const connection of this.#connections) {
+      inFlightCalls += connection.inFlight;
+      subscriptions += connection.subscriptionCount;
+    }
     const { messagesIn, messagesOut, bytesIn, bytesOut, errors } = this.counters;
     return {
       connections: this.#connections.size,
       inFlightCalls,
-      subscriptions: this.streams.size,
+      subscriptions,
       messagesIn,
       messagesOut,
       bytesIn,

@@ -4,7 +4,7 @@ import type { ErrorCode } from '@wirecall/core';
 export interface ServerStats {
   connections: number;
   inFlightCalls: number;
-  /** (stream, connection) pairs: one per stream a connection listens to. */
+  /** (stream, connection) pairs: one per stream a connection listens to, once confirmed to it. */
   subscriptions: number;
   messagesIn: number;
   messagesOut: number;

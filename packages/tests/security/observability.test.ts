@@ -62,7 +62,7 @@ describe('hooks', () => {
     expect(connections).toHaveLength(1);
     const [connection] = connections;
     expect(connection!.remoteAddress).toBe('127.0.0.1');
-    expect(connection!.request.url).toBe('/app?tenant=t1');
+    expect(connection!.url).toBe('/app?tenant=t1');
 
     await rejectionOf(client.call.fail({ kind: 'typed' }));
     await rejectionOf(client.call.fail({ kind: 'plain' }));

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * The public face of one connection, given to handlers, hooks and `canSubscribe`. `close()` ends it
@@ -10,7 +10,12 @@ export interface ConnectionInfo {
   readonly id: string;
   /** The peer's IP address as the socket saw it (behind a proxy, the proxy's). */
   readonly remoteAddress: string | undefined;
-  /** The HTTP upgrade request that opened the connection. */
-  readonly request: IncomingMessage;
+  /** The URL of the upgrade request (path and query). */
+  readonly url: string | undefined;
+  /**
+   * The headers of the upgrade request. The request itself is released once the context is built
+   * (`authenticate` and `context` receive it): an idle connection should not hold it.
+   */
+  readonly headers: IncomingHttpHeaders;
   close(code?: number, reason?: string): void;
 }

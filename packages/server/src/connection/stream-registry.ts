@@ -30,13 +30,6 @@ export class StreamRegistry {
     if (sinks.size === 0) this.#sinks.delete(key);
   }
 
-  /** Number of (stream, connection) pairs: what `stats().subscriptions` reports. */
-  get size(): number {
-    let total = 0;
-    for (const sinks of this.#sinks.values()) total += sinks.size;
-    return total;
-  }
-
   /** Fans one broker event out to this node's subscribers of its stream. */
   dispatch(event: BrokerEvent): void {
     const sinks = this.#sinks.get(event.key);

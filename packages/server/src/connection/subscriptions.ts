@@ -65,9 +65,11 @@ export class ConnectionSubscriptions {
     this.#highWaterBytes = highWaterBytes;
   }
 
-  /** Streams this connection listens to. */
+  /** Streams this connection listens to and has confirmed (`subscribed` sent, history replayed). */
   get size(): number {
-    return this.#streams.size;
+    let active = 0;
+    for (const stream of this.#streams.values()) if (stream.held === undefined) active++;
+    return active;
   }
 
   async subscribe(envelope: SubscribeEnvelope, maxSubscriptions: number): Promise<void> {
