@@ -292,7 +292,8 @@ export class WirecallServer<
 
   /** Everything decided before a WebSocket exists, each refusal an HTTP status. */
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', (error) => this.logger.debug({ err: error }, 'socket error during upgrade'));
+    const onError = (error: Error): void => this.logger.debug({ err: error }, 'socket error during upgrade');
+    socket.on('error', onError);
     if (this.#closing) return rejectUpgrade(socket, 503, 'server is shutting down');
     if (!offeredProtocols(request.headers['sec-websocket-protocol']).includes(PROTOCOL)) {
       return rejectUpgrade(socket, 400, `expected WebSocket subprotocol ${PROTOCOL}`);
@@ -300,12 +301,10 @@ export class WirecallServer<
     if (!this.#originAllowed(request.headers.origin)) return rejectUpgrade(socket, 403, 'origin not allowed');
     const slot = this.#slots.reserve(request.socket.remoteAddress ?? '');
     if (slot === undefined) return rejectUpgrade(socket, 503, 'too many connections');
-    let handedOver = false;
     // Whichever way the upgrade ends without a connection (refused here, or by ws for a malformed
     // handshake, which destroys the socket without calling back), the place is given back.
-    socket.once('close', () => {
-      if (!handedOver) slot.release();
-    });
+    const onClose = (): void => slot.release();
+    socket.once('close', onClose);
     let auth: unknown;
     try {
       auth = await this.#options.authenticate?.({ request });
@@ -322,7 +321,10 @@ export class WirecallServer<
     if (socket.destroyed) return;
     if (this.#closing) return rejectUpgrade(socket, 503, 'server is shutting down');
     this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      handedOver = true;
+      // The connection owns the slot and the socket's listeners now; these two would otherwise keep
+      // this upgrade's whole scope (the request, its head buffer) alive as long as the socket.
+      socket.off('close', onClose);
+      socket.off('error', onError);
       this.#connections.add(new Connection(ws, { request, auth, slot }, this));
     });
   }

@@ -36,16 +36,16 @@ const CONNECTION = Symbol('wirecall.connection');
 type SocketWithConnection = WebSocket & { [CONNECTION]: Connection };
 
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  (this as SocketWithConnection)[CONNECTION].socketEvent('message', data, isBinary);
+  (this as SocketWithConnection)[CONNECTION].socketMessage(data, isBinary);
 }
 function onSocketPong(this: WebSocket): void {
-  (this as SocketWithConnection)[CONNECTION].socketEvent('pong');
+  (this as SocketWithConnection)[CONNECTION].socketPong();
 }
 function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
-  (this as SocketWithConnection)[CONNECTION].socketEvent('close', code, reason);
+  (this as SocketWithConnection)[CONNECTION].socketClosed(code, reason);
 }
 function onSocketError(this: WebSocket, error: Error): void {
-  (this as SocketWithConnection)[CONNECTION].socketEvent('error', error);
+  (this as SocketWithConnection)[CONNECTION].socketError(error);
 }
 
 /** A call whose handler is running. */
@@ -153,23 +153,25 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     return this.#subscriptions?.size ?? 0;
   }
 
-  /** @internal Socket events, routed here by the shared listeners. */
-  socketEvent(event: 'message' | 'pong' | 'close' | 'error', ...args: unknown[]): void {
-    switch (event) {
-      case 'message':
-        this.#onFrame(args[0] as RawData, args[1] as boolean);
-        return;
-      case 'pong':
-        this.#lastSeenAt = Date.now();
-        return;
-      case 'close':
-        this.#closeInfo ??= { code: args[0] as number, reason: String(args[1]) };
-        this.#release();
-        return;
-      case 'error':
-        this.host.logger.debug({ err: args[0], connection: this.id }, 'socket error');
-        return;
-    }
+  /** @internal A frame arrived (routed here by the shared socket listener). */
+  socketMessage(data: RawData, isBinary: boolean): void {
+    this.#onFrame(data, isBinary);
+  }
+
+  /** @internal The peer answered a ping. */
+  socketPong(): void {
+    this.#lastSeenAt = Date.now();
+  }
+
+  /** @internal The socket closed, whoever closed it. */
+  socketClosed(code: number, reason: Buffer): void {
+    this.#closeInfo ??= { code, reason: reason.toString() };
+    this.#release();
+  }
+
+  /** @internal The socket failed; 'close' follows. */
+  socketError(error: Error): void {
+    this.host.logger.debug({ err: error, connection: this.id }, 'socket error');
   }
 
   /** Resolves once no call is in flight. */
