@@ -1,0 +1,99 @@
+/**
+ * The entry point of every child process: `child.ts server <peer>` runs one peer's server,
+ * `child.ts clients <peer>` a group of that peer's clients. The orchestrator (main.ts) drives it
+ * with requests over IPC (see ipc.ts). The child exits when the orchestrator disconnects or dies,
+ * and by itself after BENCH_CHILD_TIMEOUT_MS whatever happens.
+ */
+import { serveRequests, type Operations } from './ipc.js';
+import {
+  PEER_NAMES,
+  type BenchClient,
+  type BenchServer,
+  type Peer,
+  type PeerName,
+  type ServerSetup,
+} from './peers/types.js';
+import { runSequential, type SequentialArgs } from './scenarios/a-sequential.js';
+import { runPipelined, type PipelinedArgs } from './scenarios/b-pipelined.js';
+import { emitTicks, TickReceiver, type EmitArgs } from './scenarios/c-fanout.js';
+import { measureMemory } from './scenarios/d-idle-memory.js';
+import { cpuMicros } from './scenarios/types.js';
+
+const PEER_FILES: Record<PeerName, string> = {
+  raw: './peers/raw-ws.js',
+  socketio: './peers/socketio.js',
+  trpc: './peers/trpc.js',
+  wirecall: './peers/wirecall.js',
+};
+
+const [role, peerName] = process.argv.slice(2);
+const timeoutMs = Number(process.env.BENCH_CHILD_TIMEOUT_MS ?? 300_000);
+setTimeout(() => {
+  console.error(`hard timeout: still running after ${timeoutMs} ms, exiting`);
+  process.exit(3);
+}, timeoutMs).unref();
+// The orchestrator is gone or done with us.
+process.on('disconnect', () => process.exit(0));
+
+if (!PEER_NAMES.includes(peerName as PeerName)) throw new Error(`unknown peer ${peerName}`);
+const { peer } = (await import(PEER_FILES[peerName as PeerName])) as { peer: Peer };
+
+function serverOperations(): Operations {
+  let server: BenchServer | undefined;
+  const started = (): BenchServer => {
+    if (server === undefined) throw new Error('the server is not listening');
+    return server;
+  };
+  return {
+    listen: async (setup: ServerSetup) => {
+      server = await peer.startServer(setup);
+      return { url: server.url };
+    },
+    stats: () => ({ connections: started().connections(), subscribers: started().subscribers() }),
+    emit: (args: EmitArgs) => emitTicks(started(), args),
+    memory: () => measureMemory(),
+    cpu: () => cpuMicros(),
+    close: () => server?.close(),
+  };
+}
+
+interface ConnectArgs {
+  urls: string[];
+  count: number;
+  /** Index of this process's first client among all clients (to spread them over `urls`). */
+  offset: number;
+  /** Connections opening at once. */
+  concurrency: number;
+}
+
+function clientOperations(): Operations {
+  const clients: BenchClient[] = [];
+  const receiver = new TickReceiver();
+  const first = (): BenchClient => {
+    if (clients[0] === undefined) throw new Error('no client connected');
+    return clients[0];
+  };
+  return {
+    connect: async ({ urls, count, offset, concurrency }: ConnectArgs) => {
+      let next = 0;
+      const opener = async (): Promise<void> => {
+        while (next < count) {
+          const index = offset + next++;
+          clients.push(await peer.connect(urls[index % urls.length]!));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, count) }, opener));
+      return { connected: clients.length };
+    },
+    sequential: (args: SequentialArgs) => runSequential(first(), args),
+    pipelined: (args: PipelinedArgs) => runPipelined(first(), args),
+    subscribe: () => receiver.subscribe(clients),
+    expect: (args: { base: number; count: number }) => receiver.expect(args),
+    awaitTicks: (args: { quietMs: number; timeoutMs: number }) => receiver.wait(args),
+    close: async () => {
+      await Promise.all(clients.splice(0).map((client) => client.close()));
+    },
+  };
+}
+
+serveRequests(role === 'server' ? serverOperations() : clientOperations());

@@ -1,0 +1,48 @@
+/**
+ * The orchestrator drives its children with requests over the IPC channel ('advanced'
+ * serialization, so bigint timestamps travel as they are): `{ rid, op, args }` in,
+ * `{ rid, ok, value | error }` out. A child announces `{ ready: true }` once it listens.
+ */
+
+export interface IpcRequest {
+  rid: number;
+  op: string;
+  args: unknown;
+}
+
+export type IpcReply = { rid: number; ok: true; value: unknown } | { rid: number; ok: false; error: string };
+
+export interface IpcReady {
+  ready: true;
+}
+
+/** What a child can do, by operation name. */
+export type Operations = Record<string, (args: never) => unknown>;
+
+export function isReply(message: unknown): message is IpcReply {
+  return typeof message === 'object' && message !== null && 'rid' in message && 'ok' in message;
+}
+
+/** Child side: answers the orchestrator's requests with `operations`, then says it is ready. */
+export function serveRequests(operations: Operations): void {
+  const send = (message: IpcReply | IpcReady): void => {
+    process.send?.(message);
+  };
+  process.on('message', (message: IpcRequest) => {
+    const operation = operations[message.op];
+    void (async () => {
+      try {
+        if (operation === undefined) throw new Error(`unknown operation ${message.op}`);
+        const value = await operation(message.args as never);
+        send({ rid: message.rid, ok: true, value });
+      } catch (error) {
+        send({
+          rid: message.rid,
+          ok: false,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+      }
+    })();
+  });
+  send({ ready: true });
+}

@@ -1,0 +1,61 @@
+/**
+ * What every peer provides to the benchmark: a server and a client, each written the way that
+ * library's users write it (see the peer files), behind the smallest common surface the scenarios
+ * need. The surface itself adds nothing per call or per event beyond a function call.
+ */
+
+/** The peers, in the order they run in each repetition (and appear in tables). */
+export const PEER_NAMES = ['raw', 'socketio', 'trpc', 'wirecall'] as const;
+export type PeerName = (typeof PEER_NAMES)[number];
+
+export const PEER_LABELS: Record<PeerName, string> = {
+  raw: 'raw ws',
+  socketio: 'Socket.IO',
+  trpc: 'tRPC',
+  wirecall: 'wirecall',
+};
+
+/** The input of `add`, the same for every peer. */
+export interface AddInput {
+  a: number;
+  b: number;
+}
+
+/** The event every peer fans out: `at` is epoch milliseconds (a number), so all peers carry the same JSON. */
+export interface Tick {
+  seq: number;
+  at: number;
+}
+
+/** How a scenario asks for a server. */
+export interface ServerSetup {
+  /** Always 127.0.0.1: the load stays on this machine. */
+  host: string;
+  /** Scenario E only (wirecall): share events between nodes through this Redis. */
+  redis?: { url: string; prefix: string };
+}
+
+export interface BenchServer {
+  /** Where clients connect. */
+  readonly url: string;
+  /** Open connections, as the server counts them. */
+  connections(): number;
+  /** Connections that will receive `tick` events. */
+  subscribers(): number;
+  /** Sends one event to every subscriber; a promise when the library's emit is asynchronous. */
+  emitTick(tick: Tick): void | Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface BenchClient {
+  add(input: AddInput): Promise<number>;
+  /** Starts listening to `tick`; the server's `subscribers()` tells when the subscription is live. */
+  onTick(listener: (tick: Tick) => void): void;
+  close(): Promise<void>;
+}
+
+export interface Peer {
+  startServer(setup: ServerSetup): Promise<BenchServer>;
+  /** Resolves once the connection is open and usable. */
+  connect(url: string): Promise<BenchClient>;
+}

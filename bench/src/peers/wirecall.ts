@@ -1,0 +1,78 @@
+/**
+ * wirecall as its README shows it: one zod contract, `createServer` / `createClient`, validation on
+ * at both ends (the default), values through the superjson-compatible codec.
+ *
+ * Limits raised for the benchmark, as a throughput-oriented deployment would (the README says so):
+ * - `limits.rateLimit`: the default (1,000 messages/s, bursts of 2,000 per connection) would refuse
+ *   most of scenarios A and B. It is raised, not turned off, so the token bucket still runs per message.
+ * - `maxConnections.perIp`: the default (100) would refuse scenarios C and D, whose clients all
+ *   come from 127.0.0.1.
+ * `limits.maxInFlightCalls` keeps its default (128), above scenario B's 64 calls in flight.
+ */
+import { createClient } from '@wirecall/client';
+import { defineContract } from '@wirecall/core';
+import { createServer } from '@wirecall/server';
+import { z } from 'zod';
+import type { BenchClient, BenchServer, Peer, ServerSetup } from './types.js';
+
+// The benchmark measures what users get: the built packages, not the workspace sources.
+for (const name of ['@wirecall/core', '@wirecall/server', '@wirecall/client']) {
+  const resolved = import.meta.resolve(name);
+  if (!resolved.includes('/dist/')) {
+    throw new Error(`${name} resolves to ${resolved}, not its dist: run \`npm run build\`, without source conditions`);
+  }
+}
+
+export const benchApi = defineContract({
+  procedures: {
+    add: { input: z.object({ a: z.number(), b: z.number() }), output: z.number() },
+  },
+  events: {
+    tick: { payload: z.object({ seq: z.number(), at: z.number() }) },
+  },
+});
+
+async function startServer({ host, redis }: ServerSetup): Promise<BenchServer> {
+  // Only scenario E loads the Redis broker (and ioredis), as only a multi-node deployment would.
+  const broker =
+    redis === undefined
+      ? undefined
+      : (await import('@wirecall/server/redis')).redisBroker({ url: redis.url, prefix: redis.prefix });
+  await broker?.ready();
+  const server = createServer(benchApi, {
+    handlers: { add: ({ input }) => input.a + input.b },
+    limits: { rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 } },
+    maxConnections: { perIp: 10_000 },
+    ...(broker === undefined ? {} : { broker }),
+  });
+  const { url } = await server.listen({ host, port: 0 });
+  return {
+    url,
+    connections: () => server.stats().connections,
+    subscribers: () => server.stats().subscriptions,
+    emitTick: (tick) => server.emit('tick', tick),
+    close: async () => {
+      await server.close({ graceMs: 1_000 });
+      await broker?.close();
+    },
+  };
+}
+
+async function connect(url: string): Promise<BenchClient> {
+  const client = createClient(benchApi, { url });
+  await new Promise<void>((resolve, reject) => {
+    const stop = client.onStateChange(({ state, error }) => {
+      if (state === 'open') resolve();
+      else if (state === 'closed') reject(error ?? new Error('closed before it opened'));
+      else return;
+      stop();
+    });
+  });
+  return {
+    add: (input) => client.call.add(input),
+    onTick: (listener) => void client.on('tick', listener),
+    close: () => client.close(),
+  };
+}
+
+export const peer: Peer = { startServer, connect };

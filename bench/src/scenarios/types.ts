@@ -1,0 +1,59 @@
+/** What a scenario is to the orchestrator: what it measures, how to run it once, how to read it. */
+import type { HarnessSettings } from '../harness.js';
+import type { AddInput, PeerName } from '../peers/types.js';
+
+export type ScenarioId = 'A' | 'B' | 'C' | 'D' | 'E';
+
+export interface ScenarioEnv {
+  quick: boolean;
+  harness: HarnessSettings;
+  /** Scenario E's Redis. */
+  redisUrl: string;
+  /** A key prefix no other run (or repetition) uses. */
+  nextRedisPrefix(): string;
+}
+
+export interface MetricSpec {
+  key: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  /** Decimals shown in tables. */
+  digits: number;
+  /** How repetitions combine: the median (default), or the sum (for error counts, which must stay visible). */
+  aggregate?: 'median' | 'sum';
+  /** Shown in the table of ratios against raw ws. */
+  ratio?: boolean;
+  /** The issue's target for wirecall's ratio against raw ws. */
+  target?: { op: '>=' | '<='; value: number };
+}
+
+/** One run of one peer: its figures, and every correctness check that failed. */
+export interface RunResult {
+  metrics: Record<string, number>;
+  failures: string[];
+}
+
+export interface Scenario {
+  id: ScenarioId;
+  title: string;
+  peers: readonly PeerName[];
+  metrics: readonly MetricSpec[];
+  /** The sizes a run uses (printed with the results). */
+  sizes(quick: boolean): object;
+  run(peer: PeerName, env: ScenarioEnv): Promise<RunResult>;
+}
+
+/** The operands of call `i`: fractional, so each answer checks the number encoding too (sums are exact). */
+export function operands(i: number): AddInput {
+  return { a: i + 0.25, b: 2 * i };
+}
+
+/** CPU time this process has used so far (user + system), in microseconds. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** Generous upper bound for one job of a child, so a stuck peer fails the run instead of hanging it. */
+export const JOB_TIMEOUT_MS = 90_000;
