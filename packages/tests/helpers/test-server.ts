@@ -1,7 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { createClient, type ClientOptions, type WirecallClient } from '@wirecall/client';
-import { createServer, WirecallError, type Logger, type ServerOptions, type WirecallServer } from '@wirecall/server';
+import type { Logger, ServerOptions, WirecallServer } from '@wirecall/server';
 import { testApi, type TestApi } from './fixtures.js';
+// A cycle of function imports only (each used at call time), so ESM resolves it.
+import { startTestApiServer } from './test-handlers.js';
 
 /** Everything the server logged, so tests can assert what stays on the server. */
 export interface LogEntry {
@@ -35,64 +36,11 @@ export interface TestServer extends AsyncDisposable {
   observed: Observed;
 }
 
-function count(observed: Observed, key: string): void {
-  observed.runs.set(key, (observed.runs.get(key) ?? 0) + 1);
-}
-
 /** Starts a server for {@link testApi} on 127.0.0.1 and a free port; dispose it to close it. */
-export async function startTestServer(
+export function startTestServer(
   overrides: Partial<ServerOptions<TestApi, { connectedAt: number }>> = {},
 ): Promise<TestServer> {
-  const logs: LogEntry[] = [];
-  const observed: Observed = { aborts: new Map(), runs: new Map() };
-  const server = createServer(testApi, {
-    logger: recordingLogger(logs),
-    context: () => ({ connectedAt: Date.now() }),
-    handlers: {
-      add: ({ input }) => input.a + input.b,
-      getUser: ({ input }) => {
-        count(observed, `getUser:${input.id}`);
-        if (input.id === 'missing') throw new WirecallError('NOT_FOUND', 'no such user');
-        return { id: input.id, name: `user ${input.id}`, createdAt: new Date(Date.UTC(2020, 0, 1)) };
-      },
-      echo: ({ input }) => input,
-      sleep: async ({ input, signal }) => {
-        await delay(input.ms, undefined, { signal });
-        return input.tag ?? 'slept';
-      },
-      fail: ({ input }) => {
-        switch (input.kind) {
-          case 'typed':
-            throw new WirecallError('FORBIDDEN', 'not for you');
-          case 'plain':
-            throw new Error('db password is hunter2');
-          case 'string':
-            // eslint-disable-next-line @typescript-eslint/only-throw-error -- testing what users do
-            throw 'a thrown string';
-          case 'badOutput':
-            return 'not a number' as unknown as number;
-        }
-      },
-      waitForAbort: ({ input, signal }) =>
-        new Promise<string>((_resolve, reject) => {
-          signal.addEventListener('abort', () => {
-            observed.aborts.set(input.key, signal.reason);
-            reject(signal.reason as Error);
-          });
-        }),
-      bytes: ({ input }) => input.data.map((byte) => 255 - byte),
-    },
-    ...overrides,
-  });
-  const { url, port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  return {
-    server,
-    url,
-    port,
-    logs,
-    observed,
-    [Symbol.asyncDispose]: () => server.close({ graceMs: 0 }),
-  };
+  return startTestApiServer(overrides);
 }
 
 export type TestClient = WirecallClient<TestApi> & AsyncDisposable;

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as seededRandom } from '../helpers/chaos-kit.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
-
-/** mulberry32: a seeded PRNG, so a failing order can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('calls', () => {
   it('settles 1,000 concurrent calls on one connection, each with its own result, whatever order they finish in', async () => {
