@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { mulberry32, nextState, recordingClientLogger } from '../helpers/chaos-kit.js';
+import type { SocketConstructor } from '@wirecall/client';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
 import { startTestApiServer } from '../helpers/test-handlers.js';
 import { connectClient, type TestClient, type TestServer } from '../helpers/test-server.js';
 
@@ -40,11 +42,12 @@ async function online(ctx: TestServer, client: TestClient, proxy: FaultProxy): P
   await up;
 }
 
-function clientFor(url: string, seed: number): TestClient {
+function clientFor(url: string, seed: number, WebSocket?: SocketConstructor): TestClient {
   return connectClient(url, {
     reconnect: { minDelayMs: 5, maxDelayMs: 20 },
     random: mulberry32(seed),
     logger: recordingClientLogger(),
+    ...(WebSocket === undefined ? {} : { WebSocket }),
   });
 }
 
@@ -93,9 +96,18 @@ describe('resuming a subscription after a drop', () => {
     await using ctx = await startTestApiServer();
     await emitTicks(ctx, range(1, 3)); // history nobody subscribed to yet
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = clientFor(proxy.url, 3);
+    const wire: WireEntry[] = [];
+    await using client = clientFor(proxy.url, 3, recordingWebSocket(wire));
     const subscriber = subscribeTicks(client);
-    await vi.waitFor(() => expect(ctx.server.stats().subscriptions).toBe(1), { timeout: 5_000, interval: 2 });
+    // The position travels in `subscribed`: the scenario starts once the client has received it
+    // (a cut while it is still on the wire is the documented unconfirmed case).
+    await vi.waitFor(
+      () => expect(wire.some((entry) => entry.dir === 'in' && entry.frame?.t === 'subscribed')).toBe(true),
+      {
+        timeout: 5_000,
+        interval: 2,
+      },
+    );
 
     await goOffline(ctx, client, proxy);
     await emitTicks(ctx, [4, 5]);
