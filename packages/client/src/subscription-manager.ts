@@ -172,12 +172,21 @@ export class SubscriptionManager {
       return;
     }
     const meta: EventMeta = { id: envelope.eid, event: stream.event };
-    for (const listener of [...stream.listeners]) {
-      try {
-        listener.handler(payload as never, meta);
-      } catch (error) {
-        this.#options.reportError(error, `listener of ${stream.event}`);
-      }
+    // A snapshot, so a listener that subscribes another does not hand it this event; the common
+    // single listener needs no copy of the set.
+    const { listeners } = stream;
+    if (listeners.size === 1) {
+      this.#notify(listeners.values().next().value!, payload, meta);
+    } else {
+      for (const listener of [...listeners]) this.#notify(listener, payload, meta);
+    }
+  }
+
+  #notify(listener: Listener, payload: unknown, meta: EventMeta): void {
+    try {
+      listener.handler(payload as never, meta);
+    } catch (error) {
+      this.#options.reportError(error, `listener of ${meta.event}`);
     }
   }
 
