@@ -85,6 +85,34 @@ export interface ConnectionManagerOptions {
   random: () => number;
 }
 
+/** The TCP socket under Node's `ws`; browsers have none (their WebSocket batches on its own). */
+interface CorkableSocket {
+  _socket?: { cork(): void; uncork(): void; destroyed: boolean };
+  /** Sends since the last microtask checkpoint: 0, 1, or more (then corked until it). */
+  wirecallSends?: number;
+}
+
+/**
+ * Holds the TCP writes of Node's `ws` during a burst of sends, so calls made together leave in one
+ * write system call; each stays its own WebSocket message. A lone send goes out at once.
+ */
+function corkUntilMicrotask(socket: SocketLike): void {
+  const corkable = socket as unknown as CorkableSocket;
+  const tcp = corkable._socket;
+  if (tcp === undefined) return;
+  const sent = corkable.wirecallSends ?? 0;
+  corkable.wirecallSends = sent + 1;
+  if (sent !== 0) {
+    if (sent === 1 && !tcp.destroyed) tcp.cork();
+    return;
+  }
+  queueMicrotask(() => {
+    const corked = (corkable.wirecallSends ?? 0) > 1;
+    corkable.wirecallSends = 0;
+    if (corked && !tcp.destroyed) tcp.uncork();
+  });
+}
+
 /** A session that stayed open this long resets the count of refusals in a row. */
 const STABLE_SESSION_MS = 30_000;
 /** Connect-attempt budget when the heartbeat is off. */
@@ -144,6 +172,7 @@ export class ConnectionManager {
   /** Sends on the open socket; false when there is none (the caller queues). */
   send(text: string): boolean {
     if (this.#state !== 'open' || this.#socket?.readyState !== OPEN) return false;
+    corkUntilMicrotask(this.#socket);
     this.#socket.send(text);
     return true;
   }
