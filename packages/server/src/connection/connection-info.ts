@@ -1,5 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
-
 /**
  * The public face of one connection, given to handlers, hooks and `canSubscribe`. `close()` ends it
  * with a close code of the caller's choice: for example `CLOSE_CODES.UNAUTHORIZED` (4401) when its
@@ -10,12 +8,12 @@ export interface ConnectionInfo {
   readonly id: string;
   /** The peer's IP address as the socket saw it (behind a proxy, the proxy's). */
   readonly remoteAddress: string | undefined;
-  /** The URL of the upgrade request (path and query). */
-  readonly url: string | undefined;
   /**
-   * The headers of the upgrade request. The request itself is released once the context is built
-   * (`authenticate` and `context` receive it): an idle connection should not hold it.
+   * The URL of the upgrade request (path and query). The request itself, with its headers, goes to
+   * `authenticate` and `context` and is then released (an idle connection should not hold it):
+   * copy what handlers need (a user agent, a tenant) into the context.
    */
-  readonly headers: IncomingHttpHeaders;
+  readonly url: string | undefined;
+
   close(code?: number, reason?: string): void;
 }

@@ -25,16 +25,30 @@ export class ConnectionSlots {
     if (this.#total >= this.#maxTotal || fromIp >= this.#maxPerIp) return undefined;
     this.#total++;
     this.#perIp.set(ip, fromIp + 1);
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#total--;
-        const left = (this.#perIp.get(ip) ?? 1) - 1;
-        if (left > 0) this.#perIp.set(ip, left);
-        else this.#perIp.delete(ip);
-      },
-    };
+    return new Slot(this, ip);
+  }
+
+  /** @internal Gives one place of `ip` back. */
+  free(ip: string): void {
+    this.#total--;
+    const left = (this.#perIp.get(ip) ?? 1) - 1;
+    if (left > 0) this.#perIp.set(ip, left);
+    else this.#perIp.delete(ip);
+  }
+}
+
+/** A class rather than a closure: every open connection holds one, so it should be small. */
+class Slot implements ConnectionSlot {
+  #slots: ConnectionSlots | undefined;
+  readonly #ip: string;
+
+  constructor(slots: ConnectionSlots, ip: string) {
+    this.#slots = slots;
+    this.#ip = ip;
+  }
+
+  release(): void {
+    this.#slots?.free(this.#ip);
+    this.#slots = undefined;
   }
 }

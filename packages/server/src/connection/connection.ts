@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import {
   CLOSE_CODES,
@@ -82,7 +82,6 @@ let lastConnectionId = 0;
 export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   readonly id = String(++lastConnectionId);
   readonly url: string | undefined;
-  readonly headers: IncomingHttpHeaders;
   readonly remoteAddress: string | undefined;
   readonly host: ConnectionHost;
   readonly info: ConnectionInfo = this;
@@ -121,7 +120,6 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     this.#socket = socket;
     this.#request = request;
     this.url = request.url;
-    this.headers = request.headers;
     this.remoteAddress = request.socket.remoteAddress;
     this.#auth = auth;
     this.host = host;
