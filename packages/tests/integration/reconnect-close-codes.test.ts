@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { WirecallError } from '@wirecall/server';
+import { WirecallError, type ServerOptions } from '@wirecall/server';
+import type { TestApi } from '../helpers/fixtures.js';
 import {
   documentedBackoff,
   label,
@@ -110,36 +111,29 @@ describe('what the client does with each way a connection ends', () => {
     expect(client.state).toBe('closed');
   });
 
-  it('an auth refusal (context throws UNAUTHORIZED) stops after maxRefusals and reports UNAUTHORIZED', async () => {
-    await using ctx = await startTestServer({
-      context: () => {
-        throw new WirecallError('UNAUTHORIZED', 'token expired');
+  // The same refusal through both doors: `context` closes with 4401 after hello; `authenticate`
+  // answers the upgrade with HTTP 401, which the Node client maps to the same refusal.
+  const refusals: [string, Partial<ServerOptions<TestApi, { connectedAt: number }>>][] = [
+    [
+      'an auth refusal (context throws UNAUTHORIZED)',
+      {
+        context: () => {
+          throw new WirecallError('UNAUTHORIZED', 'token expired');
+        },
       },
-    });
-    await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectClient(proxy.url, {
-      reconnect: { minDelayMs: 5, maxDelayMs: 20, maxRefusals: 3 },
-      random: mulberry32(SEED),
-      logger: recordingClientLogger(),
-    });
-    const changes = recordStates(client);
-    const queued = outcomeOf(client.call.add({ a: 1, b: 1 }, { timeoutMs: 3_000 }));
-    await vi.waitFor(() => expect(proxy.accepted).toBeGreaterThanOrEqual(3), { timeout: 5_000, interval: 5 });
-    await delay(300); // time for attempts past maxRefusals, which must not happen
-    expect(
-      { accepted: proxy.accepted, state: client.state },
-      `state changes: ${JSON.stringify(changes.map(({ state, closeCode, error }) => [state, closeCode, error?.code]))}`,
-    ).toEqual({ accepted: 3, state: 'closed' });
-    expect(changes.at(-1)).toMatchObject({ state: 'closed', error: { code: 'UNAUTHORIZED' } });
-    expect(label(await queued)).toBe('UNAUTHORIZED');
-  });
+    ],
+    [
+      'an upgrade refused with HTTP 401 (authenticate throws UNAUTHORIZED)',
+      {
+        authenticate: () => {
+          throw new WirecallError('UNAUTHORIZED', 'no session cookie');
+        },
+      },
+    ],
+  ];
 
-  it('an upgrade refused with HTTP 401 (authenticate throws UNAUTHORIZED) also stops after maxRefusals', async () => {
-    await using ctx = await startTestServer({
-      authenticate: () => {
-        throw new WirecallError('UNAUTHORIZED', 'no session cookie');
-      },
-    });
+  it.each(refusals)('%s stops after maxRefusals and reports UNAUTHORIZED', async (_name, overrides) => {
+    await using ctx = await startTestServer(overrides);
     await using proxy = await startFaultProxy(ctx.port);
     await using client = connectClient(proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 20, maxRefusals: 3 },
