@@ -70,6 +70,8 @@ export class RedisBroker implements Broker {
   /** Live messages held while catching up, so history and live are delivered in id order. */
   #held: BrokerEvent[] | undefined;
   #closed = false;
+  #subscribing = false;
+  #subscribeAgain = false;
 
   constructor(options: RedisBrokerOptions = {}) {
     const redisOptions: RedisOptions = {
@@ -266,7 +268,26 @@ export class RedisBroker implements Broker {
    * event delivered once and in id order.
    */
   async #subscribe(): Promise<void> {
-    if (this.#closed) return;
+    // One (re)subscription at a time: two overlapping catch-ups would deliver live events between
+    // older ones from history, and the older ones would then be dropped as already seen.
+    if (this.#subscribing) {
+      this.#subscribeAgain = true;
+      return;
+    }
+    this.#subscribing = true;
+    try {
+      let done = false;
+      while (!done && !this.#closed) {
+        this.#subscribeAgain = false;
+        done = (await this.#subscribeOnce()) && !this.#subscribeAgain;
+      }
+    } finally {
+      this.#subscribing = false;
+    }
+  }
+
+  /** One attempt: subscribe, catch up if anything was missed, then release what was held. */
+  async #subscribeOnce(): Promise<boolean> {
     const catchUp = this.#missedSome;
     this.#missedSome = false;
     if (catchUp) this.#held ??= [];
@@ -279,12 +300,15 @@ export class RedisBroker implements Broker {
       // Keep holding live events and try again: a reconnect lands here too, whichever comes first.
       this.#missedSome ||= catchUp;
       if (!this.#closed) setTimeout(() => void this.#subscribe(), CATCH_UP_RETRY_MS).unref();
-      return;
+      return true; // this attempt is over; the timer or the reconnect starts the next one
     }
+    // The subscription dropped again meanwhile: keep holding, the next round catches up first.
+    if (this.#subscribeAgain || this.#missedSome) return false;
     const held = this.#held ?? [];
     this.#held = undefined;
     for (const event of held) this.#deliver(event);
     this.#report({ connected: this.connected });
+    return true;
   }
 
   /** Delivers, from history, what was published while the subscription was down. */
