@@ -286,19 +286,22 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** One attempt: subscribe, catch up if anything was missed, then release what was held. */
+  /**
+   * One attempt: subscribe, and whenever live events are being held (something may have been
+   * missed), catch up from history first; then release what was held. Held events are released
+   * only after a catch-up that followed the latest subscribe, whatever path led here.
+   */
   async #subscribeOnce(): Promise<boolean> {
-    const catchUp = this.#missedSome;
+    if (this.#missedSome) this.#held ??= [];
     this.#missedSome = false;
-    if (catchUp) this.#held ??= [];
     try {
       await this.#subscriber.subscribe(this.#channel);
       this.#markSubscribed();
-      if (catchUp) await this.#catchUp();
+      if (this.#held) await this.#catchUp();
     } catch (error) {
       this.#report({ connected: this.connected, error: error as Error });
       // Keep holding live events and try again: a reconnect lands here too, whichever comes first.
-      this.#missedSome ||= catchUp;
+      this.#missedSome = true;
       if (!this.#closed) setTimeout(() => void this.#subscribe(), CATCH_UP_RETRY_MS).unref();
       return true; // this attempt is over; the timer or the reconnect starts the next one
     }
