@@ -1,21 +1,12 @@
-import { isWirecallError, WirecallError, type ErrorCode } from '@wirecall/client';
+import { WirecallError, type ErrorCode } from '@wirecall/client';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
 import { connectClient, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 let keySeq = 0;
 /** A key no other test uses, so `observed.aborts` entries cannot be confused. */
 const uniqueKey = (label: string): string => `${label}-${++keySeq}-${Math.random().toString(36).slice(2)}`;
-
-async function rejectionOf(promise: Promise<unknown>): Promise<WirecallError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(isWirecallError(error)).toBe(true);
-    return error as WirecallError;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
 /** Waits until the handler of `key` saw its signal abort, and returns the abort reason's code. */
 async function serverAbortCode(ctx: TestServer, key: string): Promise<ErrorCode> {

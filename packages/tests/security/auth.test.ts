@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { RawClient, UpgradeRefused } from '../helpers/raw-client.js';
 import { fastReconnect, serve, tryUpgrade, typedClient } from './helpers.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 /** No connection params: who connects is decided by `authenticate` on the HTTP upgrade. */
 const sessionApi = defineContract({
@@ -39,16 +40,6 @@ function connectionCounter(): { hooks: ServerHooks; opened: ConnectionInfo[]; cl
       onDisconnect: (_connection, { code }) => closes.push(code),
     },
   };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<WirecallError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(WirecallError);
-    return error as WirecallError;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 describe('authenticate: refusals at the HTTP upgrade', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { RawClient } from '../helpers/raw-client.js';
 import { serve, typedClient } from './helpers.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 const appApi = defineContract({
   procedures: {
@@ -21,16 +22,6 @@ type Ctx = { user: string; role: 'admin' | 'member' };
 
 const member = { user: 'mia', role: 'member' } as const;
 const admin = { user: 'ada', role: 'admin' } as const;
-
-async function rejectionOf(promise: Promise<unknown>): Promise<WirecallError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(WirecallError);
-    return error as WirecallError;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
 async function appServer(
   options: {

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SocketConstructor } from '@wirecall/client';
-import { defineContract, WirecallError } from '@wirecall/core';
+import { defineContract } from '@wirecall/core';
 import WebSocket from 'ws';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -20,6 +20,7 @@ import {
   typedClient,
   type ServerFrame,
 } from './helpers.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 /** A contract with a rendezvous procedure and one stream of each kind (plain, conflated). */
 const limitsApi = defineContract({
@@ -59,16 +60,6 @@ async function greet(url: string, fp: string): Promise<RawClient> {
   raw.hello(fp);
   await raw.waitFor((frame) => frame.t === 'welcome');
   return raw;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<WirecallError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(WirecallError);
-    return error as WirecallError;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 describe('limits.maxPayloadBytes (oversized frames)', () => {

@@ -1,19 +1,10 @@
-import { WirecallError } from '@wirecall/core';
+import { type WirecallError } from '@wirecall/core';
 import { type ConnectionInfo } from '@wirecall/server';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
 import { quietClientLogger } from './helpers.js';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<WirecallError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(WirecallError);
-    return error as WirecallError;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
+import { rejectionOf } from '../helpers/rejection.js';
 
 function errText(details: object): string {
   const err = (details as { err?: unknown }).err;
