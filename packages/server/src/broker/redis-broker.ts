@@ -101,7 +101,10 @@ export class RedisBroker implements Broker {
     this.#subscriber.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
     this.#subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
     this.#subscriber.on('close', () => {
+      // Hold live events from the moment the subscription is lost: whatever re-subscribes, nothing
+      // is delivered until history has been read up to it.
       this.#missedSome = true;
+      this.#held ??= [];
       this.#report({ connected: false });
     });
     this.#subscriber.on('ready', () => void this.#subscribe());
@@ -302,6 +305,7 @@ export class RedisBroker implements Broker {
       this.#report({ connected: this.connected, error: error as Error });
       // Keep holding live events and try again: a reconnect lands here too, whichever comes first.
       this.#missedSome = true;
+      this.#held ??= [];
       if (!this.#closed) setTimeout(() => void this.#subscribe(), CATCH_UP_RETRY_MS).unref();
       return true; // this attempt is over; the timer or the reconnect starts the next one
     }
