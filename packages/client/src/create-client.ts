@@ -1,7 +1,6 @@
 import WebSocketImpl from 'isomorphic-ws';
 import {
   encodeFrame,
-  encodeValue,
   WirecallError,
   type AnyContract,
   type EventDef,
@@ -16,6 +15,7 @@ import {
   type inferParams,
   type inferPayload,
 } from '@wirecall/core';
+import { encodeValue } from './value-codec.js';
 import {
   ConnectionManager,
   type ClientState,

@@ -1,19 +1,16 @@
 import {
   checkSchema,
-  decodeValue,
   encodeFrame,
-  encodeValue,
   callFrame,
-  DeadlineQueue,
   fromErrorShape,
   RETRYABLE_CODES,
   WirecallError,
-  type Deadline,
   type ErrorShape,
   type ProcedureDef,
   type RequestId,
   type WireValue,
 } from '@wirecall/core';
+import { decodeValue, encodeValue } from './value-codec.js';
 import type { WhenOffline } from './options.js';
 
 /** One call from `client.call.x()` until its promise settles. */
@@ -25,10 +22,9 @@ interface PendingCall {
   idempotencyKey: string | undefined;
   /** Epoch ms after which the caller has given up. */
   deadline: number;
+  timeoutMs: number;
   resolve: (value: unknown) => void;
   reject: (error: WirecallError) => void;
-  /** Expiry of the call's timeout, on the manager's one deadline timer. */
-  expiry: Deadline | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Where the call is: waiting to be sent, sent on the current socket, or held for the next socket. */
@@ -73,8 +69,9 @@ export class RequestManager {
   /** Refused with UNAVAILABLE by a server that is going away: sent again on the next socket. */
   readonly #held = new Set<PendingCall>();
   readonly #options: RequestManagerOptions;
-  /** Every call's timeout on one timer. */
-  readonly #deadlines = new DeadlineQueue();
+  /** One timer for every call's deadline, armed for the earliest one; no timer or entry per call. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
   #inFlight = 0;
   #window = Infinity;
   #maxPayloadBytes = Infinity;
@@ -118,16 +115,14 @@ export class RequestManager {
         value,
         idempotencyKey: request.def.idempotent === true ? `${this.#options.clientId}:${++this.#keySeq}` : undefined,
         deadline: Date.now() + request.timeoutMs,
+        timeoutMs: request.timeoutMs,
         resolve,
         reject,
-        expiry: undefined,
         signal,
         onAbort: undefined,
         where: 'waiting',
       };
-      call.expiry = this.#deadlines.schedule(request.timeoutMs, () =>
-        this.#fail(call, new WirecallError('TIMEOUT', `${request.procedure} timed out after ${request.timeoutMs} ms`)),
-      );
+      this.#watchDeadline(call.deadline);
       if (signal) {
         call.onAbort = () => this.#fail(call, cancelled(signal));
         signal.addEventListener('abort', call.onAbort, { once: true });
@@ -257,6 +252,31 @@ export class RequestManager {
     return new TextEncoder().encode(frame).length > max;
   }
 
+  #watchDeadline(deadline: number): void {
+    if (deadline >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(() => this.#expire(), Math.min(deadline - Date.now(), MAX_TIMER_MS));
+    (this.#timer as { unref?: () => void }).unref?.(); // never keeps a Node process alive
+  }
+
+  /**
+   * Fails the calls whose deadline has passed and arms the timer for the next one. A scan of the
+   * pending calls: it runs about once per timeout, not once per call.
+   */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const call of [...this.#pending.values()]) {
+      if (call.deadline <= now) {
+        this.#fail(call, new WirecallError('TIMEOUT', `${call.procedure} timed out after ${call.timeoutMs} ms`));
+      } else if (call.deadline < next) next = call.deadline;
+    }
+    if (next !== Infinity) this.#watchDeadline(next);
+  }
+
   #fail(call: PendingCall, error: WirecallError, canNotify = true): void {
     if (!this.#pending.has(call.id)) return;
     // Tell the server the caller gave up, so the handler's signal aborts (timeout or abort).
@@ -269,7 +289,6 @@ export class RequestManager {
 
   #settle(call: PendingCall): void {
     this.#pending.delete(call.id);
-    call.expiry?.cancel();
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
     if (call.where === 'sent') {
       this.#inFlight--;
@@ -280,6 +299,9 @@ export class RequestManager {
     }
   }
 }
+
+/** The longest delay a timer can hold (~24.8 days); a later deadline is re-checked then. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 function cancelled(signal: AbortSignal): WirecallError {
   return new WirecallError('CANCELLED', 'The call was cancelled', { cause: signal.reason });

@@ -1,8 +1,6 @@
 import {
   checkSchema,
-  decodeValue,
   encodeFrame,
-  encodeValue,
   fromErrorShape,
   stableStringify,
   WirecallError,
@@ -13,6 +11,7 @@ import {
   type StreamKey,
   type WireValue,
 } from '@wirecall/core';
+import { decodeValue, encodeValue } from './value-codec.js';
 
 /** Facts about one received event. */
 export interface EventMeta {

@@ -15,6 +15,7 @@ export { parseClientEnvelope, parseServerEnvelope, type ParseResult } from './pr
 export { streamKey, stableStringify } from './protocol/stream-key.js';
 export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
 export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
+export { wireSuperjson } from './codec/wire-superjson.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
 export { callFrame, resultFrame, eventFrame } from './protocol/frames.js';
 export type { SuperJsonMeta } from './codec/meta-guard.js';

@@ -1,7 +1,6 @@
 import {
   CLOSE_CODES,
   closeCodeBehavior,
-  decodeFrame,
   parseServerEnvelope,
   PROTOCOL,
   WirecallError,
@@ -253,7 +252,8 @@ export class ConnectionManager {
     this.#heartbeat?.touch();
     let envelope: ServerEnvelope;
     try {
-      const parsed = parseServerEnvelope(decodeFrame(data as string));
+      // Text frames arrive as strings in browsers and in `ws`; a binary frame fails to parse.
+      const parsed = parseServerEnvelope(JSON.parse(data as string));
       if (!parsed.ok) throw new Error(parsed.reason);
       envelope = parsed.envelope;
     } catch {

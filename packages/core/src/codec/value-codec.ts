@@ -1,24 +1,8 @@
-import { SuperJSON } from 'superjson';
 import { WirecallError } from '../errors/wirecall-error.js';
 import type { WireValue } from '../protocol/envelopes.js';
 import { encode } from './annotate.js';
-import { base64ToBytes, bytesToBase64 } from './base64.js';
-import { assertSafeMeta, UINT8ARRAY_ANNOTATION } from './meta-guard.js';
-
-/**
- * Values travel as superjson's `{ json, meta }` split into an envelope's `v` and `m` fields.
- * This instance is private to wirecall, so an application's own superjson registrations neither
- * leak into nor change the wire format.
- */
-const superjson = new SuperJSON();
-superjson.registerCustom<Uint8Array, string>(
-  {
-    isApplicable: (value): value is Uint8Array => value instanceof Uint8Array,
-    serialize: bytesToBase64,
-    deserialize: base64ToBytes,
-  },
-  UINT8ARRAY_ANNOTATION,
-);
+import { assertSafeMeta } from './meta-guard.js';
+import { wireSuperjson } from './wire-superjson.js';
 
 /** Past this depth the cheap check gives up and lets the annotating walk take the value. */
 const MAX_PLAIN_DEPTH = 32;
@@ -82,7 +66,7 @@ export function decodeValue(wire: WireValue): unknown {
   if (wire.m === undefined) return wire.v;
   assertSafeMeta(wire.m, wire.v);
   try {
-    return superjson.deserialize({ json: (wire.v ?? null) as never, meta: wire.m as never }, { inPlace: true });
+    return wireSuperjson.deserialize({ json: (wire.v ?? null) as never, meta: wire.m as never }, { inPlace: true });
   } catch (error) {
     throw new WirecallError('BAD_REQUEST', 'Malformed value: annotations do not fit the data', { cause: error });
   }

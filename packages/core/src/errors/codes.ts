@@ -2,35 +2,35 @@
  * The single table of wirecall error codes. Every `WirecallError` carries one of these, on both ends
  * of the socket; reconnect and retry logic reads {@link RETRYABLE_CODES} and nothing else.
  *
- * The `status` column is the nearest HTTP status, for logs and for operators who map errors onto
+ * Each code maps to the nearest HTTP status, for logs and for operators who map errors onto
  * HTTP dashboards; it never travels on the wire.
  */
 export const ERROR_CODES = {
   /** The input (or subscription params) failed the contract's schema; `data.issues` holds zod's issues. */
-  BAD_REQUEST: { status: 400 },
+  BAD_REQUEST: 400,
   /** No credentials, or credentials the server refused. */
-  UNAUTHORIZED: { status: 401 },
+  UNAUTHORIZED: 401,
   /** Authenticated, but not allowed to do this. */
-  FORBIDDEN: { status: 403 },
+  FORBIDDEN: 403,
   /** Unknown procedure or event, or a resource a handler could not find. */
-  NOT_FOUND: { status: 404 },
+  NOT_FOUND: 404,
   /** The call's deadline passed before a result arrived. */
-  TIMEOUT: { status: 408 },
+  TIMEOUT: 408,
   /** A message was larger than the peer accepts. */
-  PAYLOAD_TOO_LARGE: { status: 413 },
+  PAYLOAD_TOO_LARGE: 413,
   /** Too many calls or messages; try again later. */
-  RATE_LIMITED: { status: 429 },
+  RATE_LIMITED: 429,
   /** The caller aborted the call (its `AbortSignal` fired). */
-  CANCELLED: { status: 499 },
+  CANCELLED: 499,
   /** Something failed on the server; the details stay in the server's log. */
-  INTERNAL: { status: 500 },
+  INTERNAL: 500,
   /** The client cannot take the call now (for example its offline queue is full). */
-  UNAVAILABLE: { status: 503 },
+  UNAVAILABLE: 503,
   /** The connection dropped while the call was in flight, and the call was not safe to retry. */
-  CONNECTION_LOST: { status: 503 },
+  CONNECTION_LOST: 503,
   /** The client was closed by the application; no more calls will be sent. */
-  CLOSED: { status: 503 },
-} as const satisfies Record<string, { status: number }>;
+  CLOSED: 503,
+} as const satisfies Record<string, number>;
 
 /** One of the documented error codes. */
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -332,8 +332,8 @@ describe('parseServerEnvelope: malformed frames', () => {
   });
 
   it('refuses subscribed and gap without a valid key', () => {
-    expectFailWithoutId(parseServerEnvelope(frame({ t: 'subscribed', id: 1 })));
-    expectFailWithoutId(parseServerEnvelope(frame({ t: 'subscribed', id: 1, k: 'k'.repeat(4097) })));
+    expectFailWithId(parseServerEnvelope(frame({ t: 'subscribed', id: 1 })), 1);
+    expectFailWithId(parseServerEnvelope(frame({ t: 'subscribed', id: 1, k: 'k'.repeat(4097) })), 1);
     expectFailWithoutId(parseServerEnvelope(frame({ t: 'gap' })));
     expectFailWithoutId(parseServerEnvelope(frame({ t: 'gap', k: 5 })));
   });
