@@ -31,6 +31,7 @@ import {
   type UrlOption,
 } from './options.js';
 import { RequestManager } from './request-manager.js';
+import { sharedSocketClass, type ShareAcrossTabs } from './shared-tabs/shared-socket.js';
 import { SubscriptionManager, type EventMeta, type SubscribeOptions } from './subscription-manager.js';
 
 /** Where the client reports what it cannot throw: listener exceptions, contract mismatches. */
@@ -58,6 +59,12 @@ export interface ClientOptions<TContract extends AnyContract> {
   maxQueuedCalls?: number;
   /** WebSocket implementation. @default the browser's, or `ws` in Node (via isomorphic-ws) */
   WebSocket?: SocketConstructor;
+  /**
+   * Tabs of one origin share a single WebSocket through a SharedWorker; each keeps its own calls
+   * and subscriptions, and the server sees one subscription per stream. Where SharedWorker is
+   * missing, each tab connects on its own. See docs/shared-tabs.md. @default false
+   */
+  shareAcrossTabs?: ShareAcrossTabs;
   /** Random source for backoff jitter, injectable to replay a sequence in tests. @default Math.random */
   random?: () => number;
   /** @default console */
@@ -149,7 +156,10 @@ export function createClient<TContract extends AnyContract>(
   const manager = new ConnectionManager(
     {
       url: options.url,
-      WebSocket: options.WebSocket ?? (WebSocketImpl as unknown as SocketConstructor),
+      WebSocket:
+        options.WebSocket ??
+        sharedSocketClass(options.shareAcrossTabs) ??
+        (WebSocketImpl as unknown as SocketConstructor),
       reconnect: options.reconnect === false ? false : { ...CLIENT_DEFAULTS.reconnect, ...options.reconnect },
       heartbeat: options.heartbeat === false ? false : { ...CLIENT_DEFAULTS.heartbeat, ...options.heartbeat },
       random: options.random ?? Math.random,

@@ -4,7 +4,7 @@ import { measureClientSize } from '../../../scripts/client-size.mjs';
 /** Issue 6: the client's own code, minified and gzipped, stays within 6 KB. */
 const CLIENT_BUDGET = 6 * 1024;
 /** With the parts of @wirecall/core it uses: a guard against growth, a little above today's figure. */
-const CLIENT_WITH_CORE_BUDGET = 7_400;
+const CLIENT_WITH_CORE_BUDGET = 7_700;
 
 describe('browser bundle size of createClient', () => {
   it('keeps the client within its budget', async () => {

@@ -1,0 +1,134 @@
+import { ALIVE_INTERVAL_MS, type HubMessage, type PortLike, type TabMessage } from './messages.js';
+import { Upstream, type Lane, type UpstreamSocket } from './upstream.js';
+
+/** A port whose tab has not said anything for this long is gone (a crashed or killed tab). */
+const PORT_SILENT_LIMIT_MS = ALIVE_INTERVAL_MS * 9;
+
+/** One tab's port and its virtual sockets. */
+interface TabPort {
+  port: PortLike;
+  lanes: Map<number, TabLane>;
+  lastHeardAt: number;
+}
+
+/** A virtual socket of one tab: which upstream it joined, once it has said `hello`. */
+interface TabLane extends Lane {
+  url: string;
+  upstream: Upstream | undefined;
+}
+
+/**
+ * The shared worker's core: tabs connect their ports, open virtual sockets on them, and the hub
+ * runs them all over one {@link Upstream} per server URL. Lives as long as any tab of the origin.
+ */
+export class TabHub {
+  readonly #openSocket: (url: string) => UpstreamSocket;
+  readonly #upstreams = new Map<string, Upstream>();
+  readonly #ports = new Set<TabPort>();
+  readonly #sweep: ReturnType<typeof setInterval>;
+
+  constructor(openSocket: (url: string) => UpstreamSocket) {
+    this.#openSocket = openSocket;
+    this.#sweep = setInterval(() => this.#dropSilentPorts(), ALIVE_INTERVAL_MS);
+  }
+
+  /** Closes every port and upstream (the worker itself never needs this; tests in Node do). */
+  close(): void {
+    clearInterval(this.#sweep);
+    for (const tab of [...this.#ports]) this.#forgetPort(tab);
+  }
+
+  /** A tab connected (the worker's `connect` event). */
+  connect(port: PortLike): void {
+    const tab: TabPort = { port, lanes: new Map(), lastHeardAt: Date.now() };
+    this.#ports.add(tab);
+    port.onmessage = ({ data }) => this.#fromTab(tab, data as TabMessage);
+    port.start?.();
+  }
+
+  #fromTab(tab: TabPort, message: TabMessage): void {
+    tab.lastHeardAt = Date.now();
+    switch (message.op) {
+      case 'open':
+        this.#open(tab, message.sid, message.url);
+        return;
+      case 'send': {
+        const lane = tab.lanes.get(message.sid);
+        if (lane !== undefined) this.#frame(lane, message.data);
+        return;
+      }
+      case 'close':
+        this.#closeLane(tab, message.sid);
+        return;
+      case 'bye':
+        this.#forgetPort(tab);
+        return;
+      case 'alive':
+        return;
+    }
+  }
+
+  #open(tab: TabPort, sid: number, url: string): void {
+    const post = (message: HubMessage): void => tab.port.postMessage(message);
+    const lane: TabLane = {
+      url,
+      upstream: undefined,
+      send: (data) => post({ op: 'message', sid, data }),
+      close: (code, reason) => {
+        tab.lanes.delete(sid);
+        post({ op: 'close', sid, code, reason });
+      },
+    };
+    tab.lanes.set(sid, lane);
+    post({ op: 'open', sid });
+  }
+
+  /** One frame from a tab's client: `hello` joins (or opens) the upstream, the rest goes through it. */
+  #frame(lane: TabLane, data: string): void {
+    let frame: Record<string, unknown> | undefined;
+    try {
+      frame = JSON.parse(data) as Record<string, unknown>;
+    } catch {
+      frame = undefined;
+    }
+    if (frame?.t === 'hello' && lane.upstream === undefined) {
+      lane.upstream = this.#upstreamFor(lane.url, data);
+      lane.upstream.join(lane);
+      return;
+    }
+    if (frame === undefined || lane.upstream === undefined || !lane.upstream.fromLane(lane, frame)) {
+      lane.upstream?.leave(lane);
+      lane.close(1002, 'the client sent a frame that is not wirecall.v1');
+    }
+  }
+
+  #upstreamFor(url: string, hello: string): Upstream {
+    let upstream = this.#upstreams.get(url);
+    if (upstream === undefined) {
+      const created = new Upstream(this.#openSocket(url), hello, () => {
+        if (this.#upstreams.get(url) === created) this.#upstreams.delete(url);
+      });
+      this.#upstreams.set(url, created);
+      upstream = created;
+    }
+    return upstream;
+  }
+
+  #closeLane(tab: TabPort, sid: number): void {
+    const lane = tab.lanes.get(sid);
+    if (lane === undefined) return;
+    tab.lanes.delete(sid);
+    lane.upstream?.leave(lane);
+  }
+
+  #forgetPort(tab: TabPort): void {
+    this.#ports.delete(tab);
+    for (const sid of [...tab.lanes.keys()]) this.#closeLane(tab, sid);
+    tab.port.close?.();
+  }
+
+  #dropSilentPorts(): void {
+    const now = Date.now();
+    for (const tab of this.#ports) if (now - tab.lastHeardAt > PORT_SILENT_LIMIT_MS) this.#forgetPort(tab);
+  }
+}

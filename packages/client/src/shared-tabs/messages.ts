@@ -1,0 +1,28 @@
+/**
+ * What tabs and the shared worker's hub say to each other over a MessagePort. Each tab may open
+ * several virtual sockets (`sid`, per port); the frames inside are plain wirecall.v1 text.
+ */
+export type TabMessage =
+  | { op: 'open'; sid: number; url: string }
+  | { op: 'send'; sid: number; data: string }
+  | { op: 'close'; sid: number }
+  /** The tab still exists (sent on a timer, since a port says nothing when its tab dies). */
+  | { op: 'alive' }
+  /** The page is going away: close all of this port's sockets. */
+  | { op: 'bye' };
+
+export type HubMessage =
+  | { op: 'open'; sid: number }
+  | { op: 'message'; sid: number; data: string }
+  | { op: 'close'; sid: number; code: number; reason: string };
+
+/** The part of a MessagePort both sides use: browsers' and Node's `worker_threads` ports fit. */
+export interface PortLike {
+  postMessage(message: unknown): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  start?(): void;
+  close?(): void;
+}
+
+/** How often a tab tells the hub it is alive. Timers of hidden tabs may run only once a minute. */
+export const ALIVE_INTERVAL_MS = 20_000;

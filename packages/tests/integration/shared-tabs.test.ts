@@ -1,0 +1,145 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { TabHub, type PortLike, type UpstreamSocket } from '@wirecall/client/shared-worker';
+import { PROTOCOL } from '@wirecall/core';
+import type { ConnectionInfo } from '@wirecall/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { quietClientLogger } from '../security/helpers.js';
+import { connectClient, startTestServer, type TestClient, type TestServer } from '../helpers/test-server.js';
+
+/**
+ * `shareAcrossTabs` with the shared worker's hub running in this process: each "tab" is a client
+ * whose worker port is one end of a real MessageChannel, the hub holds the other end and one real
+ * WebSocket to a real server. What the hub does is the same in a browser's SharedWorker (the
+ * Chromium suite proves that part with real tabs).
+ */
+const WAIT = { timeout: 5_000, interval: 5 };
+
+describe('tabs sharing one connection through the hub', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setUp(serverOptions: Parameters<typeof startTestServer>[0] = {}) {
+    const connected: ConnectionInfo[] = [];
+    const ctx: TestServer = await startTestServer({
+      ...serverOptions,
+      hooks: { onConnection: (connection) => connected.push(connection) },
+    });
+    cleanups.push(() => ctx[Symbol.asyncDispose]());
+    const hub = new TabHub((url) => new WebSocket(url, PROTOCOL) as unknown as UpstreamSocket);
+    cleanups.push(() => hub.close());
+    const ports: MessagePort[] = [];
+    const openTab = (): TestClient => {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1, port2);
+      hub.connect(port2 as unknown as PortLike);
+      const tab = connectClient(ctx.url, {
+        logger: quietClientLogger,
+        reconnect: { minDelayMs: 10, maxDelayMs: 50 },
+        shareAcrossTabs: { worker: () => ({ port: port1 as unknown as PortLike }) },
+      });
+      cleanups.push(() => tab.close());
+      return tab;
+    };
+    cleanups.push(() => ports.forEach((port) => port.close()));
+    return { ctx, hub, openTab, connected };
+  }
+
+  it('runs three tabs over one server connection, each with its own calls and events', async () => {
+    const { ctx, openTab, connected } = await setUp();
+    const tabs = [openTab(), openTab(), openTab()];
+    const sums = await Promise.all(tabs.flatMap((tab, t) => [1, 2, 3].map((n) => tab.call.add({ a: t * 10, b: n }))));
+    expect(sums).toEqual([1, 2, 3, 11, 12, 13, 21, 22, 23]);
+    expect(ctx.server.stats().connections).toBe(1);
+    expect(connected).toHaveLength(1);
+
+    const seen = tabs.map(() => [] as number[]);
+    tabs.forEach((tab, t) => tab.on('tick', ({ seq }) => seen[t]!.push(seq)));
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+    for (let seq = 1; seq <= 5; seq++) await ctx.server.emit('tick', { seq, at: new Date() });
+    await expect
+      .poll(() => seen, WAIT)
+      .toEqual([
+        [1, 2, 3, 4, 5],
+        [1, 2, 3, 4, 5],
+        [1, 2, 3, 4, 5],
+      ]);
+    // Rooms are separate streams: each tab gets only its own room's messages.
+    const rooms = ['a', 'b', 'a'];
+    const heard = tabs.map(() => [] as string[]);
+    tabs.forEach((tab, t) => tab.on('chatMessage', { room: rooms[t]! }, ({ text }) => heard[t]!.push(text)));
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(3);
+    await ctx.server.emit('chatMessage', { room: 'a', text: 'to a', at: new Date() }, { params: { room: 'a' } });
+    await ctx.server.emit('chatMessage', { room: 'b', text: 'to b', at: new Date() }, { params: { room: 'b' } });
+    await expect.poll(() => heard, WAIT).toEqual([['to a'], ['to b'], ['to a']]);
+  });
+
+  it('keeps the others going when the tab that opened the connection closes', async () => {
+    const { ctx, openTab, connected } = await setUp();
+    const [first, second, third] = [openTab(), openTab(), openTab()];
+    expect(await first.call.add({ a: 1, b: 1 })).toBe(2);
+    const seen: number[][] = [[], []];
+    second.on('tick', ({ seq }) => seen[0]!.push(seq));
+    third.on('tick', ({ seq }) => seen[1]!.push(seq));
+    first.on('tick', () => {});
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+
+    await first.close();
+    expect(await second.call.add({ a: 2, b: 2 })).toBe(4);
+    await ctx.server.emit('tick', { seq: 1, at: new Date() });
+    await expect.poll(() => seen, WAIT).toEqual([[1], [1]]);
+    expect(await third.call.add({ a: 3, b: 3 })).toBe(6);
+    expect(connected).toHaveLength(1);
+    expect(ctx.server.stats()).toMatchObject({ connections: 1, subscriptions: 1 });
+  });
+
+  it('unsubscribes upstream only when the last tab listening to a stream leaves', async () => {
+    const { ctx, openTab } = await setUp();
+    const [a, b] = [openTab(), openTab()];
+    const offA = a.on('tick', () => {});
+    const offB = b.on('tick', () => {});
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+    offA();
+    expect(await a.call.add({ a: 0, b: 0 })).toBe(0); // a round trip after the unsub
+    expect(ctx.server.stats().subscriptions).toBe(1);
+    offB();
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(0);
+  });
+
+  it('keeps the server’s in-flight limit across all tabs, queueing the excess in the hub', async () => {
+    const { ctx, openTab } = await setUp({ limits: { maxInFlightCalls: 2 } });
+    const tabs = [openTab(), openTab(), openTab()];
+    const answers = await Promise.all(
+      tabs.flatMap((tab, t) => [0, 1, 2].map((n) => tab.call.sleep({ ms: 20, tag: `${t}-${n}` }))),
+    );
+    expect(answers).toHaveLength(9);
+    expect(ctx.server.stats().errors).toEqual({});
+  });
+
+  it('carries every tab through a server restart: reconnect, resubscribe, resume', async () => {
+    const { ctx, openTab, connected } = await setUp();
+    const tabs = [openTab(), openTab()];
+    const seen = tabs.map(() => [] as number[]);
+    tabs.forEach((tab, t) => tab.on('tick', ({ seq }) => seen[t]!.push(seq)));
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+    await ctx.server.emit('tick', { seq: 1, at: new Date() });
+    await expect.poll(() => seen, WAIT).toEqual([[1], [1]]);
+
+    // The server drops the one upstream connection: every tab goes through its own reconnect.
+    connected[0]!.close(1012, 'restarting');
+    await expect.poll(() => tabs.map((tab) => tab.state), WAIT).not.toEqual(['open', 'open']);
+    await expect.poll(() => tabs.map((tab) => tab.state), { ...WAIT, timeout: 10_000 }).toEqual(['open', 'open']);
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+    await ctx.server.emit('tick', { seq: 2, at: new Date() });
+    await expect
+      .poll(() => seen, WAIT)
+      .toEqual([
+        [1, 2],
+        [1, 2],
+      ]);
+    expect(connected).toHaveLength(2);
+    expect(ctx.server.stats().connections).toBe(1);
+  });
+});
