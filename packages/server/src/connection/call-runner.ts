@@ -8,13 +8,15 @@ import {
   toWirecallError,
   WirecallError,
   type CallEnvelope,
+  type Deadline,
   type RequestId,
 } from '@wirecall/core';
 import type { Outcome } from '../router/idempotency-cache.js';
 import { safeHook } from '../hooks.js';
 import type { ConnectionHost, ProcedureEntry } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
-import type { LazyAbort } from './lazy-abort.js';
+import { handlerArgs } from './handler-args.js';
+import { LazyAbort } from './lazy-abort.js';
 
 /** How a call runner talks back to its connection. */
 export interface CallSink {
@@ -25,15 +27,36 @@ export interface CallSink {
   callSettled(id: RequestId): void;
 }
 
-/** One call on its way through the runner. */
-interface RunningCall {
-  host: ConnectionHost;
-  sink: CallSink;
-  id: RequestId;
-  entry: ProcedureEntry | undefined;
-  controller: LazyAbort;
+/**
+ * One call from arrival to answer, in one object: its connection's in-flight record, its handler's
+ * abort state and the runner's state (a fast call would otherwise allocate one of each).
+ */
+export class ServerCall extends LazyAbort {
+  readonly host: ConnectionHost;
+  readonly sink: CallSink;
+  readonly id: RequestId;
+  readonly entry: ProcedureEntry | undefined;
   /** Set for idempotent procedures called with an idempotency key. */
-  cacheKey: string | undefined;
+  readonly cacheKey: string | undefined;
+  /** Fires when the caller's deadline passes; cancelled when the call settles first. */
+  deadline: Deadline | undefined = undefined;
+
+  constructor(host: ConnectionHost, sink: CallSink, envelope: CallEnvelope) {
+    super();
+    this.host = host;
+    this.sink = sink;
+    this.id = envelope.id;
+    this.entry = host.procedures.get(envelope.p);
+    this.cacheKey = idempotencyKeyOf(this.entry, envelope);
+  }
+
+  /**
+   * An idempotent call with a key keeps running when the connection drops: its retry, arriving on
+   * the next connection, attaches to it instead of running the handler a second time.
+   */
+  get survivesDisconnect(): boolean {
+    return this.cacheKey !== undefined;
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -41,7 +64,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** The key under which an idempotent call's outcome is remembered, or undefined. */
-export function idempotencyKeyOf(entry: ProcedureEntry | undefined, envelope: CallEnvelope): string | undefined {
+function idempotencyKeyOf(entry: ProcedureEntry | undefined, envelope: CallEnvelope): string | undefined {
   return entry?.def.idempotent === true && envelope.ik !== undefined ? `${entry.name}\u0000${envelope.ik}` : undefined;
 }
 
@@ -51,14 +74,8 @@ export function idempotencyKeyOf(entry: ProcedureEntry | undefined, envelope: Ca
  * envelope. Sync handlers finish without allocating a promise. A retry of an idempotent call that
  * already reached the server gets the first attempt's answer instead of a second run.
  */
-export function runCall(
-  host: ConnectionHost,
-  sink: CallSink,
-  { envelope, controller }: { envelope: CallEnvelope; controller: LazyAbort },
-): void {
-  const entry = host.procedures.get(envelope.p);
-  const cacheKey = idempotencyKeyOf(entry, envelope);
-  const call: RunningCall = { host, sink, id: envelope.id, entry, controller, cacheKey };
+export function runCall(call: ServerCall, envelope: CallEnvelope): void {
+  const { host, sink, entry, cacheKey } = call;
   if (entry === undefined) {
     settle(call, new WirecallError('NOT_FOUND', `Unknown procedure ${envelope.p}`));
     return;
@@ -70,16 +87,17 @@ export function runCall(
     if (!input.ok) {
       throw new WirecallError('BAD_REQUEST', `Invalid input for ${entry.name}`, { data: { issues: input.issues } });
     }
-    result = entry.handler({
-      input: input.value,
-      ctx: sink.ctx,
-      // A getter: the AbortController is only created for handlers that use the signal.
-      get signal() {
-        return controller.signal;
-      },
-      meta: { procedure: entry.name, idempotencyKey: envelope.ik },
-      connection: sink.info,
-    });
+    result = entry.handler(
+      handlerArgs(
+        {
+          input: input.value,
+          ctx: sink.ctx,
+          meta: { procedure: entry.name, idempotencyKey: envelope.ik },
+          connection: sink.info,
+        },
+        call,
+      ),
+    );
   } catch (error) {
     settle(call, error ?? new Error('handler threw nothing'));
     return;
@@ -95,8 +113,8 @@ export function runCall(
 }
 
 /** Validates the output (or normalises the failure) into the call's one outcome. */
-function settle(call: RunningCall, failure: unknown, value?: unknown): void {
-  const { host, entry, controller, cacheKey } = call;
+function settle(call: ServerCall, failure: unknown, value?: unknown): void {
+  const { host, entry, cacheKey } = call;
   let problem = failure;
   let outcome: Outcome | undefined;
   if (problem === undefined && entry !== undefined) {
@@ -121,14 +139,14 @@ function settle(call: RunningCall, failure: unknown, value?: unknown): void {
     outcome = { ok: false, error: toErrorShape(error) };
   }
   // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
-  if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !controller.aborted);
+  if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !call.aborted);
   answer(call, outcome);
 }
 
 /** Sends the outcome, unless the caller has given up (cancel, deadline, disconnect). */
-function answer(call: RunningCall, outcome: Outcome): void {
+function answer(call: ServerCall, outcome: Outcome): void {
   call.sink.callSettled(call.id);
-  if (call.controller.aborted) return;
+  if (call.aborted) return;
   call.sink.send(
     outcome.ok ? resultFrame(call.id, outcome.value) : encodeFrame({ t: 'error', id: call.id, e: outcome.error }),
   );

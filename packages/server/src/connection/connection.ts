@@ -12,17 +12,15 @@ import {
   type CallEnvelope,
   type ClientEnvelope,
   type HelloEnvelope,
-  type Deadline,
   type RequestId,
 } from '@wirecall/core';
 import type { RawData, WebSocket } from 'ws';
 import type { ZodType } from 'zod';
 import { safeHook } from '../hooks.js';
-import { idempotencyKeyOf, runCall, type CallSink } from './call-runner.js';
+import { runCall, ServerCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { ConnectionSlot } from './connection-slots.js';
-import { LazyAbort } from './lazy-abort.js';
 import { ConnectionSubscriptions, type SubscriptionOwner } from './subscriptions.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -32,6 +30,9 @@ const CLOSE_HANDSHAKE_MS = 1_000;
 const MAX_BACKLOG = 256;
 /** Conflated streams are thinned out once this much is waiting in the socket's buffer. */
 const CONFLATION_HIGH_WATER_BYTES = 64 * 1024;
+
+/** ws copies its send options: one shared object instead of one per frame. */
+const TEXT_FRAME = { binary: false } as const;
 
 const CONNECTION = Symbol('wirecall.connection');
 type SocketWithConnection = WebSocket & { [CONNECTION]: Connection };
@@ -51,18 +52,6 @@ function onSocketError(this: WebSocket, error: Error): void {
 
 function endTick(connection: Connection): void {
   connection.endTick();
-}
-
-/** A call whose handler is running. */
-interface InFlightCall {
-  controller: LazyAbort;
-  /** Fires when the caller's deadline passes; cancelled when the call settles first. */
-  deadline: Deadline | undefined;
-  /**
-   * An idempotent call with a key keeps running when the connection drops: its retry, arriving on
-   * the next connection, attaches to it instead of running the handler a second time.
-   */
-  survivesDisconnect: boolean;
 }
 
 type Phase = 'hello' | 'greeting' | 'ready';
@@ -91,7 +80,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   #request: IncomingMessage | undefined;
   #auth: unknown;
   /** Created on first use, like the subscriptions: an idle connection should cost little more than its socket. */
-  #inFlight: Map<RequestId, InFlightCall> | undefined;
+  #inFlight: Map<RequestId, ServerCall> | undefined;
   #subscriptions: ConnectionSubscriptions | undefined;
   readonly #bucket: TokenBucket | undefined;
   /** Messages refused in a row by the rate limit; past the burst size the peer is abusive. */
@@ -194,7 +183,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     counters.messagesOut++;
     counters.bytesOut += bytes.length;
     this.#cork();
-    this.#socket.send(bytes, { binary: false });
+    this.#socket.send(bytes, TEXT_FRAME);
     // A consumer that does not read must not grow this process's memory without end.
     if (this.#socket.bufferedAmount > limits.maxBufferedBytes) {
       this.host.logger.warn(
@@ -282,11 +271,12 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
 
   #onFrame(data: RawData, isBinary: boolean): void {
     if (this.#closed) return;
-    this.#lastSeenAt = Date.now();
+    const now = Date.now();
+    this.#lastSeenAt = now;
     const { counters } = this.host;
     counters.messagesIn++;
     counters.bytesIn += (data as Buffer).length;
-    if (this.#bucket && !this.#bucket.take()) {
+    if (this.#bucket && !this.#bucket.take(now)) {
       this.#refuseForRate(data);
       return;
     }
@@ -359,9 +349,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         this.#onCall(envelope);
         return;
       case 'cancel':
-        this.#inFlight
-          ?.get(envelope.id)
-          ?.controller.abort(new WirecallError('CANCELLED', 'The caller cancelled the call'));
+        this.#inFlight?.get(envelope.id)?.abort(new WirecallError('CANCELLED', 'The caller cancelled the call'));
         return;
       case 'sub':
         this.#subscriptions ??= new ConnectionSubscriptions(
@@ -457,16 +445,18 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       this.replyError(envelope.id, new WirecallError('RATE_LIMITED', `At most ${maxInFlightCalls} calls in flight`));
       return;
     }
-    const controller = new LazyAbort();
-    const deadline =
-      envelope.tm === undefined
-        ? undefined
-        : this.host.deadlines.schedule(envelope.tm, () =>
-            controller.abort(new WirecallError('TIMEOUT', 'The caller’s deadline passed')),
-          );
-    const survivesDisconnect = idempotencyKeyOf(this.host.procedures.get(envelope.p), envelope) !== undefined;
-    calls.set(envelope.id, { controller, deadline, survivesDisconnect });
-    runCall(this.host, this, { envelope, controller });
+    const call = new ServerCall(this.host, this, envelope);
+    const { tm } = envelope;
+    const receivedAt = tm === undefined ? 0 : Date.now();
+    calls.set(envelope.id, call);
+    runCall(call, envelope);
+    // Most handlers answer synchronously, and their deadline would only be scheduled to be
+    // cancelled: it is scheduled once the call is known to outlive this tick, from when it arrived.
+    if (tm !== undefined && calls.get(envelope.id) === call) {
+      call.deadline = this.host.deadlines.schedule(tm - (Date.now() - receivedAt), () =>
+        call.abort(new WirecallError('TIMEOUT', 'The caller’s deadline passed')),
+      );
+    }
   }
 
   /** Frees everything the connection held; runs once, whichever way the socket ended. */
@@ -481,7 +471,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     const lost = new WirecallError('CONNECTION_LOST', 'The connection closed');
     // A server that is shutting down will never see the retry a surviving call waits for.
     for (const call of this.#inFlight?.values() ?? []) {
-      if (!call.survivesDisconnect || this.host.closing) call.controller.abort(lost);
+      if (!call.survivesDisconnect || this.host.closing) call.abort(lost);
     }
     this.host.connectionClosed(this, this.#closeInfo ?? { code: CLOSE_CODES.ABNORMAL, reason: '' });
   }
