@@ -712,7 +712,9 @@ describe('fuzz: generated and mutated frames over real sockets', () => {
       expect(codes.filter((code) => !DOCUMENTED_CLOSE_CODES.has(code))).toEqual([]);
       expect(codes).not.toContain(CLOSE_CODES.INTERNAL_ERROR);
       expect(codes).not.toContain(CLOSE_CODES.ABNORMAL);
-      expect(codes).toEqual(expect.arrayContaining([1002, 1003, 1008, 1009]));
+      // 1008 is allowed but not required here: whether a flood outruns the bucket depends on how fast
+      // this machine reads it (a loaded run refills it between reads). limits.test.ts proves 1008.
+      expect(codes).toEqual(expect.arrayContaining([1002, 1003, 1009]));
       // The well-behaved client was served throughout and still is.
       await run.checking;
       expect(run.checks).toBeGreaterThan(10_000 / CHECK_EVERY);
