@@ -92,6 +92,12 @@ interface CorkableSocket {
 }
 
 /**
+ * Frames a corked burst holds before writing them: in slices, the server starts on the first calls
+ * while the rest are still being sent (holding all of them would make the two processes take turns).
+ */
+const CORK_FLUSH_EVERY = 16;
+
+/**
  * Holds the TCP writes of Node's `ws` during a burst of sends, so calls made together leave in one
  * write system call; each stays its own WebSocket message. A lone send goes out at once.
  */
@@ -103,6 +109,10 @@ function corkUntilMicrotask(socket: SocketLike): void {
   corkable.wirecallSends = sent + 1;
   if (sent !== 0) {
     if (sent === 1 && !tcp.destroyed) tcp.cork();
+    else if (sent % CORK_FLUSH_EVERY === 0 && !tcp.destroyed) {
+      tcp.uncork();
+      tcp.cork();
+    }
     return;
   }
   queueMicrotask(() => {

@@ -31,6 +31,9 @@ const MAX_BACKLOG = 256;
 /** Conflated streams are thinned out once this much is waiting in the socket's buffer. */
 const CONFLATION_HIGH_WATER_BYTES = 64 * 1024;
 
+/** Frames a corked burst holds before it writes them (one system call per slice). */
+const CORK_FLUSH_EVERY = 16;
+
 /** ws copies its send options: one shared object instead of one per frame. */
 const TEXT_FRAME = { binary: false } as const;
 
@@ -211,6 +214,14 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       if (tcp !== undefined && !tcp.destroyed) {
         tcp.cork();
         this.#corkedTcp = tcp;
+      }
+    } else if (sent % CORK_FLUSH_EVERY === 0) {
+      // Let a long burst out in slices, so the peer starts on the first answers while this
+      // process computes the rest: holding a whole tick would make the two take turns.
+      const tcp = this.#corkedTcp;
+      if (tcp !== undefined && !tcp.destroyed) {
+        tcp.uncork();
+        tcp.cork();
       }
     }
   }
