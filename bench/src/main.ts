@@ -408,7 +408,15 @@ async function main(): Promise<number> {
       });
     }
   }
-  if (groups.length > 0 && tablePeers.includes('raw')) {
+  // The committed chart shows full runs only: a partial or profiled run must not replace it.
+  const completeRun =
+    !options.quick &&
+    options.cpuProfilePeers === undefined &&
+    options.scenarios.length === SCENARIOS.length &&
+    options.peers.length === PEER_NAMES.length;
+  if (!completeRun) {
+    console.log('kept results/ratios.svg: only a full run of every scenario and peer redraws it');
+  } else if (groups.length > 0) {
     const svg = drawRatioChart({
       title: 'wirecall, Socket.IO and tRPC against raw ws (ratio; raw ws = 1.0)',
       subtitle: `${mode} run, median of ${options.reps} · ${startedAt.toISOString().slice(0, 10)} · node ${env.node} · ${env.cpu}, ${env.cores} cores · same machine, 127.0.0.1`,
