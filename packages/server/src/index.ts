@@ -21,7 +21,7 @@ export type {
 export type { ConnectionInfo } from './connection/connection-info.js';
 export type { Handlers, HandlerArgs, CallMeta, Middleware } from './router/handlers.js';
 export type { IdempotencyOptions } from './router/idempotency-cache.js';
-export type { Broker, BrokerEvent, BrokerListener, ReplayResult } from './broker/broker.js';
+export type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, ReplayResult } from './broker/broker.js';
 export { memoryBroker, MemoryBroker, type HistoryOptions, type MemoryBrokerOptions } from './broker/memory-broker.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { WirecallError, isWirecallError, defineContract, CLOSE_CODES, type ErrorCode } from '@wirecall/core';

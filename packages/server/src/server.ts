@@ -92,6 +92,7 @@ export class WirecallServer<
   readonly #attached: { server: HttpServer | HttpsServer; listener: UpgradeListener; owned: boolean }[] = [];
   readonly #stopBroker: () => void;
   readonly #stopBrokerStatus: (() => void) | undefined;
+  readonly #stopBrokerGap: (() => void) | undefined;
   readonly #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(contract: TContract, options: ServerOptions<TContract, TContext, TAuth>) {
@@ -118,6 +119,10 @@ export class WirecallServer<
       } catch (error) {
         this.logger.error({ err: error, stream: event.key }, 'delivering an event failed');
       }
+    });
+    this.#stopBrokerGap = this.broker.onGap?.((key, resumeFrom) => {
+      this.logger.warn({ stream: key }, 'events of a stream were lost from history; its subscribers get a gap');
+      this.streams.gap(key, resumeFrom);
     });
     let brokerConnected = true;
     this.#stopBrokerStatus = this.broker.onStatus?.(({ connected, error }) => {
@@ -257,6 +262,7 @@ export class WirecallServer<
     for (const { server, listener } of this.#attached) server.off('upgrade', listener);
     this.#stopBroker();
     this.#stopBrokerStatus?.();
+    this.#stopBrokerGap?.();
     if (this.#ownsBroker) await this.broker.close();
     await new Promise<void>((resolve) => {
       this.#wss.close(() => resolve());

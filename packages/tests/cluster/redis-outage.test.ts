@@ -173,8 +173,11 @@ describe.skipIf(!redis.available)(redisSuite("a node's link to Redis is cut", re
     const viaProxy = new URL(REDIS_URL);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
-    await using emitter = await startInProcessNode({ name: 'node-a', redisUrl: REDIS_URL, prefix });
-    await using cut = await startInProcessNode({ name: 'node-b', redisUrl: viaProxy.href, prefix });
+    // History deep enough for any of the outages (the stream holds every event of the test): the
+    // point here is catching up, not what happens past the history (the next test).
+    const history = { maxEvents: 100_000 };
+    await using emitter = await startInProcessNode({ name: 'node-a', redisUrl: REDIS_URL, prefix, history });
+    await using cut = await startInProcessNode({ name: 'node-b', redisUrl: viaProxy.href, prefix, history });
     await using client = subscriber(cut, room);
     await vi.waitFor(() => expect(cut.server.stats().subscriptions).toBe(1));
     const states = recordStates(client);
@@ -209,6 +212,44 @@ describe.skipIf(!redis.available)(redisSuite("a node's link to Redis is cut", re
     expect(client.gaps()).toBe(0);
     expect(states.map((change) => change.state)).toEqual([]);
     expect(cut.logs.map((entry) => entry.message)).toContain(DISCONNECTED);
+  });
+
+  it('tells subscribers of a gap when the link stays down longer than the history reaches, then goes on', async () => {
+    const room = 'past-the-history';
+    const target = new URL(REDIS_URL);
+    await using proxy = await startFaultProxy(Number(target.port || 6379), target.hostname);
+    const viaProxy = new URL(REDIS_URL);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const history = { maxEvents: 50 };
+    const options = { prefix: `${prefix}-h`, history };
+    await using emitter = await startInProcessNode({ name: 'node-a', redisUrl: REDIS_URL, ...options });
+    await using cut = await startInProcessNode({ name: 'node-b', redisUrl: viaProxy.href, ...options });
+    await using client = subscriber(cut, room);
+    await vi.waitFor(() => expect(cut.server.stats().subscriptions).toBe(1));
+    for (let seq = 1; seq <= 20; seq++) await emitter.emit(room, seq);
+    await vi.waitFor(() => expect(client.seqs).toHaveLength(20));
+
+    // node-b stays cut off while far more events than the history keeps are published.
+    proxy.setEnabled(false);
+    await vi.waitFor(() => expect(cut.server.stats().broker.connected).toBe(false));
+    for (let seq = 21; seq <= 520; seq++) await emitter.emit(room, seq);
+    proxy.setEnabled(true);
+    await vi.waitFor(() => expect(cut.server.stats().broker.connected).toBe(true), { timeout: 10_000 });
+    await emitter.emit(room, 521);
+    await vi.waitFor(() => expect(client.seqs).toContain(521), { timeout: 10_000 });
+
+    expect(client.gaps()).toBe(1);
+    const seqs = client.seqs;
+    expect(seqs.slice(0, 20)).toEqual(range(1, 20));
+    // After the gap: the tail the history still held, in order, nothing twice, up to the marker.
+    const after = seqs.slice(20);
+    expect(after.length).toBeGreaterThan(1);
+    expect(after.length).toBeLessThan(501);
+    expect(after).toEqual(range(after[0]!, 521));
+    expect(cut.logs.map((entry) => entry.message)).toContain(
+      'events of a stream were lost from history; its subscribers get a gap',
+    );
   });
 
   it('emits whose answers are lost when the link drops are published once, never twice', async () => {

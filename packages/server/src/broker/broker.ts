@@ -10,6 +10,9 @@ export interface BrokerEvent {
 /** What a node's subscription to the broker receives: every event of every stream, once. */
 export type BrokerListener = (event: BrokerEvent) => void;
 
+/** Events of `key` were lost to this node; the stream goes on after `resumeFrom` (when known). */
+export type BrokerGapListener = (key: StreamKey, resumeFrom: string | undefined) => void;
+
 /** Result of asking for the events of a stream after a given id. */
 export interface ReplayResult {
   /** The events after the given id, oldest first. */
@@ -56,6 +59,11 @@ export interface Broker {
   readonly connected?: boolean;
   /** Reports connection changes and errors (the server logs them and shows them in `stats()`). */
   onStatus?(listener: (status: BrokerStatus) => void): () => void;
+  /**
+   * Reports that this node missed events of a stream which history no longer holds (a broker outage
+   * longer than the history): the server sends its subscribers a `gap` from `resumeFrom` on.
+   */
+  onGap?(listener: BrokerGapListener): () => void;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { StreamKey, WireValue } from '@wirecall/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Broker, BrokerEvent, BrokerListener, BrokerStatus, ReplayResult } from './broker.js';
+import type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, BrokerStatus, ReplayResult } from './broker.js';
 import { HISTORY_DEFAULTS, type HistoryOptions } from './memory-broker.js';
 import { compareStreamIds, parseStreamId, type StreamId } from './stream-id.js';
 
@@ -61,6 +61,7 @@ export class RedisBroker implements Broker {
   readonly #maxAgeMs: number;
   readonly #listeners = new Set<BrokerListener>();
   readonly #statusListeners = new Set<(status: BrokerStatus) => void>();
+  readonly #gapListeners = new Set<BrokerGapListener>();
   /** Last id this node heard per stream, oldest first, for catching up after a drop. */
   readonly #lastSeen = new Map<StreamKey, string>();
   readonly #subscribed: Promise<void>;
@@ -150,6 +151,11 @@ export class RedisBroker implements Broker {
     return () => this.#statusListeners.delete(listener);
   }
 
+  onGap(listener: BrokerGapListener): () => void {
+    this.#gapListeners.add(listener);
+    return () => this.#gapListeners.delete(listener);
+  }
+
   async replay(key: StreamKey, afterId: string): Promise<ReplayResult> {
     const stream = this.#streamName(key);
     const info = await this.#info(stream);
@@ -174,7 +180,12 @@ export class RedisBroker implements Broker {
       const event = this.#toEvent(key, id, fields);
       if (event) events.push(event);
     }
-    const trimmedPastAfter = after === undefined || compareStreamIds(info.maxDeleted, after) > 0;
+    // Past `after`, something was deleted, or trimmed: the oldest kept entry is newer than `after`,
+    // so `after` itself is gone and whatever followed it may be too (reported, to be safe).
+    const trimmedPastAfter =
+      after === undefined ||
+      compareStreamIds(info.maxDeleted, after) > 0 ||
+      (info.firstKept !== undefined && compareStreamIds(info.firstKept, after) > 0);
     const gap = trimmedPastAfter || skippedOld || entries.length === MAX_REPLAY;
     if (!gap) return { events, gap };
     const resumeFrom = events.length > 0 ? this.#before(events[0]!.id, info.maxDeleted) : info.lastGenerated;
@@ -192,6 +203,7 @@ export class RedisBroker implements Broker {
     this.#closed = true;
     this.#listeners.clear();
     this.#statusListeners.clear();
+    this.#gapListeners.clear();
     this.#subscriber.disconnect();
     if (this.#ownsCommands) this.#commands.disconnect();
     return Promise.resolve();
@@ -209,7 +221,9 @@ export class RedisBroker implements Broker {
     return `${parsed.ms - 1n}-18446744073709551615`;
   }
 
-  async #info(stream: string): Promise<{ lastGenerated: string; maxDeleted: StreamId } | undefined> {
+  async #info(
+    stream: string,
+  ): Promise<{ lastGenerated: string; maxDeleted: StreamId; firstKept: StreamId | undefined } | undefined> {
     let raw: unknown[];
     try {
       raw = (await this.#commands.xinfo('STREAM', stream)) as unknown[];
@@ -217,14 +231,25 @@ export class RedisBroker implements Broker {
       if (error instanceof Error && /no such key/i.test(error.message)) return undefined;
       throw error;
     }
-    const fields = new Map<string, string>();
+    const fields = new Map<string, unknown>();
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      const [name, value] = [raw[i], raw[i + 1]];
-      if (typeof name === 'string' && typeof value === 'string') fields.set(name, value);
+      const name = raw[i];
+      if (typeof name === 'string') fields.set(name, raw[i + 1]);
     }
-    const lastGenerated = fields.get('last-generated-id') ?? '0-0';
-    const maxDeleted = parseStreamId(fields.get('max-deleted-entry-id') ?? '0-0') ?? { ms: 0n, seq: 0n };
-    return { lastGenerated, maxDeleted };
+    const text = (name: string): string | undefined => {
+      const value = fields.get(name);
+      return typeof value === 'string' ? value : undefined;
+    };
+    const lastGenerated = text('last-generated-id') ?? '0-0';
+    // Deleted with XDEL; trimming (MAXLEN) does not move it, so the oldest kept entry tells that.
+    const maxDeleted = parseStreamId(text('max-deleted-entry-id') ?? '0-0') ?? { ms: 0n, seq: 0n };
+    // The oldest kept entry, when entries were ever removed (Redis 7 counts them: entries-added
+    // above length; older servers do not say, and the oldest entry is taken as is).
+    const added = Number(fields.get('entries-added'));
+    const removedSome = !(added === Number(fields.get('length')));
+    const firstEntry = fields.get('first-entry');
+    const firstKept = removedSome && Array.isArray(firstEntry) ? parseStreamId(String(firstEntry[0])) : undefined;
+    return { lastGenerated, maxDeleted, firstKept };
   }
 
   #toEvent(key: StreamKey, id: string, fields: string[]): BrokerEvent | undefined {
@@ -322,17 +347,16 @@ export class RedisBroker implements Broker {
   async #catchUp(): Promise<void> {
     await this.#commandsReady();
     for (const [key, lastId] of [...this.#lastSeen]) {
-      const entries = (await this.#commands.xrange(
-        this.#streamName(key),
-        `(${lastId}`,
-        '+',
-        'COUNT',
-        MAX_REPLAY,
-      )) as StreamEntry[];
-      for (const [id, fields] of entries) {
-        const event = this.#toEvent(key, id, fields);
-        if (event) this.#deliver(event);
+      // A stream that is gone (Redis restarted empty, or it expired) has nothing to catch up on.
+      if ((await this.#info(this.#streamName(key))) === undefined) continue;
+      const { events, gap, resumeFrom } = await this.replay(key, lastId);
+      // History was trimmed past what this node last saw (the outage outlasted it): say so, so
+      // subscribers refetch, instead of going on as if nothing had been missed.
+      if (gap) {
+        if (resumeFrom !== undefined) this.#lastSeen.set(key, resumeFrom);
+        for (const listener of this.#gapListeners) listener(key, resumeFrom);
       }
+      for (const event of events) this.#deliver(event);
     }
   }
 

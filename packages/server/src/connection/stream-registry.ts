@@ -5,6 +5,8 @@ import type { BrokerEvent } from '../broker/broker.js';
 export interface EventSink {
   /** Sends one event's ready-made frame; the sink may hold it back while it replays history. */
   deliver(frame: Buffer, event: BrokerEvent): void;
+  /** Events of the stream were lost to this node; it goes on after `resumeFrom`. */
+  gap(key: StreamKey, resumeFrom: string | undefined): void;
 }
 
 /**
@@ -36,6 +38,11 @@ export class StreamRegistry {
     if (sinks === undefined) return;
     const frame = eventFrame(event);
     for (const sink of sinks) sink.deliver(frame, event);
+  }
+
+  /** Tells this node's subscribers of a stream that events were lost (see `Broker.onGap`). */
+  gap(key: StreamKey, resumeFrom: string | undefined): void {
+    for (const sink of this.#sinks.get(key) ?? []) sink.gap(key, resumeFrom);
   }
 }
 

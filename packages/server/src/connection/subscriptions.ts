@@ -169,6 +169,11 @@ export class ConnectionSubscriptions {
     this.#owner.send(frame);
   }
 
+  gap(key: StreamKey, resumeFrom: string | undefined): void {
+    if (!this.#streams.has(key)) return;
+    this.#owner.send(encodeFrame({ t: 'gap', k: key, ...(resumeFrom === undefined ? {} : { last: resumeFrom }) }));
+  }
+
   /** The connection closed: leave every stream. */
   release(): void {
     clearTimeout(this.#flushTimer);

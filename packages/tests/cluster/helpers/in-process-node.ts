@@ -1,4 +1,4 @@
-import { createServer, type Logger, type WirecallServer } from '@wirecall/server';
+import { createServer, type HistoryOptions, type Logger, type WirecallServer } from '@wirecall/server';
 import { redisBroker, type RedisBroker } from '@wirecall/server/redis';
 import { clusterApi, type ClusterApi } from './cluster-api.js';
 
@@ -43,8 +43,14 @@ export async function startInProcessNode(options: {
   name: string;
   redisUrl: string;
   prefix: string;
+  /** History of each stream (as the node that publishes trims it). */
+  history?: HistoryOptions;
 }): Promise<InProcessNode> {
-  const broker = redisBroker({ url: options.redisUrl, prefix: options.prefix });
+  const broker = redisBroker({
+    url: options.redisUrl,
+    prefix: options.prefix,
+    ...(options.history === undefined ? {} : { history: options.history }),
+  });
   await broker.ready();
   const logs: LogEntry[] = [];
   const server = createServer(clusterApi, {
