@@ -1,13 +1,12 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '@wirecall/client';
 import { chaosSeed, closing, dice } from '../helpers/chaos-kit.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { clusterApi } from './helpers/cluster-api.js';
 import { deliveryVerdict, Emitter, eventsOwed, perfectDelivery, startCluster } from './helpers/cluster-run.js';
 import { closeAllInProcessNodes, startInProcessNode } from './helpers/in-process-node.js';
 import { killAllChildren } from './helpers/json-child.js';
 import { startNode } from './helpers/node-process.js';
-import { deleteKeys, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { deleteKeys, proxyToRedis, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
 
 const redis = await requireRedis();
 
@@ -135,13 +134,9 @@ describe.skipIf(!redis.available)(redisSuite('a node dies: its clients resume on
     // moves to node-b at once resumes after event 1, before node-b has heard of it.
     const LAG_MS = 400;
     const room = 'lagging-feed';
-    const target = new URL(REDIS_URL);
-    await using proxy = await startFaultProxy(Number(target.port || 6379), target.hostname);
-    const lagged = new URL(REDIS_URL);
-    lagged.hostname = '127.0.0.1';
-    lagged.port = String(proxy.port);
+    await using proxy = await proxyToRedis();
     await using nodeA = await startInProcessNode({ name: 'node-a', redisUrl: REDIS_URL, prefix: `${prefix}-c` });
-    await using nodeB = await startInProcessNode({ name: 'node-b', redisUrl: lagged.href, prefix: `${prefix}-c` });
+    await using nodeB = await startInProcessNode({ name: 'node-b', redisUrl: proxy.redisUrl, prefix: `${prefix}-c` });
     await using client = closing(createClient(clusterApi, { url: [nodeA.url, nodeB.url], logger: silent }));
     const seqs: number[] = [];
     let gaps = 0;

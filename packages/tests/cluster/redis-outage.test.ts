@@ -2,11 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type WirecallClient } from '@wirecall/client';
 import { closing, outcomeOf, recordStates, type Outcome } from '../helpers/chaos-kit.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { clusterApi, type ClusterApi } from './helpers/cluster-api.js';
 import { closeAllInProcessNodes, startInProcessNode, type InProcessNode } from './helpers/in-process-node.js';
 import { checkSequence, perfectSequence } from './helpers/sequence.js';
-import { deleteKeys, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { deleteKeys, proxyToRedis, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { killAllRedisServers, requireRedisServerBinary, startRedisServer } from './helpers/redis-server.js';
 
 const redis = await requireRedis();
@@ -168,16 +167,12 @@ describe.skipIf(!redis.available)(redisSuite("a node's link to Redis is cut", re
 
   it('the node catches up from history each time: its subscribers miss nothing, in order, nothing twice', async () => {
     const room = 'through-the-cut';
-    const target = new URL(REDIS_URL);
-    await using proxy = await startFaultProxy(Number(target.port || 6379), target.hostname);
-    const viaProxy = new URL(REDIS_URL);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    await using proxy = await proxyToRedis();
     // History deep enough for any of the outages (the stream holds every event of the test): the
     // point here is catching up, not what happens past the history (the next test).
     const history = { maxEvents: 100_000 };
     await using emitter = await startInProcessNode({ name: 'node-a', redisUrl: REDIS_URL, prefix, history });
-    await using cut = await startInProcessNode({ name: 'node-b', redisUrl: viaProxy.href, prefix, history });
+    await using cut = await startInProcessNode({ name: 'node-b', redisUrl: proxy.redisUrl, prefix, history });
     await using client = subscriber(cut, room);
     await vi.waitFor(() => expect(cut.server.stats().subscriptions).toBe(1));
     const states = recordStates(client);
@@ -216,15 +211,11 @@ describe.skipIf(!redis.available)(redisSuite("a node's link to Redis is cut", re
 
   it('tells subscribers of a gap when the link stays down longer than the history reaches, then goes on', async () => {
     const room = 'past-the-history';
-    const target = new URL(REDIS_URL);
-    await using proxy = await startFaultProxy(Number(target.port || 6379), target.hostname);
-    const viaProxy = new URL(REDIS_URL);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    await using proxy = await proxyToRedis();
     const history = { maxEvents: 50 };
     const options = { prefix: `${prefix}-h`, history };
     await using emitter = await startInProcessNode({ name: 'node-a', redisUrl: REDIS_URL, ...options });
-    await using cut = await startInProcessNode({ name: 'node-b', redisUrl: viaProxy.href, ...options });
+    await using cut = await startInProcessNode({ name: 'node-b', redisUrl: proxy.redisUrl, ...options });
     await using client = subscriber(cut, room);
     await vi.waitFor(() => expect(cut.server.stats().subscriptions).toBe(1));
     for (let seq = 1; seq <= 20; seq++) await emitter.emit(room, seq);
@@ -254,13 +245,9 @@ describe.skipIf(!redis.available)(redisSuite("a node's link to Redis is cut", re
 
   it('emits whose answers are lost when the link drops are published once, never twice', async () => {
     const room = 'in-flight-at-the-cut';
-    const target = new URL(REDIS_URL);
-    await using proxy = await startFaultProxy(Number(target.port || 6379), target.hostname);
-    const viaProxy = new URL(REDIS_URL);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    await using proxy = await proxyToRedis();
     await using listener = await startInProcessNode({ name: 'node-a', redisUrl: REDIS_URL, prefix: `${prefix}-b` });
-    await using emitter = await startInProcessNode({ name: 'node-b', redisUrl: viaProxy.href, prefix: `${prefix}-b` });
+    await using emitter = await startInProcessNode({ name: 'node-b', redisUrl: proxy.redisUrl, prefix: `${prefix}-b` });
     await using client = subscriber(listener, room);
     await vi.waitFor(() => expect(listener.server.stats().subscriptions).toBe(1));
 

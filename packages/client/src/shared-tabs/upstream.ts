@@ -1,15 +1,8 @@
 import { stableStringify } from '@wirecall/core';
+import type { SocketLike } from '../connection/connection-manager.js';
 
 /** The one real WebSocket the hub keeps per server URL (the browser's, or `ws` in tests). */
-export interface UpstreamSocket {
-  readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
+export type UpstreamSocket = SocketLike;
 
 /** A tab's virtual socket, as the upstream sees it: somewhere to send frames and a way to end it. */
 export interface Lane {

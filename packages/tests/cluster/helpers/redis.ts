@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
 
 /** The Redis the cluster tests use. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -133,4 +134,14 @@ export async function countKeys(url: string, prefix: string): Promise<number> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** A fault proxy in front of the test Redis; its `redisUrl` reaches Redis through it. */
+export async function proxyToRedis(): Promise<FaultProxy & { redisUrl: string }> {
+  const target = new URL(REDIS_URL);
+  const proxy = await startFaultProxy(Number(target.port || 6379), target.hostname);
+  const viaProxy = new URL(REDIS_URL);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return Object.assign(proxy, { redisUrl: viaProxy.href });
 }
