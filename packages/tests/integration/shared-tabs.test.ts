@@ -31,6 +31,8 @@ describe('tabs sharing one connection through the hub', () => {
     const hub = new TabHub((url) => new WebSocket(url, PROTOCOL) as unknown as UpstreamSocket);
     cleanups.push(() => hub.close());
     const ports: MessagePort[] = [];
+    /** Each tab's end of its port, to say what a page would (`pagehide`). */
+    const tabPorts = new Map<TestClient, MessagePort>();
     const openTab = (): TestClient => {
       const { port1, port2 } = new MessageChannel();
       ports.push(port1, port2);
@@ -41,10 +43,11 @@ describe('tabs sharing one connection through the hub', () => {
         shareAcrossTabs: { worker: () => ({ port: port1 as unknown as PortLike }) },
       });
       cleanups.push(() => tab.close());
+      tabPorts.set(tab, port1);
       return tab;
     };
     cleanups.push(() => ports.forEach((port) => port.close()));
-    return { ctx, hub, openTab, connected };
+    return { ctx, hub, openTab, connected, tabPorts };
   }
 
   it('runs three tabs over one server connection, each with its own calls and events', async () => {
@@ -92,6 +95,24 @@ describe('tabs sharing one connection through the hub', () => {
     await expect.poll(() => seen, WAIT).toEqual([[1], [1]]);
     expect(await third.call.add({ a: 3, b: 3 })).toBe(6);
     expect(connected).toHaveLength(1);
+    expect(ctx.server.stats()).toMatchObject({ connections: 1, subscriptions: 1 });
+  });
+
+  it('lets a page that was hidden (and may come back from the back/forward cache) reconnect by itself', async () => {
+    const { ctx, openTab, tabPorts } = await setUp();
+    const [hidden, other] = [openTab(), openTab()];
+    const seen: number[] = [];
+    hidden.on('tick', ({ seq }) => seen.push(seq));
+    other.on('tick', () => {});
+    expect(await hidden.call.add({ a: 1, b: 1 })).toBe(2);
+    const states: string[] = [];
+    hidden.onStateChange(({ state }) => states.push(state));
+
+    tabPorts.get(hidden)!.postMessage({ op: 'bye' }); // what its pagehide listener sends
+    await expect.poll(() => states, WAIT).toEqual(['reconnecting', 'open']);
+    expect(await hidden.call.add({ a: 2, b: 2 })).toBe(4);
+    await ctx.server.emit('tick', { seq: 1, at: new Date() });
+    await expect.poll(() => seen, WAIT).toEqual([1]);
     expect(ctx.server.stats()).toMatchObject({ connections: 1, subscriptions: 1 });
   });
 

@@ -61,7 +61,12 @@ export class TabHub {
         this.#closeLane(tab, message.sid);
         return;
       case 'bye':
-        this.#forgetPort(tab);
+        // The page is hidden, perhaps for good, perhaps into the back/forward cache: release what
+        // its lanes hold, and tell it, so a page that comes back reconnects (1001: at once).
+        for (const lane of [...tab.lanes.values()]) {
+          lane.upstream?.leave(lane);
+          lane.close(1001, 'the page was hidden');
+        }
         return;
       case 'alive':
         return;

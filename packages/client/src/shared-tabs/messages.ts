@@ -8,7 +8,7 @@ export type TabMessage =
   | { op: 'close'; sid: number }
   /** The tab still exists (sent on a timer, since a port says nothing when its tab dies). */
   | { op: 'alive' }
-  /** The page is going away: close all of this port's sockets. */
+  /** The page is being hidden (`pagehide`): close this port's sockets; a restored page reopens. */
   | { op: 'bye' };
 
 export type HubMessage =
