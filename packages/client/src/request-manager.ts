@@ -223,7 +223,9 @@ export class RequestManager {
       const remaining = call.deadline - Date.now();
       if (remaining <= 0) continue; // its timer fires at once
       const { id, procedure, value, idempotencyKey } = call;
-      const frame = callFrame({ id, procedure, value, tm: remaining, ik: idempotencyKey });
+      // The server takes deadlines a timer can hold; a longer one (or Infinity) is sent capped.
+      const tm = Math.min(remaining, MAX_TIMER_MS);
+      const frame = callFrame({ id, procedure, value, tm, ik: idempotencyKey });
       if (this.#tooLarge(frame)) {
         this.#fail(
           call,

@@ -44,6 +44,14 @@ describe('client value codec', () => {
     const inner: Record<string, unknown> = { at: new Date(0) };
     inner.again = { back: inner };
     expect(() => encodeValue({ wrap: inner })).toThrow(/cycle/);
+    // The cyclic object is also reachable by a shorter path, which superjson lists first.
+    const first: Record<string, unknown> = { at: new Date(0) };
+    const second: Record<string, unknown> = { prev: first };
+    first.next = second;
+    expect(() => encodeValue({ items: [first, second], selected: first })).toThrow(/cycle/);
+    const looped: Record<string, unknown> = { at: new Date(0) };
+    looped.self = looped;
+    expect(() => encodeValue({ deep: { looped }, top: looped })).toThrow(/cycle/);
     const list: unknown[] = [];
     list.push({ list });
     expect(() => encodeValue(list)).toThrow(/cycle/);

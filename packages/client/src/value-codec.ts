@@ -22,14 +22,16 @@ export function encodeValue(value: unknown): WireValue {
 }
 
 /**
- * True when an object is found again inside itself: superjson notes each repeated object as its
- * first path and the paths where it recurs; a root entry is an array.
+ * True when an object is found again inside itself: superjson notes each repeated object as one
+ * path and the other paths where it recurs (a root entry is an array); the object contains itself
+ * when one of its paths lies inside another.
  */
 function containsCycle(equalities: unknown): boolean {
   if (Array.isArray(equalities)) return true;
-  return Object.entries(equalities as Record<string, string[]>).some(([first, again]) =>
-    again.some((path) => path.startsWith(`${first}.`)),
-  );
+  return Object.entries(equalities as Record<string, string[]>).some(([first, again]) => {
+    const paths = [first, ...again];
+    return paths.some((outer) => paths.some((inner) => inner.startsWith(`${outer}.`)));
+  });
 }
 
 /**

@@ -48,6 +48,14 @@ describe('calls', () => {
     expect(outputs).toEqual(inputs);
   });
 
+  it('takes a deadline longer than a timer can hold, or none at all (Infinity)', async () => {
+    await using ctx = await startTestServer();
+    await using client = connectClient(ctx.url);
+    expect(await client.call.add({ a: 1, b: 2 }, { timeoutMs: Infinity })).toBe(3);
+    expect(await client.call.add({ a: 2, b: 2 }, { timeoutMs: 2 ** 40 })).toBe(4);
+    expect(client.state).toBe('open');
+  });
+
   it('keeps calls of two clients apart even when they use the same ids', async () => {
     await using ctx = await startTestServer();
     await using first = connectClient(ctx.url);
