@@ -1,9 +1,12 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { TabHub, type PortLike, type UpstreamSocket } from '@wirecall/client/shared-worker';
+import type { ClientOptions } from '@wirecall/client';
 import { PROTOCOL } from '@wirecall/core';
 import type { ConnectionInfo } from '@wirecall/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { TestApi } from '../helpers/fixtures.js';
+import { rejectionOf } from '../helpers/rejection.js';
 import { quietClientLogger } from '../security/helpers.js';
 import { connectClient, startTestServer, type TestClient, type TestServer } from '../helpers/test-server.js';
 
@@ -21,19 +24,19 @@ describe('tabs sharing one connection through the hub', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function setUp(serverOptions: Parameters<typeof startTestServer>[0] = {}) {
+  async function setUp(serverOptions: Parameters<typeof startTestServer>[0] = {}, hubOptions = {}) {
     const connected: ConnectionInfo[] = [];
     const ctx: TestServer = await startTestServer({
       ...serverOptions,
       hooks: { onConnection: (connection) => connected.push(connection) },
     });
     cleanups.push(() => ctx[Symbol.asyncDispose]());
-    const hub = new TabHub((url) => new WebSocket(url, PROTOCOL) as unknown as UpstreamSocket);
+    const hub = new TabHub((url) => new WebSocket(url, PROTOCOL) as unknown as UpstreamSocket, hubOptions);
     cleanups.push(() => hub.close());
     const ports: MessagePort[] = [];
     /** Each tab's end of its port, to say what a page would (`pagehide`). */
     const tabPorts = new Map<TestClient, MessagePort>();
-    const openTab = (): TestClient => {
+    const openTab = (options: Partial<ClientOptions<TestApi>> = {}): TestClient => {
       const { port1, port2 } = new MessageChannel();
       ports.push(port1, port2);
       hub.connect(port2 as unknown as PortLike);
@@ -41,6 +44,7 @@ describe('tabs sharing one connection through the hub', () => {
         logger: quietClientLogger,
         reconnect: { minDelayMs: 10, maxDelayMs: 50 },
         shareAcrossTabs: { worker: () => ({ port: port1 as unknown as PortLike }) },
+        ...options,
       });
       cleanups.push(() => tab.close());
       tabPorts.set(tab, port1);
@@ -114,6 +118,89 @@ describe('tabs sharing one connection through the hub', () => {
     await ctx.server.emit('tick', { seq: 1, at: new Date() });
     await expect.poll(() => seen, WAIT).toEqual([1]);
     expect(ctx.server.stats()).toMatchObject({ connections: 1, subscriptions: 1 });
+  });
+
+  it('frees the shared window when a tab cancels a call or its deadline passes', async () => {
+    const { ctx, openTab } = await setUp({ limits: { maxInFlightCalls: 2 } });
+    const tab = openTab();
+    const controllers = [new AbortController(), new AbortController()];
+    const cancelled = controllers.map((controller, index) =>
+      rejectionOf(tab.call.waitForAbort({ key: `c${index}` }, { signal: controller.signal })),
+    );
+    await expect.poll(() => ctx.server.stats().inFlightCalls, WAIT).toBe(2);
+    for (const controller of controllers) controller.abort();
+    expect((await Promise.all(cancelled)).map((error) => error.code)).toEqual(['CANCELLED', 'CANCELLED']);
+    expect((await rejectionOf(tab.call.waitForAbort({ key: 't' }, { timeoutMs: 50 }))).code).toBe('TIMEOUT');
+    // Had the three given-up calls kept their slots, these would wait in the worker forever.
+    const sums = await Promise.all([1, 2, 3, 4].map((b) => tab.call.add({ a: 1, b })));
+    expect(sums).toEqual([2, 3, 4, 5]);
+  });
+
+  it('resumes a tab that comes back after another tab has resubscribed the stream', async () => {
+    const { ctx, openTab, connected } = await setUp();
+    const fast = openTab({ reconnect: { minDelayMs: 10, maxDelayMs: 10, jitter: 0 } });
+    const slow = openTab({ reconnect: { minDelayMs: 500, maxDelayMs: 500, jitter: 0 } });
+    const seen: number[][] = [[], []];
+    let gaps = 0;
+    [fast, slow].forEach((tab, t) => tab.on('tick', ({ seq }) => seen[t]!.push(seq), { onGap: () => gaps++ }));
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+    await ctx.server.emit('tick', { seq: 1, at: new Date() });
+    await expect.poll(() => seen, WAIT).toEqual([[1], [1]]);
+
+    connected[0]!.close(1012, 'restarting');
+    await ctx.server.emit('tick', { seq: 2, at: new Date() });
+    await ctx.server.emit('tick', { seq: 3, at: new Date() });
+    // The fast tab resubscribes first (after 1) and gets 2 and 3 from the server's history...
+    await expect.poll(() => seen[0], WAIT).toEqual([1, 2, 3]);
+    expect(slow.state).toBe('reconnecting');
+    // ...the slow one joins the stream later, also after 1, and gets them from the worker.
+    await expect.poll(() => seen[1], WAIT).toEqual([1, 2, 3]);
+    await ctx.server.emit('tick', { seq: 4, at: new Date() });
+    await expect
+      .poll(() => seen, WAIT)
+      .toEqual([
+        [1, 2, 3, 4],
+        [1, 2, 3, 4],
+      ]);
+    expect(gaps).toBe(0);
+  });
+
+  it('reconnects a tab the worker took for gone once it speaks again', async () => {
+    const { ctx, openTab } = await setUp({}, { silentLimitMs: 300 });
+    const tab = openTab();
+    const seen: number[] = [];
+    tab.on('tick', ({ seq }) => seen.push(seq));
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+    await ctx.server.emit('tick', { seq: 1, at: new Date() });
+    await expect.poll(() => seen, WAIT).toEqual([1]);
+    const states: string[] = [];
+    tab.onStateChange(({ state }) => states.push(state));
+    // Silent past the limit (its keep-alive comes every 20 s): the worker releases its lanes.
+    await expect.poll(() => states, WAIT).toEqual(expect.arrayContaining(['reconnecting', 'open']));
+    await expect.poll(() => tab.state, WAIT).toBe('open');
+    await ctx.server.emit('tick', { seq: 2, at: new Date() });
+    await expect.poll(() => seen, WAIT).toEqual([1, 2]);
+    expect(await tab.call.add({ a: 1, b: 1 })).toBe(2);
+  });
+
+  it('shares one server stream between params the server’s schema makes equal', async () => {
+    const { ctx, openTab } = await setUp();
+    const [plain, extra] = [openTab(), openTab()];
+    const heard: string[][] = [[], []];
+    plain.on('chatMessage', { room: 'a' }, ({ text }) => heard[0]!.push(text));
+    // An unknown key, which the server's z.object strips: the same stream key as { room: 'a' }.
+    const off = extra.on('chatMessage', { room: 'a', extra: 1 } as never, ({ text }: { text: string }) =>
+      heard[1]!.push(text),
+    );
+    await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
+    expect(await plain.call.add({ a: 0, b: 0 })).toBe(0);
+    expect(await extra.call.add({ a: 0, b: 0 })).toBe(0);
+    await ctx.server.emit('chatMessage', { room: 'a', text: 'one', at: new Date() }, { params: { room: 'a' } });
+    await expect.poll(() => heard, WAIT).toEqual([['one'], ['one']]);
+    off();
+    expect(await extra.call.add({ a: 0, b: 0 })).toBe(0);
+    await ctx.server.emit('chatMessage', { room: 'a', text: 'two', at: new Date() }, { params: { room: 'a' } });
+    await expect.poll(() => heard, WAIT).toEqual([['one', 'two'], ['one']]);
   });
 
   it('unsubscribes upstream only when the last tab listening to a stream leaves', async () => {

@@ -152,7 +152,11 @@ describe('limits.maxInFlightCalls (concurrent calls)', () => {
     expect(answers).toEqual([
       { t: 'result', id: 1, v: 'first' },
       { t: 'result', id: 2, v: 'second' },
-      { t: 'error', id: 3, e: { code: 'RATE_LIMITED', message: 'At most 2 calls in flight' } },
+      {
+        t: 'error',
+        id: 3,
+        e: { code: 'RATE_LIMITED', message: 'At most 2 calls in flight', data: { maxInFlightCalls: 2 } },
+      },
     ]);
     expect(ctx.runs).toEqual(['first', 'second']);
     expect(ctx.server.stats().errors).toEqual({ RATE_LIMITED: 1 });

@@ -1,7 +1,11 @@
 import { ALIVE_INTERVAL_MS, type HubMessage, type PortLike, type TabMessage } from './messages.js';
-import { Upstream, type Lane, type UpstreamSocket } from './upstream.js';
+import type { Lane } from './lane.js';
+import { Upstream, type UpstreamSocket } from './upstream.js';
 
-/** A port whose tab has not said anything for this long is gone (a crashed or killed tab). */
+/**
+ * A port whose tab has said nothing for this long is taken as gone (crashed, killed, or frozen by
+ * the browser): what its lanes hold is released. A frozen tab that wakes up reconnects.
+ */
 const PORT_SILENT_LIMIT_MS = ALIVE_INTERVAL_MS * 9;
 
 /** One tab's port and its virtual sockets. */
@@ -26,10 +30,12 @@ export class TabHub {
   readonly #upstreams = new Map<string, Upstream>();
   readonly #ports = new Set<TabPort>();
   readonly #sweep: ReturnType<typeof setInterval>;
+  readonly #silentLimitMs: number;
 
-  constructor(openSocket: (url: string) => UpstreamSocket) {
+  constructor(openSocket: (url: string) => UpstreamSocket, { silentLimitMs = PORT_SILENT_LIMIT_MS } = {}) {
     this.#openSocket = openSocket;
-    this.#sweep = setInterval(() => this.#dropSilentPorts(), ALIVE_INTERVAL_MS);
+    this.#silentLimitMs = silentLimitMs;
+    this.#sweep = setInterval(() => this.#dropSilentPorts(), Math.min(ALIVE_INTERVAL_MS, silentLimitMs / 3));
   }
 
   /** Closes every port and upstream (the worker itself never needs this; tests in Node do). */
@@ -48,6 +54,7 @@ export class TabHub {
 
   #fromTab(tab: TabPort, message: TabMessage): void {
     tab.lastHeardAt = Date.now();
+    this.#ports.add(tab); // back from silence, if it had gone quiet
     switch (message.op) {
       case 'open':
         this.#open(tab, message.sid, message.url);
@@ -61,12 +68,8 @@ export class TabHub {
         this.#closeLane(tab, message.sid);
         return;
       case 'bye':
-        // The page is hidden, perhaps for good, perhaps into the back/forward cache: release what
-        // its lanes hold, and tell it, so a page that comes back reconnects (1001: at once).
-        for (const lane of [...tab.lanes.values()]) {
-          lane.upstream?.leave(lane);
-          lane.close(1001, 'the page was hidden');
-        }
+        // The page is hidden, perhaps for good, perhaps into the back/forward cache.
+        this.#releaseLanes(tab, 'the page was hidden');
         return;
       case 'alive':
         return;
@@ -132,8 +135,23 @@ export class TabHub {
     tab.port.close?.();
   }
 
+  /**
+   * Releases what a tab's lanes hold and closes them with 1001, keeping its port: a page that comes
+   * back (from the back/forward cache, or a frozen tab that wakes up) reconnects at once.
+   */
+  #releaseLanes(tab: TabPort, reason: string): void {
+    for (const lane of [...tab.lanes.values()]) {
+      lane.upstream?.leave(lane);
+      lane.close(1001, reason);
+    }
+  }
+
   #dropSilentPorts(): void {
     const now = Date.now();
-    for (const tab of this.#ports) if (now - tab.lastHeardAt > PORT_SILENT_LIMIT_MS) this.#forgetPort(tab);
+    for (const tab of this.#ports) {
+      if (now - tab.lastHeardAt <= this.#silentLimitMs) continue;
+      this.#ports.delete(tab); // its next message adds it back
+      this.#releaseLanes(tab, 'the page was silent too long');
+    }
   }
 }

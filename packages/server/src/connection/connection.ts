@@ -453,7 +453,12 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     }
     const { maxInFlightCalls } = this.host.limits;
     if (calls.size >= maxInFlightCalls) {
-      this.replyError(envelope.id, new WirecallError('RATE_LIMITED', `At most ${maxInFlightCalls} calls in flight`));
+      this.replyError(
+        envelope.id,
+        new WirecallError('RATE_LIMITED', `At most ${maxInFlightCalls} calls in flight`, {
+          data: { maxInFlightCalls },
+        }),
+      );
       return;
     }
     const call = new ServerCall(this.host, this, envelope);

@@ -1,0 +1,137 @@
+import type { Frame, Lane, UpstreamLink } from './lane.js';
+
+/**
+ * How long a call the server refused for its in-flight limit waits before it is sent again: the
+ * limit still counts cancelled calls whose handlers have not returned, which the server does not
+ * announce.
+ */
+const WINDOW_RETRY_MS = 25;
+
+/** A call on the shared socket: whose it is, and under which id its tab knows it. */
+interface SharedCall {
+  /** Undefined once its lane is gone: an idempotent call left running for its retry. */
+  lane: Lane | undefined;
+  tabId: unknown;
+  idempotent: boolean;
+  /** Waiting in the worker for room in the server's window, not sent yet. */
+  queued: boolean;
+  frame: string;
+}
+
+/**
+ * The calls of every tab on the shared socket: ids rewritten to ones unique on the socket, at most
+ * the server's `maxInFlightCalls` in flight (the rest wait here, in order), answers routed back.
+ */
+export class SharedCalls {
+  readonly #link: UpstreamLink;
+  readonly #calls = new Map<number, SharedCall>();
+  /** Per lane: its tab's call ids to socket ids, for `cancel` and for leaving. */
+  readonly #idsOf = new Map<Lane, Map<unknown, number>>();
+  readonly #queue: number[] = [];
+  #window = Infinity;
+  #inFlight = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(link: UpstreamLink) {
+    this.#link = link;
+  }
+
+  /** The server's `welcome.mi`. */
+  setWindow(window: number): void {
+    this.#window = window;
+  }
+
+  call(lane: Lane, frame: Frame): void {
+    const id = this.#link.nextId();
+    const tabId = frame.id;
+    let ids = this.#idsOf.get(lane);
+    if (ids === undefined) this.#idsOf.set(lane, (ids = new Map<unknown, number>()));
+    ids.set(tabId, id);
+    frame.id = id;
+    const call: SharedCall = {
+      lane,
+      tabId,
+      idempotent: typeof frame.ik === 'string',
+      queued: true,
+      frame: JSON.stringify(frame),
+    };
+    this.#calls.set(id, call);
+    this.#queue.push(id);
+    this.#pump();
+  }
+
+  /** The tab gave up on a call (its timeout or its signal): tell the server, free the slot. */
+  cancel(lane: Lane, tabId: unknown): void {
+    const id = this.#idsOf.get(lane)?.get(tabId);
+    if (id === undefined) return;
+    const call = this.#calls.get(id)!;
+    if (!call.queued) this.#link.send(JSON.stringify({ t: 'cancel', id }));
+    this.#forget(id, call);
+  }
+
+  /**
+   * A `result` or `error` for `id`: the lane and the tab's id to answer, if it is a live call. A
+   * refusal for the server's in-flight limit is not an answer: the call goes back to the queue.
+   */
+  answered(id: number, frame: Frame): { lane: Lane | undefined; tabId: unknown } | 'retrying' | undefined {
+    const call = this.#calls.get(id);
+    if (call === undefined) return undefined;
+    if (isWindowRefusal(frame)) {
+      call.queued = true;
+      this.#inFlight--;
+      this.#queue.unshift(id);
+      this.#retryTimer ??= setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.#pump();
+      }, WINDOW_RETRY_MS);
+      return 'retrying';
+    }
+    this.#forget(id, call);
+    return call;
+  }
+
+  /** The socket is gone: nothing more will be sent. */
+  close(): void {
+    clearTimeout(this.#retryTimer);
+  }
+
+  /**
+   * A lane is gone. Its calls are cancelled, except idempotent ones already sent: as with a dropped
+   * socket, they run on, so the tab's retry (same idempotency key) gets their answer.
+   */
+  leave(lane: Lane): void {
+    for (const id of this.#idsOf.get(lane)?.values() ?? []) {
+      const call = this.#calls.get(id)!;
+      if (call.idempotent && !call.queued) call.lane = undefined;
+      else this.cancel(lane, call.tabId);
+    }
+    this.#idsOf.delete(lane);
+  }
+
+  #forget(id: number, call: SharedCall): void {
+    this.#calls.delete(id);
+    if (call.lane !== undefined) this.#idsOf.get(call.lane)?.delete(call.tabId);
+    if (call.queued) {
+      this.#queue.splice(this.#queue.indexOf(id), 1);
+      return;
+    }
+    this.#inFlight--;
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#retryTimer !== undefined) return; // the refused call waits first, then the rest in order
+    while (this.#inFlight < this.#window && this.#queue.length > 0) {
+      const call = this.#calls.get(this.#queue.shift()!)!;
+      call.queued = false;
+      this.#inFlight++;
+      this.#link.send(call.frame);
+    }
+  }
+}
+
+/** The server's refusal of a call over its `maxInFlightCalls`. */
+function isWindowRefusal(frame: Frame): boolean {
+  const body = frame.e as { code?: unknown; data?: { maxInFlightCalls?: unknown } } | undefined;
+  return frame.t === 'error' && body?.code === 'RATE_LIMITED' && typeof body.data?.maxInFlightCalls === 'number';
+}
