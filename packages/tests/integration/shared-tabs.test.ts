@@ -1,11 +1,11 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { TabHub, type PortLike, type UpstreamSocket } from '@wirecall/client/shared-worker';
-import type { ClientOptions } from '@wirecall/client';
-import { PROTOCOL } from '@wirecall/core';
+import { createClient, type ClientOptions } from '@wirecall/client';
+import { defineContract, PROTOCOL } from '@wirecall/core';
 import type { ConnectionInfo } from '@wirecall/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { TestApi } from '../helpers/fixtures.js';
+import { testApi, type TestApi } from '../helpers/fixtures.js';
 import { rejectionOf } from '../helpers/rejection.js';
 import { quietClientLogger } from '../security/helpers.js';
 import { connectClient, startTestServer, type TestClient, type TestServer } from '../helpers/test-server.js';
@@ -201,6 +201,29 @@ describe('tabs sharing one connection through the hub', () => {
     expect(await extra.call.add({ a: 0, b: 0 })).toBe(0);
     await ctx.server.emit('chatMessage', { room: 'a', text: 'two', at: new Date() }, { params: { room: 'a' } });
     await expect.poll(() => heard, WAIT).toEqual([['one', 'two'], ['one']]);
+  });
+
+  it('gives tabs of another build (another contract) a connection of their own', async () => {
+    const { ctx, openTab, connected, hub } = await setUp();
+    const current = openTab();
+    // A tab still running the previous deploy: a contract with fewer procedures, another fingerprint.
+    const previousApi = defineContract({ procedures: { add: testApi.procedures.add }, events: {} });
+    const { port1, port2 } = new MessageChannel();
+    hub.connect(port2 as unknown as PortLike);
+    const previous = createClient(previousApi, {
+      url: ctx.url,
+      logger: quietClientLogger,
+      shareAcrossTabs: { worker: () => ({ port: port1 as unknown as PortLike }) },
+    });
+    cleanups.push(
+      () => previous.close(),
+      () => port1.close(),
+    );
+    expect(await current.call.add({ a: 1, b: 2 })).toBe(3);
+    expect(await previous.call.add({ a: 2, b: 2 })).toBe(4);
+    expect(connected).toHaveLength(2);
+    expect(await openTab().call.add({ a: 3, b: 3 })).toBe(6);
+    expect(connected).toHaveLength(2);
   });
 
   it('unsubscribes upstream only when the last tab listening to a stream leaves', async () => {

@@ -23,7 +23,8 @@ interface TabLane extends Lane {
 
 /**
  * The shared worker's core: tabs connect their ports, open virtual sockets on them, and the hub
- * runs them all over one {@link Upstream} per server URL. Lives as long as any tab of the origin.
+ * runs them all over one {@link Upstream} per server URL and contract fingerprint (one per build of
+ * the app). Lives as long as any tab of the origin.
  */
 export class TabHub {
   readonly #openSocket: (url: string) => UpstreamSocket;
@@ -100,7 +101,9 @@ export class TabHub {
       frame = undefined;
     }
     if (frame?.t === 'hello' && lane.upstream === undefined) {
-      lane.upstream = this.#upstreamFor(lane.url, data);
+      // Tabs of another build (another contract fingerprint) get a socket of their own, so the
+      // server judges each build's contract, and the tabs of one build share theirs.
+      lane.upstream = this.#upstreamFor(`${lane.url} ${String(frame.fp)}`, data);
       lane.upstream.join(lane);
       return;
     }
@@ -110,13 +113,14 @@ export class TabHub {
     }
   }
 
-  #upstreamFor(url: string, hello: string): Upstream {
-    let upstream = this.#upstreams.get(url);
+  #upstreamFor(key: string, hello: string): Upstream {
+    let upstream = this.#upstreams.get(key);
     if (upstream === undefined) {
+      const url = key.slice(0, key.lastIndexOf(' '));
       const created = new Upstream(this.#openSocket(url), hello, () => {
-        if (this.#upstreams.get(url) === created) this.#upstreams.delete(url);
+        if (this.#upstreams.get(key) === created) this.#upstreams.delete(key);
       });
-      this.#upstreams.set(url, created);
+      this.#upstreams.set(key, created);
       upstream = created;
     }
     return upstream;

@@ -1,5 +1,5 @@
 /**
- * The shared worker behind `shareAcrossTabs`: one WebSocket per server URL for every tab of the
+ * The shared worker behind `shareAcrossTabs`: one WebSocket per server URL (and build) for every tab of the
  * origin. Bundlers that follow `new SharedWorker(new URL(...))` build it on their own; others can
  * load `@wirecall/client/shared-worker` themselves and pass it as `shareAcrossTabs.worker`.
  * Elsewhere (Node, tests) it only exports the hub.

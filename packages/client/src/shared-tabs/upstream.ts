@@ -3,7 +3,7 @@ import type { Frame, Lane, UpstreamLink } from './lane.js';
 import { SharedCalls } from './shared-calls.js';
 import { SharedStreams } from './shared-streams.js';
 
-/** The one real WebSocket the hub keeps per server URL (the browser's, or `ws` in tests). */
+/** The one real WebSocket the hub keeps per server URL and build (the browser's, or `ws` in tests). */
 export type UpstreamSocket = SocketLike;
 
 const OPEN = 1;
