@@ -14,4 +14,6 @@ export {
 export type { ClientState, StateChange, SocketConstructor, SocketLike } from './connection/connection-manager.js';
 export type { CallOptions, ReconnectOptions, ClientHeartbeatOptions, UrlOption, WhenOffline } from './options.js';
 export type { EventMeta, SubscribeOptions } from './subscription-manager.js';
+export type { ShareAcrossTabs } from './shared-tabs/shared-socket.js';
+export type { PortLike } from './shared-tabs/messages.js';
 export { WirecallError, isWirecallError, defineContract, type ErrorCode } from '@wirecall/core';

@@ -2,7 +2,14 @@
  * Type-level tests of the client: calls and subscriptions typed from the contract the server uses.
  * Clients are only created inside functions that never run, so no socket is opened.
  */
-import { createClient, type CallProxy, type EventMeta, type WirecallClient } from '@wirecall/client';
+import {
+  createClient,
+  type CallProxy,
+  type EventMeta,
+  type PortLike,
+  type ShareAcrossTabs,
+  type WirecallClient,
+} from '@wirecall/client';
 import { defineContract } from '@wirecall/core';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
@@ -32,6 +39,17 @@ describe('createClient', () => {
     const _fn = () => createClient(testApi, { url: async () => Promise.resolve('ws://a') });
     // @ts-expect-error url is required
     const _missing = () => createClient(testApi, {});
+  });
+
+  it('takes shareAcrossTabs as a switch or with a worker of the app’s own', () => {
+    const _on = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: true });
+    const _worker = (worker: SharedWorker) =>
+      createClient(testApi, { url: 'ws://x', shareAcrossTabs: { worker: () => worker } });
+    expectTypeOf<ShareAcrossTabs>().toEqualTypeOf<boolean | { worker: () => { port: PortLike } }>();
+    // @ts-expect-error a switch or { worker }, not a string
+    const _word = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: 'yes' });
+    // @ts-expect-error the worker must be something with a port
+    const _noPort = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: { worker: () => ({}) } });
   });
 });
 

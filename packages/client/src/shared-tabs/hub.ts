@@ -49,7 +49,7 @@ export class TabHub {
   connect(port: PortLike): void {
     const tab: TabPort = { port, lanes: new Map(), lastHeardAt: Date.now() };
     this.#ports.add(tab);
-    port.onmessage = ({ data }) => this.#fromTab(tab, data as TabMessage);
+    port.onmessage = ({ data }: { data: unknown }) => this.#fromTab(tab, data as TabMessage);
     port.start?.();
   }
 

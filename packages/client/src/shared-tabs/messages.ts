@@ -19,7 +19,8 @@ export type HubMessage =
 /** The part of a MessagePort both sides use: browsers' and Node's `worker_threads` ports fit. */
 export interface PortLike {
   postMessage(message: unknown): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
+  /** Set by wirecall to a `({ data }) => void` listener; typed loosely so every kind of port fits. */
+  onmessage: unknown;
   start?(): void;
   close?(): void;
 }

@@ -16,7 +16,7 @@ export function portSocketClass(port: PortLike): SocketConstructor {
   let nextSid = 0;
   const post = (message: TabMessage): void => port.postMessage(message);
 
-  port.onmessage = ({ data }) => {
+  port.onmessage = ({ data }: { data: unknown }) => {
     const message = data as HubMessage;
     sockets.get(message.sid)?.receive(message);
   };

@@ -19,5 +19,5 @@ export function sharedSocketClass(option: ShareAcrossTabs | undefined): SocketCo
   if (option !== true) return portSocketClass(option.worker().port);
   if (typeof SharedWorker === 'undefined') return undefined;
   const worker = new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'wirecall' });
-  return portSocketClass(worker.port as unknown as PortLike);
+  return portSocketClass(worker.port);
 }
