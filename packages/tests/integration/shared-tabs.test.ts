@@ -138,8 +138,13 @@ describe('tabs sharing one connection through the hub', () => {
 
   it('resumes a tab that comes back after another tab has resubscribed the stream', async () => {
     const { ctx, openTab, connected } = await setUp();
-    const fast = openTab({ reconnect: { minDelayMs: 10, maxDelayMs: 10, jitter: 0 } });
-    const slow = openTab({ reconnect: { minDelayMs: 500, maxDelayMs: 500, jitter: 0 } });
+    const fast = openTab();
+    // The slow tab connects at once the first time; every later attempt waits for the gate, so it
+    // comes back only once the fast tab has resubscribed (an order, not a timing).
+    let openGate: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let attempts = 0;
+    const slow = openTab({ url: async () => (attempts++ === 0 ? ctx.url : gate.then(() => ctx.url)) });
     const seen: number[][] = [[], []];
     let gaps = 0;
     [fast, slow].forEach((tab, t) => tab.on('tick', ({ seq }) => seen[t]!.push(seq), { onGap: () => gaps++ }));
@@ -153,6 +158,8 @@ describe('tabs sharing one connection through the hub', () => {
     // The fast tab resubscribes first (after 1) and gets 2 and 3 from the server's history...
     await expect.poll(() => seen[0], WAIT).toEqual([1, 2, 3]);
     expect(slow.state).toBe('reconnecting');
+    expect(seen[1]).toEqual([1]);
+    openGate();
     // ...the slow one joins the stream later, also after 1, and gets them from the worker.
     await expect.poll(() => seen[1], WAIT).toEqual([1, 2, 3]);
     await ctx.server.emit('tick', { seq: 4, at: new Date() });
