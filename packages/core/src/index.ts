@@ -7,7 +7,13 @@ export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
 export type * from './contract/types.js';
 export { ERROR_CODES, RETRYABLE_CODES, isErrorCode, type ErrorCode } from './errors/codes.js';
 export { WirecallError, isWirecallError, type WirecallErrorOptions } from './errors/wirecall-error.js';
-export { toWirecallError, toErrorShape, fromErrorShape, type ErrorShape } from './errors/error-shape.js';
+export {
+  toWirecallError,
+  toErrorShape,
+  fromErrorShape,
+  INTERNAL_ERROR_SHAPE,
+  type ErrorShape,
+} from './errors/error-shape.js';
 export { CLOSE_CODES, closeCodeBehavior, type CloseCode, type CloseBehavior } from './protocol/close-codes.js';
 export { PROTOCOL } from './protocol/envelopes.js';
 export type * from './protocol/envelopes.js';
@@ -17,6 +23,6 @@ export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
 export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
 export { wireSuperjson } from './codec/wire-superjson.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
-export { callFrame, resultFrame, eventFrame } from './protocol/frames.js';
+export { callFrame, resultFrame, eventFrame, errorFrame } from './protocol/frames.js';
 export type { SuperJsonMeta } from './codec/meta-guard.js';
 export { DeadlineQueue, type Deadline } from './utils/deadline-queue.js';

@@ -19,3 +19,25 @@ export const consoleLogger: Logger = {
 
 /** Discards everything; for tests and for applications that report through hooks instead. */
 export const silentLogger: Logger = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
+
+/**
+ * Wraps a logger so that logging can never throw: the values wirecall logs include whatever a
+ * handler threw (a Proxy, an object whose getters throw), and a logger that trips over one while
+ * formatting it must not turn a handled fault into a crash.
+ */
+export function guardLogger(logger: Logger): Logger {
+  const guard =
+    (level: keyof Logger) =>
+    (details: object, message?: string): void => {
+      try {
+        logger[level](details, message);
+      } catch {
+        try {
+          logger[level]({ unloggable: true }, message);
+        } catch {
+          // The logger itself is broken; there is nowhere left to report to.
+        }
+      }
+    };
+  return { error: guard('error'), warn: guard('warn'), info: guard('info'), debug: guard('debug') };
+}

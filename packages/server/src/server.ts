@@ -28,7 +28,7 @@ import type { ConnectionInfo } from './connection/connection-info.js';
 import { StreamRegistry } from './connection/stream-registry.js';
 import { safeHook } from './hooks.js';
 import { offeredProtocols, pathnameOf, rejectUpgrade } from './http-reject.js';
-import { consoleLogger, type Logger } from './logger.js';
+import { consoleLogger, guardLogger, type Logger } from './logger.js';
 import {
   resolveLimits,
   SERVER_DEFAULTS,
@@ -55,6 +55,12 @@ export interface ListeningAddress {
   /** `ws://host:port/path`, ready for createClient. */
   url: string;
 }
+
+/** Unsent automatic pongs a peer may cause before ws terminates its socket (see the constructor). */
+const MAX_PENDING_AUTO_PONGS = 60;
+
+/** ws 8.18 has the option; @types/ws does not list it yet. */
+type ServerOptionsWithPongLimit = ConstructorParameters<typeof WebSocketServer>[0] & { maxPendingAutoPongs: number };
 
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -98,7 +104,7 @@ export class WirecallServer<
   constructor(contract: TContract, options: ServerOptions<TContract, TContext, TAuth>) {
     this.contract = contract;
     this.#options = options;
-    this.logger = options.logger ?? consoleLogger;
+    this.logger = guardLogger(options.logger ?? consoleLogger);
     this.hooks = options.hooks ?? {};
     this.limits = resolveLimits(options.limits);
     this.#slots = new ConnectionSlots({ ...SERVER_DEFAULTS.maxConnections, ...options.maxConnections });
@@ -139,7 +145,11 @@ export class WirecallServer<
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
       handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
-    });
+      // ws answers every ping frame with a pong by itself, and those pongs sit outside
+      // `maxBufferedBytes`: a peer that pings without reading would grow them without end. Past
+      // this many unsent pongs ws terminates the socket (the peer sees 1006). ws's default, made ours.
+      maxPendingAutoPongs: MAX_PENDING_AUTO_PONGS,
+    } as ServerOptionsWithPongLimit);
     const heartbeat = options.heartbeat === false ? undefined : { ...SERVER_DEFAULTS.heartbeat, ...options.heartbeat };
     this.heartbeatIntervalMs = heartbeat?.intervalMs ?? SERVER_DEFAULTS.heartbeat.intervalMs;
     if (heartbeat) {

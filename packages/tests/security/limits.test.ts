@@ -381,6 +381,34 @@ describe('limits.maxBufferedBytes (slow consumers)', () => {
   });
 });
 
+describe('unsent pongs (a peer that pings without reading)', () => {
+  it('terminates the socket once more than 60 automatic pongs wait behind a full send buffer', async () => {
+    const closes: number[] = [];
+    await using ctx = await serve(limitsApi, {
+      handlers: { hold: ({ input }) => input.tag },
+      // High enough that the send-buffer limit is not what cuts this peer off.
+      limits: { maxBufferedBytes: 256 * 1024 * 1024 },
+      history: { maxEvents: 0 },
+      hooks: { onDisconnect: (_connection, { code }) => closes.push(code) },
+    });
+    const raw = await greet(ctx.url, limitsApi.fingerprint);
+    raw.send({ t: 'sub', id: 1, e: 'firehose' });
+    await raw.waitFor((frame) => frame.t === 'subscribed');
+    tcpOf(raw).pause();
+    // Fill the kernel's socket buffers both ways so every pong from here on waits in ws's queue.
+    const pad = 'x'.repeat(1024 * 1024);
+    for (let seq = 1; seq <= 24; seq++) await ctx.server.emit('firehose', { seq, pad });
+    await yieldToLoop();
+    expect(closes).toEqual([]);
+
+    for (let ping = 0; ping < 100; ping++) raw.socket.ping(Buffer.alloc(125));
+
+    await vi.waitFor(() => expect(closes).toEqual([1006]));
+    expect(ctx.server.stats().connections).toBe(0);
+    raw.socket.terminate();
+  });
+});
+
 describe('permessage-deflate (decompression bombs)', () => {
   it('is not negotiated even when the client offers it', async () => {
     await using ctx = await startTestServer();

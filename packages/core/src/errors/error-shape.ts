@@ -10,12 +10,36 @@ export interface ErrorShape {
 
 const GENERIC_INTERNAL_MESSAGE = 'Internal server error';
 
+/** The error every fault that cannot be described becomes: fixed, so building it cannot fail. */
+export const INTERNAL_ERROR_SHAPE: Readonly<ErrorShape> = Object.freeze({
+  code: 'INTERNAL',
+  message: GENERIC_INTERNAL_MESSAGE,
+});
+
 /**
- * Normalises anything a handler threw. A `WirecallError` passes through; any other value becomes
- * `INTERNAL` with a generic message, keeping the original as `cause` for the server's log only.
+ * Normalises anything a handler threw, and never throws itself. A `WirecallError` passes through; a
+ * lookalike from another realm is copied field by field into a real one; anything else, including
+ * a value whose getters or Proxy traps throw while being read, becomes `INTERNAL` with a generic
+ * message, keeping the original as `cause` for the server's log only.
  */
 export function toWirecallError(thrown: unknown): WirecallError {
-  if (isWirecallError(thrown)) return thrown;
+  try {
+    if (thrown instanceof WirecallError) {
+      // Read here, inside the guard, the fields the answer reads: a subclass could have made them
+      // throwing getters.
+      const { code, message } = thrown;
+      void thrown.data;
+      if (isErrorCode(code) && typeof message === 'string') return thrown;
+    } else if (isWirecallError(thrown)) {
+      // Read each field once: a getter could answer differently (or throw) the second time.
+      const { code, message, data } = thrown as { code: unknown; message: unknown; data: unknown };
+      if (isErrorCode(code)) {
+        return new WirecallError(code, typeof message === 'string' ? message : '', { data, cause: thrown });
+      }
+    }
+  } catch {
+    // Reading the thrown value threw (a hostile getter, a revoked Proxy): it is an internal fault.
+  }
   return new WirecallError('INTERNAL', GENERIC_INTERNAL_MESSAGE, { cause: thrown });
 }
 

@@ -87,9 +87,51 @@ describe('toWirecallError', () => {
     expect(toWirecallError(error)).toBe(error);
   });
 
-  it('passes a WirecallError from another realm through', () => {
-    const foreign = { name: 'WirecallError', code: 'RATE_LIMITED', message: 'slow down' };
-    expect(toWirecallError(foreign)).toBe(foreign);
+  it('copies a WirecallError from another realm into a real one', () => {
+    const foreign = { name: 'WirecallError', code: 'RATE_LIMITED', message: 'slow down', data: { n: 1 } };
+    const error = toWirecallError(foreign);
+    expect(error).toBeInstanceOf(WirecallError);
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', message: 'slow down', data: { n: 1 } });
+    expect(error.cause).toBe(foreign);
+  });
+
+  const throwing = (): never => {
+    throw new Error('hostile getter');
+  };
+  it.each([
+    [
+      'an object whose name getter throws',
+      {
+        get name() {
+          return throwing();
+        },
+      },
+    ],
+    [
+      'an object whose code getter throws',
+      {
+        name: 'WirecallError',
+        get code() {
+          return throwing();
+        },
+      },
+    ],
+    ['a Proxy whose every trap throws', new Proxy({}, { get: throwing, getPrototypeOf: throwing, has: throwing })],
+    [
+      'a revoked Proxy',
+      (() => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      })(),
+    ],
+    ['a function with a throwing name', Object.defineProperty(() => {}, 'name', { get: throwing })],
+  ])('never throws for %s: it becomes INTERNAL', (_label, thrown) => {
+    const error = toWirecallError(thrown);
+    expect(error).toBeInstanceOf(WirecallError);
+    expect(error.code).toBe('INTERNAL');
+    expect(error.message).toBe('Internal server error');
+    expect(error.cause).toBe(thrown);
   });
 
   it.each([

@@ -35,3 +35,8 @@ export function resultFrame(id: RequestId, value: WireValue): string {
 export function eventFrame(key: StreamKey, eventId: string, value: WireValue): string {
   return `{"t":"event","k":${JSON.stringify(key)},"eid":${JSON.stringify(eventId)}${valueFields(value)}}`;
 }
+
+/** An `error` frame around an error body that is already JSON text (`{"code":…,"message":…}`). */
+export function errorFrame(id: RequestId, errorJson: string): string {
+  return `{"t":"error","id":${idText(id)},"e":${errorJson}}`;
+}

@@ -1,10 +1,9 @@
 import {
   checkSchema,
   decodeValue,
-  encodeFrame,
+  errorFrame,
   resultFrame,
   encodeValue,
-  toErrorShape,
   toWirecallError,
   WirecallError,
   type CallEnvelope,
@@ -15,6 +14,7 @@ import type { Outcome } from '../router/idempotency-cache.js';
 import { safeHook } from '../hooks.js';
 import type { ConnectionHost, ProcedureEntry } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
+import { encodeErrorBody } from './error-frame.js';
 import { handlerArgs } from './handler-args.js';
 import { LazyAbort } from './lazy-abort.js';
 
@@ -40,6 +40,8 @@ export class ServerCall extends LazyAbort {
   readonly cacheKey: string | undefined;
   /** Fires when the caller's deadline passes; cancelled when the call settles first. */
   deadline: Deadline | undefined = undefined;
+  /** Set by the first outcome: a thenable that both resolves and rejects still answers once. */
+  settled = false;
 
   constructor(host: ConnectionHost, sink: CallSink, envelope: CallEnvelope) {
     super();
@@ -59,8 +61,11 @@ export class ServerCall extends LazyAbort {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+/** The `then` of a handler's result if it has one; may throw (a getter, a Proxy trap). */
+function thenOf(value: unknown): unknown {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function'
+    ? (value as { then?: unknown }).then
+    : undefined;
 }
 
 /** The key under which an idempotent call's outcome is remembered, or undefined. */
@@ -102,18 +107,30 @@ export function runCall(call: ServerCall, envelope: CallEnvelope): void {
     settle(call, error ?? new Error('handler threw nothing'));
     return;
   }
-  if (isThenable(result)) {
-    result.then(
-      (value) => settle(call, undefined, value),
-      (error: unknown) => settle(call, error ?? new Error('handler rejected with nothing')),
-    );
-  } else {
-    settle(call, undefined, result);
+  let pending: Promise<unknown> | undefined;
+  try {
+    // Promise.resolve adopts any thenable safely: a `then` that throws becomes a rejection, and
+    // a second resolve or reject is ignored (a native promise passes through as itself). Reading
+    // `then`, and Promise.resolve reading a promise's `constructor`, may still throw here.
+    if (typeof thenOf(result) === 'function') pending = Promise.resolve(result);
+  } catch (error) {
+    settle(call, error ?? new Error('reading then threw nothing'));
+    return;
   }
+  if (pending === undefined) {
+    settle(call, undefined, result);
+    return;
+  }
+  pending.then(
+    (value) => settle(call, undefined, value),
+    (error: unknown) => settle(call, error ?? new Error('handler rejected with nothing')),
+  );
 }
 
 /** Validates the output (or normalises the failure) into the call's one outcome. */
 function settle(call: ServerCall, failure: unknown, value?: unknown): void {
+  if (call.settled) return;
+  call.settled = true;
   const { host, entry, cacheKey } = call;
   let problem = failure;
   let outcome: Outcome | undefined;
@@ -136,7 +153,7 @@ function settle(call: ServerCall, failure: unknown, value?: unknown): void {
     safeHook(host, 'onError', () =>
       host.hooks.onError?.(error, { connection: call.sink.info, procedure: entry?.name }),
     );
-    outcome = { ok: false, error: toErrorShape(error) };
+    outcome = { ok: false, error: encodeErrorBody(error, host.logger) };
   }
   // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
   if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !call.aborted);
@@ -147,7 +164,5 @@ function settle(call: ServerCall, failure: unknown, value?: unknown): void {
 function answer(call: ServerCall, outcome: Outcome): void {
   call.sink.callSettled(call.id);
   if (call.aborted) return;
-  call.sink.send(
-    outcome.ok ? resultFrame(call.id, outcome.value) : encodeFrame({ t: 'error', id: call.id, e: outcome.error }),
-  );
+  call.sink.send(outcome.ok ? resultFrame(call.id, outcome.value) : errorFrame(call.id, outcome.error));
 }

@@ -5,8 +5,8 @@ import {
   checkSchema,
   decodeValue,
   encodeFrame,
+  errorFrame,
   parseClientEnvelope,
-  toErrorShape,
   toWirecallError,
   WirecallError,
   type CallEnvelope,
@@ -21,6 +21,7 @@ import { runCall, ServerCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { ConnectionSlot } from './connection-slots.js';
+import { encodeErrorBody } from './error-frame.js';
 import { ConnectionSubscriptions, type SubscriptionOwner } from './subscriptions.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -241,7 +242,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     if (code === CLOSE_CODES.PROTOCOL_ERROR || code === CLOSE_CODES.UNSUPPORTED_DATA) {
       this.host.counters.countError('PROTOCOL');
     }
-    this.#socket.close(code, reason);
+    this.#socket.close(code, closeReason(reason));
     // A peer that never answers the close frame must not keep its socket open.
     setTimeout(() => this.#socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
     this.#release();
@@ -262,7 +263,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   replyError(id: RequestId, error: WirecallError): void {
     this.host.counters.countError(error.code);
     safeHook(this.host, 'onError', () => this.host.hooks.onError?.(error, { connection: this }));
-    this.send(encodeFrame({ t: 'error', id, e: toErrorShape(error) }));
+    this.send(errorFrame(id, encodeErrorBody(error, this.host.logger)));
   }
 
   /**
@@ -344,15 +345,19 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     try {
       this.#handle(parsed.envelope);
     } catch (error) {
-      // Handlers are isolated in runCall; reaching here is a wirecall bug, never a crash.
-      this.host.logger.error({ err: error, connection: this.id }, 'unexpected error while handling a frame');
-      this.close(CLOSE_CODES.INTERNAL_ERROR, 'internal error');
+      this.#fault(error);
     }
+  }
+
+  /** Application code is isolated where it runs; reaching here is a wirecall bug, never a crash. */
+  #fault(error: unknown): void {
+    this.host.logger.error({ err: error, connection: this.id }, 'unexpected error while handling a frame');
+    this.close(CLOSE_CODES.INTERNAL_ERROR, 'internal error');
   }
 
   #handle(envelope: ClientEnvelope): void {
     if (this.#phase === 'hello') {
-      if (envelope.t === 'hello') void this.#greet(envelope);
+      if (envelope.t === 'hello') this.#greet(envelope).catch((error: unknown) => this.#fault(error));
       return;
     }
     switch (envelope.t) {
@@ -367,7 +372,9 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
           this,
           Math.min(CONFLATION_HIGH_WATER_BYTES, this.host.limits.maxBufferedBytes / 4),
         );
-        void this.#subscriptions.subscribe(envelope, this.host.limits.maxSubscriptions);
+        this.#subscriptions
+          .subscribe(envelope, this.host.limits.maxSubscriptions)
+          .catch((error: unknown) => this.#fault(error));
         return;
       case 'unsub':
         this.#subscriptions?.unsubscribe(envelope.id);
@@ -496,6 +503,18 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
 /** JSON of a text frame. `ws` has already checked it is valid UTF-8, so no decoder has to again. */
 function parseText(data: RawData): unknown {
   return JSON.parse((data as Buffer).toString());
+}
+
+/** The most a close frame's reason may hold (RFC 6455: 125 bytes of payload less the code). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** A close reason that fits the frame: ws throws on a longer one (an application's long message). */
+function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = Buffer.from(reason).subarray(0, MAX_CLOSE_REASON_BYTES).toString();
+  // A multi-byte character cut in two decodes to U+FFFD (3 bytes): drop until it fits.
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES) cut = cut.slice(0, -1);
+  return cut;
 }
 
 /** The close code that tells the client why its `hello` was refused. */

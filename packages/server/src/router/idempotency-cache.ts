@@ -1,4 +1,4 @@
-import type { ErrorShape, WireValue } from '@wirecall/core';
+import type { WireValue } from '@wirecall/core';
 
 /** How long and how many idempotency keys the server remembers. */
 export interface IdempotencyOptions {
@@ -11,7 +11,10 @@ export interface IdempotencyOptions {
 export const IDEMPOTENCY_DEFAULTS = { windowMs: 60_000, maxEntries: 10_000 } as const;
 
 /** How a call ended, in a form that can answer any number of retries. */
-export type Outcome = { ok: true; value: WireValue } | { ok: false; error: ErrorShape };
+export type Outcome =
+  | { ok: true; value: WireValue }
+  /** `error` is the error body's JSON text, encoded once for every answer it gives. */
+  | { ok: false; error: string };
 
 interface Entry {
   outcome: Outcome | undefined;
