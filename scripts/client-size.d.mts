@@ -4,6 +4,10 @@ export interface ClientSize {
   clientWithCore: number;
   superjson: number;
   zod: number;
+  /** tRPC's `createTRPCClient` + `createWSClient` + `wsLink`, its dependencies included. */
+  trpcClient: number;
+  /** socket.io-client's `io`, its dependencies included. */
+  socketIoClient: number;
 }
 export const THIRD_PARTY: readonly string[];
 export function measureClientSize(): Promise<ClientSize>;

@@ -31,7 +31,11 @@ async function gzippedSize(contents, external) {
 
 const CLIENT_ENTRY = "export { createClient } from '@wirecall/client';";
 
-/** The client's own code, and with the parts of `@wirecall/core` it uses, and each third party. */
+/**
+ * The client's own code, and with the parts of `@wirecall/core` it uses, and each third party; and
+ * the anchors' WebSocket clients built the same way (their dependencies included, but no
+ * serializer: tRPC's superjson transformer, like ours, is the app's), the budget wirecall stays under.
+ */
 export async function measureClientSize() {
   return {
     client: await gzippedSize(CLIENT_ENTRY, [...THIRD_PARTY, '@wirecall/core']),
@@ -39,6 +43,8 @@ export async function measureClientSize() {
     superjson: await gzippedSize("export { SuperJSON } from 'superjson';", []),
     // What a contract of one object schema pulls from zod 4 (the app pays it for its schemas).
     zod: await gzippedSize("import { z } from 'zod'; export const schema = z.object({ a: z.number() });", []),
+    trpcClient: await gzippedSize("export { createTRPCClient, createWSClient, wsLink } from '@trpc/client';", []),
+    socketIoClient: await gzippedSize("export { io } from 'socket.io-client';", []),
   };
 }
 

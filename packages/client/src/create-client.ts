@@ -1,12 +1,12 @@
 import WebSocketImpl from 'isomorphic-ws';
 import {
   encodeFrame,
+  toWire,
   WirecallError,
   type AnyContract,
   type EventDef,
   type EventName,
   type ProcedureDef,
-  type ProcedureName,
   type ServerEnvelope,
   type WelcomeEnvelope,
   type inferConnectionParams,
@@ -40,17 +40,35 @@ export interface ClientLogger {
   error(message: string, details?: unknown): void;
 }
 
-export interface ClientOptions<TContract extends AnyContract> {
+/** The params themselves, or a function re-run on every connect (a refreshed token). */
+export type ConnectionParamsOption<TContract extends AnyContract> =
+  | inferConnectionParams<TContract>
+  | (() => inferConnectionParams<TContract> | Promise<inferConnectionParams<TContract>>);
+
+/**
+ * `connectionParams` is required when the contract's schema requires a value, and optional when
+ * it accepts `undefined` (or the contract declares none): forgetting a token is a compile error,
+ * not three 4401 refusals at run time.
+ */
+export type ConnectionParamsField<TContract extends AnyContract> =
+  undefined extends inferConnectionParams<TContract>
+    ? {
+        /** Sent in `hello` on every connect; a function is re-run each time (a refreshed token). */
+        connectionParams?: ConnectionParamsOption<TContract>;
+      }
+    : {
+        /** Sent in `hello` on every connect; a function is re-run each time (a refreshed token). */
+        connectionParams: ConnectionParamsOption<TContract>;
+      };
+
+/** Everything `createClient` takes; `connectionParams` as the contract requires (see {@link ConnectionParamsField}). */
+export type ClientOptions<TContract extends AnyContract> = ClientSettings & ConnectionParamsField<TContract>;
+
+export interface ClientSettings {
   /** Server URL, a list of them (rotated on reconnect), or a function evaluated on every connect. */
   url: UrlOption;
-  /** Sent in `hello` on every connect; a function is re-run each time (a refreshed token). */
-  connectionParams?:
-    | inferConnectionParams<TContract>
-    | (() => inferConnectionParams<TContract> | Promise<inferConnectionParams<TContract>>);
   /** Default deadline of a call. @default 30_000 */
   timeoutMs?: number;
-  /** Check results and event payloads against the contract. @default true */
-  validate?: boolean;
   /** Backoff settings, or `false` to never reconnect. */
   reconnect?: ReconnectOptions | false;
   /** Liveness checks, or `false` to rely on TCP alone. */
@@ -71,30 +89,40 @@ export interface ClientOptions<TContract extends AnyContract> {
   logger?: ClientLogger;
 }
 
-/** `client.call.<name>(input, options)` for every procedure of the contract. */
+/** One procedure as the client calls it. */
+export type CallFunction<TInput, TOutput> = (input: TInput, options?: CallOptions) => Promise<TOutput>;
+
+/**
+ * `client.call.<name>(input, options)` for every procedure of the contract. Spelled out (not as
+ * an alias of the contract) so that a misspelled procedure's compiler error lists the real ones.
+ */
 export type CallProxy<TContract extends AnyContract> = {
-  [TName in ProcedureName<TContract>]: (
-    input: inferInput<TContract, TName>,
-    options?: CallOptions,
-  ) => Promise<inferOutput<TContract, TName>>;
-};
+  [TName in keyof TContract['procedures'] & string]: CallFunction<
+    inferInput<TContract, TName>,
+    inferOutput<TContract, TName>
+  >;
+} & {};
 
 export type EventHandler<TContract extends AnyContract, TName extends EventName<TContract>> = (
   payload: inferPayload<TContract, TName>,
   meta: EventMeta,
 ) => void;
 
-/** The arguments of `client.on` after the name: params first for events that declare them. */
+/**
+ * The arguments of `client.on` after the name: params first for events that declare them. The
+ * second form only exists to make the compiler say what is wrong when the params are left out.
+ */
 export type OnArgs<TContract extends AnyContract, TName extends EventName<TContract>> =
   inferParams<TContract, TName> extends undefined
     ? [handler: EventHandler<TContract, TName>, options?: SubscribeOptions]
-    : [params: inferParams<TContract, TName>, handler: EventHandler<TContract, TName>, options?: SubscribeOptions];
+    : | [params: inferParams<TContract, TName>, handler: EventHandler<TContract, TName>, options?: SubscribeOptions]
+      | [params: `wirecall: "${TName}" takes params before the handler: client.on("${TName}", params, handler)`];
 
 export interface WirecallClient<TContract extends AnyContract> {
   /** One typed function per procedure. */
   readonly call: CallProxy<TContract>;
   /** Subscribes to an event (with params, for events that declare them). Returns the unsubscribe function. */
-  on<TName extends EventName<TContract>>(name: TName, ...args: OnArgs<TContract, TName>): () => void;
+  on<TName extends keyof TContract['events'] & string>(name: TName, ...args: OnArgs<TContract, TName>): () => void;
   /** `connecting | open | reconnecting | closed`. */
   readonly state: ClientState;
   /** Reports every state transition; returns the unsubscribe function. */
@@ -129,7 +157,6 @@ export function createClient<TContract extends AnyContract>(
   options: ClientOptions<TContract>,
 ): WirecallClient<TContract> {
   const logger = options.logger ?? consoleLogger;
-  const validate = options.validate ?? true;
   const defaultTimeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
   let nextId = 0;
   const allocateId = (): number => ++nextId;
@@ -141,13 +168,11 @@ export function createClient<TContract extends AnyContract>(
     isOffline: () => manager.state === 'reconnecting',
     closedReason: () => closedReason,
     maxQueuedCalls: options.maxQueuedCalls ?? CLIENT_DEFAULTS.maxQueuedCalls,
-    validate,
     clientId: randomId(),
   });
   const subscriptions = new SubscriptionManager({
     send,
     nextId: allocateId,
-    validate,
     reportError: (error, context) => logger.error(`error in ${context}`, error),
   });
 
@@ -170,7 +195,16 @@ export function createClient<TContract extends AnyContract>(
           typeof options.connectionParams === 'function'
             ? await (options.connectionParams as () => unknown)()
             : options.connectionParams;
-        return encodeFrame({ t: 'hello', fp: contract.fingerprint, ...encodeValue(params) });
+        const schema = contract.connectionParams as ProcedureDef['input'] | undefined;
+        if (schema === undefined) return encodeFrame({ t: 'hello', fp: contract.fingerprint, ...encodeValue(params) });
+        const checked = toWire(schema, params);
+        if (!checked.ok) {
+          const where = checked.issues.map((issue) => issue.path.map(String).join('.') || '(root)').join(', ');
+          throw new WirecallError('UNAUTHORIZED', `invalid connection params at ${where}`, {
+            data: { issues: checked.issues },
+          });
+        }
+        return encodeFrame({ t: 'hello', fp: contract.fingerprint, ...encodeValue(checked.value) });
       },
       opened: (welcome: WelcomeEnvelope) => {
         if (welcome.fp !== contract.fingerprint && !warnedMismatch) {

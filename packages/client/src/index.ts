@@ -8,6 +8,7 @@ export {
   type ClientLogger,
   type WirecallClient,
   type CallProxy,
+  type CallFunction,
   type EventHandler,
   type OnArgs,
 } from './create-client.js';
@@ -16,4 +17,13 @@ export type { CallOptions, ReconnectOptions, ClientHeartbeatOptions, UrlOption, 
 export type { EventMeta, SubscribeOptions } from './subscription-manager.js';
 export type { ShareAcrossTabs } from './shared-tabs/shared-socket.js';
 export type { PortLike } from './shared-tabs/messages.js';
-export { WirecallError, isWirecallError, defineContract, type ErrorCode } from '@wirecall/core';
+export { isCallError } from './call-error.js';
+export {
+  WirecallError,
+  isWirecallError,
+  defineContract,
+  type ErrorCode,
+  type inferCallError,
+  type BuiltinErrorData,
+  type Register,
+} from '@wirecall/core';

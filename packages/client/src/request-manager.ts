@@ -4,6 +4,7 @@ import {
   callFrame,
   fromErrorShape,
   RETRYABLE_CODES,
+  toWire,
   WirecallError,
   type ErrorShape,
   type ProcedureDef,
@@ -50,7 +51,6 @@ export interface RequestManagerOptions {
   /** Why no call can be made any more (the client closed), or undefined while it can. */
   closedReason: () => WirecallError | undefined;
   maxQueuedCalls: number;
-  validate: boolean;
   /** Prefix of idempotency keys: unique per client instance. */
   clientId: string;
 }
@@ -101,7 +101,17 @@ export class RequestManager {
     }
     let value: WireValue;
     try {
-      value = encodeValue(request.input);
+      // Prepared (codecs encoded) and checked here, as the server would check it, so a bad call
+      // fails without a round trip.
+      const checked = toWire(request.def.input, request.input);
+      if (!checked.ok) {
+        return Promise.reject(
+          new WirecallError('BAD_REQUEST', `Invalid input for ${request.procedure}`, {
+            data: { issues: checked.issues },
+          }),
+        );
+      }
+      value = encodeValue(checked.value);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return Promise.reject(new WirecallError('BAD_REQUEST', message, { cause: error }));
@@ -177,19 +187,19 @@ export class RequestManager {
       this.#fail(call, new WirecallError('INTERNAL', `The server sent a malformed result for ${call.procedure}`));
       return true;
     }
-    if (this.#options.validate) {
-      const checked = checkSchema(call.def.output, value);
-      if (!checked.ok) {
-        this.#fail(
-          call,
-          new WirecallError('INTERNAL', `The result of ${call.procedure} does not match the contract`, {
-            data: { issues: checked.issues },
-          }),
-        );
-        return true;
-      }
-      value = checked.value;
+    // The result travels in its schema's input side: parsing it here is what runs the output's
+    // transforms and codecs, once, and checks it against the contract.
+    const checked = checkSchema(call.def.output, value);
+    if (!checked.ok) {
+      this.#fail(
+        call,
+        new WirecallError('INTERNAL', `The result of ${call.procedure} does not match the contract`, {
+          data: { issues: checked.issues },
+        }),
+      );
+      return true;
     }
+    value = checked.value;
     this.#settle(call);
     call.resolve(value);
     return true;
@@ -203,7 +213,7 @@ export class RequestManager {
   reject(id: RequestId, shape: ErrorShape): boolean {
     const call = this.#pending.get(id);
     if (call === undefined) return false;
-    const error = fromErrorShape(shape);
+    const error = fromErrorShape(shape, call.def.errors, decodeValue);
     const notExecuted = (error.data as { notExecuted?: unknown } | undefined)?.notExecuted === true;
     if (error.code === 'UNAVAILABLE' && notExecuted && call.where === 'sent') {
       this.#inFlight--;

@@ -3,6 +3,7 @@ import {
   encodeFrame,
   fromErrorShape,
   stableStringify,
+  toWire,
   WirecallError,
   type ErrorShape,
   type EventDef,
@@ -56,7 +57,6 @@ interface Stream {
 export interface SubscriptionManagerOptions {
   send: (text: string) => boolean;
   nextId: () => number;
-  validate: boolean;
   /** Where listener exceptions go; they never break other listeners or the socket. */
   reportError: (error: unknown, context: string) => void;
 }
@@ -91,15 +91,31 @@ export class SubscriptionManager {
   }
 
   add({ event, def, params }: { event: string; def: EventDef; params: unknown }, listener: Listener): () => void {
-    const value = encodeValue(params);
-    const localKey = params === undefined ? event : `${event} ${stableStringify(value)}`;
+    let wireParams: unknown;
+    let parsedParams: unknown;
+    if (def.params !== undefined) {
+      // Checked here as the server would, so bad params fail without a round trip (like a refusal).
+      const checked = toWire(def.params, params);
+      if (!checked.ok) {
+        const error = new WirecallError('BAD_REQUEST', `Invalid params for ${event}`, {
+          data: { issues: checked.issues },
+        });
+        queueMicrotask(() => this.#notifyError(listener, error));
+        return () => {};
+      }
+      wireParams = checked.value;
+      parsedParams = checked.parsed;
+    }
+    // Streams are told apart by their params as the server's schema reads them, so params that
+    // normalise alike ({ room } and { room, lang: 'en' } with a default) share one stream.
+    const localKey = def.params === undefined ? event : `${event} ${stableStringify(encodeValue(parsedParams))}`;
     let stream = this.#byLocalKey.get(localKey);
     if (stream === undefined) {
       stream = {
         event,
         def,
         localKey,
-        params: value,
+        params: encodeValue(wireParams),
         listeners: new Set(),
         id: undefined,
         key: undefined,
@@ -143,7 +159,7 @@ export class SubscriptionManager {
     const stream = this.#byId.get(id);
     if (stream === undefined) return false;
     this.#forget(stream);
-    const error = fromErrorShape(shape);
+    const error = fromErrorShape(shape, undefined, decodeValue);
     for (const listener of stream.listeners) this.#notifyError(listener, error);
     return true;
   }
@@ -154,19 +170,20 @@ export class SubscriptionManager {
     stream.lastEventId = envelope.eid;
     let payload: unknown;
     try {
-      payload = decodeValue(envelope);
-      if (this.#options.validate) {
-        const checked = checkSchema(stream.def.payload, payload);
-        if (!checked.ok) {
-          throw new WirecallError('INTERNAL', `Payload of ${stream.event} does not match the contract`, {
-            data: { issues: checked.issues },
-          });
-        }
-        payload = checked.value;
+      // Parsing here is what runs the payload's transforms and codecs, once (it travels in its
+      // schema's input side), and checks it against the contract.
+      const checked = checkSchema(stream.def.payload, decodeValue(envelope));
+      if (!checked.ok) {
+        throw new WirecallError('INTERNAL', `Payload of ${stream.event} does not match the contract`, {
+          data: { issues: checked.issues },
+        });
       }
+      payload = checked.value;
     } catch (error) {
       const wrapped =
-        error instanceof WirecallError ? error : new WirecallError('INTERNAL', `Malformed payload of ${stream.event}`);
+        error instanceof WirecallError
+          ? (error as WirecallError)
+          : new WirecallError('INTERNAL', `Malformed payload of ${stream.event}`);
       for (const listener of stream.listeners) this.#notifyError(listener, wrapped);
       return;
     }

@@ -24,4 +24,11 @@ export type { IdempotencyOptions } from './router/idempotency-cache.js';
 export type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, ReplayResult } from './broker/broker.js';
 export { memoryBroker, MemoryBroker, type HistoryOptions, type MemoryBrokerOptions } from './broker/memory-broker.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
-export { WirecallError, isWirecallError, defineContract, CLOSE_CODES, type ErrorCode } from '@wirecall/core';
+export {
+  WirecallError,
+  isWirecallError,
+  defineContract,
+  CLOSE_CODES,
+  type ErrorCode,
+  type Register,
+} from '@wirecall/core';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { AnyContract, EventName, inferConnectionParams } from '@wirecall/core';
+import type { AnyContract, EventName, inferParsedConnectionParams } from '@wirecall/core';
 import type { Broker } from './broker/broker.js';
 import type { HistoryOptions } from './broker/memory-broker.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
@@ -19,13 +19,13 @@ export interface ContextArgs<TContract extends AnyContract, TAuth> {
   /** What `authenticate` returned (undefined without it). */
   auth: TAuth;
   /** The client's connection params, already validated against the contract's schema. */
-  connectionParams: inferConnectionParams<TContract>;
+  connectionParams: inferParsedConnectionParams<TContract>;
 }
 
 /** The context handlers get when the server has no `context` option. */
 export interface DefaultContext<TContract extends AnyContract, TAuth> {
   auth: TAuth;
-  connectionParams: inferConnectionParams<TContract>;
+  connectionParams: inferParsedConnectionParams<TContract>;
 }
 
 export interface HeartbeatOptions {

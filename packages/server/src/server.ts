@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   CLOSE_CODES,
-  checkSchema,
   DeadlineQueue,
   encodeValue,
   PROTOCOL,
   streamKey,
   isWirecallError,
+  toWire,
   toWirecallError,
   WirecallError,
   type AnyContract,
@@ -197,14 +197,14 @@ export class WirecallServer<
    * The payload is validated against the contract first; a bad payload throws `BAD_REQUEST`.
    * Resolves with the event's id once the broker has accepted it.
    */
-  emit<TName extends EventName<TContract>>(
+  emit<TName extends keyof TContract['events'] & string>(
     name: TName,
     payload: inferPayloadInput<TContract, TName>,
     ...args: EmitArgs<TContract, TName>
   ): Promise<string> {
     const def = this.events.get(name);
     if (def === undefined) throw new WirecallError('NOT_FOUND', `Unknown event ${name}`);
-    const checked = checkSchema(def.payload, payload);
+    const checked = toWire(def.payload, payload);
     if (!checked.ok) {
       throw new WirecallError('BAD_REQUEST', `Payload of ${name} does not match the contract`, {
         data: { issues: checked.issues },
@@ -212,13 +212,14 @@ export class WirecallServer<
     }
     let paramsJson: unknown;
     if (def.params !== undefined) {
-      const params = checkSchema(def.params, (args[0] as { params?: unknown } | undefined)?.params);
+      // Read as a subscriber's params are read, so equal params name the same stream.
+      const params = toWire(def.params, (args[0] as { params?: unknown } | undefined)?.params);
       if (!params.ok) {
         throw new WirecallError('BAD_REQUEST', `Params of ${name} do not match the contract`, {
           data: { issues: params.issues },
         });
       }
-      paramsJson = encodeValue(params.value).v;
+      paramsJson = encodeValue(params.parsed).v;
     }
     return this.broker.publish(streamKey(name, paramsJson), encodeValue(checked.value)).catch((error: unknown) => {
       // The event was not accepted by the broker (Redis down): the emitter must know, by code.

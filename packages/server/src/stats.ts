@@ -1,5 +1,8 @@
 import type { ErrorCode } from '@wirecall/core';
 
+/** What `errors` counts by: an error code, or `PROTOCOL` for a connection closed as a violation. */
+type CountedCode = ErrorCode | 'PROTOCOL' | (string & {});
+
 /** Counters for dashboards and health checks, as `server.stats()` returns them. */
 export interface ServerStats {
   connections: number;
@@ -10,8 +13,11 @@ export interface ServerStats {
   messagesOut: number;
   bytesIn: number;
   bytesOut: number;
-  /** Error answers sent, by code, plus connections closed for protocol violations (`PROTOCOL`). */
-  errors: Partial<Record<ErrorCode | 'PROTOCOL', number>>;
+  /**
+   * Error answers sent, by code (built-in or a procedure's declared one), plus connections closed
+   * for protocol violations (`PROTOCOL`).
+   */
+  errors: Partial<Record<CountedCode, number>>;
   /** Whether the broker can carry events right now (always true for the in-memory one). */
   broker: { connected: boolean };
 }
@@ -22,9 +28,9 @@ export class TrafficCounters {
   messagesOut = 0;
   bytesIn = 0;
   bytesOut = 0;
-  readonly errors: Partial<Record<ErrorCode | 'PROTOCOL', number>> = {};
+  readonly errors: Partial<Record<CountedCode, number>> = {};
 
-  countError(code: ErrorCode | 'PROTOCOL'): void {
+  countError(code: CountedCode): void {
     this.errors[code] = (this.errors[code] ?? 0) + 1;
   }
 }

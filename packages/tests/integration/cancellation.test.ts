@@ -1,4 +1,4 @@
-import { WirecallError, type ErrorCode } from '@wirecall/client';
+import { WirecallError } from '@wirecall/client';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
 import { connectClient, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -9,7 +9,7 @@ let keySeq = 0;
 const uniqueKey = (label: string): string => `${label}-${++keySeq}-${Math.random().toString(36).slice(2)}`;
 
 /** Waits until the handler of `key` saw its signal abort, and returns the abort reason's code. */
-async function serverAbortCode(ctx: TestServer, key: string): Promise<ErrorCode> {
+async function serverAbortCode(ctx: TestServer, key: string): Promise<string> {
   await vi.waitFor(() => expect(ctx.observed.aborts.has(key)).toBe(true), { timeout: 5_000 });
   const reason = ctx.observed.aborts.get(key);
   expect(reason).toBeInstanceOf(WirecallError);

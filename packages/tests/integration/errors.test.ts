@@ -144,7 +144,7 @@ describe('errors', () => {
 
         let thrown: unknown;
         try {
-          (client.on as (event: string, handler: () => void) => () => void)(name, () => {});
+          (client.on as unknown as (event: string, handler: () => void) => () => void)(name, () => {});
         } catch (error) {
           thrown = error;
         }

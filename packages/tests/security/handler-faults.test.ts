@@ -37,7 +37,8 @@ const cyclicData = (): WirecallError => {
   data.self = data;
   return new WirecallError('NOT_FOUND', 'cyclic data', { data });
 };
-const bigintData = (): WirecallError => new WirecallError('NOT_FOUND', 'bigint data', { data: { n: 1n } });
+/** Data no codec can carry: a function. */
+const functionData = (): WirecallError => new WirecallError('NOT_FOUND', 'function data', { data: { fn: () => 1 } });
 
 /** Each fault by name: what the handler does. Every one of them must be answered with INTERNAL. */
 const FAULTS: Record<string, () => unknown> = {
@@ -45,7 +46,7 @@ const FAULTS: Record<string, () => unknown> = {
   'rejects with a Proxy whose traps throw': () => Promise.reject(hostileProxy()),
   'rejects with a revoked Proxy': () => Promise.reject(revokedProxy()),
   'rejects with a WirecallError whose data is cyclic': () => Promise.reject(cyclicData()),
-  'rejects with a WirecallError whose data holds a BigInt': () => Promise.reject(bigintData()),
+  'rejects with a WirecallError whose data holds a function': () => Promise.reject(functionData()),
   'throws an object whose name getter throws': () => {
     throw hostileObject();
   },
@@ -55,8 +56,8 @@ const FAULTS: Record<string, () => unknown> = {
   'throws a WirecallError whose data is cyclic': () => {
     throw cyclicData();
   },
-  'throws a WirecallError whose data holds a BigInt': () => {
-    throw bigintData();
+  'throws a WirecallError whose data holds a function': () => {
+    throw functionData();
   },
   'throws a lookalike WirecallError whose data getter throws': () => {
     throw {

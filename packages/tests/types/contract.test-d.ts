@@ -129,8 +129,8 @@ describe('WirecallError', () => {
       | 'CONNECTION_LOST'
       | 'CLOSED'
     >();
-    expectTypeOf(new WirecallError('NOT_FOUND', 'x').code).toEqualTypeOf<ErrorCode>();
-    expectTypeOf(WirecallError).toBeConstructibleWith('BAD_REQUEST', 'x', { data: { issues: [] } });
+    expectTypeOf(new WirecallError('NOT_FOUND', 'x').code).toEqualTypeOf<'NOT_FOUND'>();
+    void new WirecallError('BAD_REQUEST', 'x', { data: { issues: [] } });
     expectTypeOf(WirecallError).toBeConstructibleWith('INTERNAL', 'x', { cause: new Error('root') });
     // @ts-expect-error not a documented code
     expectTypeOf(WirecallError).toBeConstructibleWith('NOPE', 'x');

@@ -137,7 +137,8 @@ for (const button of roomButtons) {
 element<HTMLFormElement>('composer').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = textInput.value;
-  // No check here: the server validates against the contract and answers BAD_REQUEST with zod's issues.
+  // No check here: the client checks the input against the contract before sending (as the server
+  // would) and rejects with BAD_REQUEST and zod's issues.
   client.call.send({ room, author: author(), text }).then(() => {
     if (textInput.value === text) textInput.value = '';
     hideError();

@@ -1,6 +1,7 @@
 import {
   CLOSE_CODES,
   closeCodeBehavior,
+  isWirecallError,
   parseServerEnvelope,
   PROTOCOL,
   WirecallError,
@@ -224,7 +225,13 @@ export class ConnectionManager {
       url = await this.#nextUrl();
       hello = await this.#hooks.hello();
     } catch (error) {
-      this.#down(CLOSE_CODES.ABNORMAL, error instanceof Error ? error.message : 'could not resolve the URL');
+      // Connection params the contract refuses are the server's 4401, found without a round trip:
+      // a refusal, backed off and counted like one.
+      const refused = isWirecallError(error) && error.code === 'UNAUTHORIZED';
+      this.#down(
+        refused ? CLOSE_CODES.UNAUTHORIZED : CLOSE_CODES.ABNORMAL,
+        error instanceof Error ? error.message : 'could not resolve the URL',
+      );
       return;
     }
     if (this.#state === 'closed') return;

@@ -72,10 +72,27 @@ describe('contract names', () => {
     expect(() => defineContract({ events: { [name]: { payload: z.null() } } })).toThrow(TypeError);
   });
 
-  it('names the offending name in the error', () => {
+  it('names the offending name and the rule in the error', () => {
+    // @ts-expect-error the name is refused at compile time too
     expect(() => defineContract({ procedures: { 'get user': { input: z.null(), output: z.null() } } })).toThrow(
-      /procedure name "get user"/,
+      /procedure name "get user" is not allowed: start with a letter, _ or \$, then only letters, digits/,
     );
+  });
+
+  it.each(['room:message', 'chat.message', 'user-joined', '$system', '_private'])('accepts the name %s', (name) => {
+    const api = defineContract({ events: { [name]: { payload: z.null() } } });
+    expect(Object.keys(api.events)).toEqual([name]);
+  });
+
+  it.each([
+    ['lower case', 'out_of_stock'],
+    ['a built-in code', 'NOT_FOUND'],
+    ['starting with a digit', '9_LEFT'],
+    ['with a dash', 'OUT-OF-STOCK'],
+  ])('refuses a declared error code in %s', (_label, code) => {
+    expect(() =>
+      defineContract({ procedures: { buy: { input: z.null(), output: z.null(), errors: { [code]: z.null() } } } }),
+    ).toThrow(/declared codes are SCREAMING_SNAKE/);
   });
 });
 

@@ -1,20 +1,97 @@
 import type { z } from 'zod';
+import { isErrorCode } from '../errors/codes.js';
 import { fingerprintContract } from './fingerprint.js';
 import type { Contract, EventMap, ProcedureMap } from './types.js';
 
 /**
  * Names become properties (`client.call.add`) and parts of stream keys, so they are identifier-like:
- * no spaces, no control characters, at most 128 characters.
+ * a letter, `_` or `$`, then letters, digits and `_ $ . : -` (Socket.IO-style `room:message` works),
+ * at most 128 characters in all.
  */
-const NAME_PATTERN = /^[A-Za-z_$][\w$.-]{0,127}$/;
+const NAME_PATTERN = /^[A-Za-z_$][\w$.:-]{0,127}$/;
+const NAME_RULE = 'start with a letter, _ or $, then only letters, digits, _ $ . : - (at most 128 characters)';
+
+/** A code a procedure declares: SCREAMING_SNAKE, like the built-in ones, and not one of them. */
+const DECLARED_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 function assertNames(kind: string, map: object): void {
   for (const name of Object.keys(map)) {
     if (!NAME_PATTERN.test(name) || name === '__proto__') {
-      throw new TypeError(`wirecall: ${kind} name ${JSON.stringify(name)} must match ${String(NAME_PATTERN)}`);
+      throw new TypeError(`wirecall: ${kind} name ${JSON.stringify(name)} is not allowed: ${NAME_RULE}`);
     }
   }
 }
+
+function assertErrors(procedures: ProcedureMap): void {
+  for (const [name, def] of Object.entries(procedures)) {
+    for (const code of Object.keys(def.errors ?? {})) {
+      if (!DECLARED_CODE_PATTERN.test(code) || isErrorCode(code)) {
+        throw new TypeError(
+          `wirecall: procedure ${name} declares error ${JSON.stringify(code)}: declared codes are ` +
+            'SCREAMING_SNAKE (A-Z, 0-9, _; at most 64) and not a built-in code',
+        );
+      }
+    }
+  }
+}
+
+type Letter =
+  | 'a'
+  | 'b'
+  | 'c'
+  | 'd'
+  | 'e'
+  | 'f'
+  | 'g'
+  | 'h'
+  | 'i'
+  | 'j'
+  | 'k'
+  | 'l'
+  | 'm'
+  | 'n'
+  | 'o'
+  | 'p'
+  | 'q'
+  | 'r'
+  | 's'
+  | 't'
+  | 'u'
+  | 'v'
+  | 'w'
+  | 'x'
+  | 'y'
+  | 'z';
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+type NameStart = Letter | Uppercase<Letter> | '_' | '$';
+type NameChar = NameStart | Digit | '.' | ':' | '-';
+type IsNameRest<TRest extends string> = TRest extends ''
+  ? true
+  : TRest extends `${infer TChar}${infer TTail}`
+    ? TChar extends NameChar
+      ? IsNameRest<TTail>
+      : false
+    : false;
+type IsName<TName extends string> = string extends TName
+  ? true
+  : TName extends `${infer TFirst}${infer TRest}`
+    ? TFirst extends NameStart
+      ? IsNameRest<TRest>
+      : false
+    : false;
+
+/** What the compiler shows in place of a definition whose name breaks the rules. */
+export type InvalidName<TName extends string> =
+  `wirecall: the name "${TName}" is not allowed: start with a letter, _ or $, then only letters, digits, _ $ . : -`;
+
+/** The map with every badly named entry replaced by an {@link InvalidName} message. */
+export type CheckNames<TMap> = {
+  [TName in keyof TMap]: TName extends string
+    ? IsName<TName> extends true
+      ? TMap[TName]
+      : InvalidName<TName>
+    : TMap[TName];
+};
 
 /**
  * Declares an API once, for both ends: procedures with input and output schemas, events with payload
@@ -31,8 +108,8 @@ export function defineContract<
   const TEvents extends EventMap = Record<never, never>,
   TConnectionParams extends z.ZodType | undefined = undefined,
 >(definition: {
-  procedures?: TProcedures;
-  events?: TEvents;
+  procedures?: TProcedures & CheckNames<TProcedures>;
+  events?: TEvents & CheckNames<TEvents>;
   connectionParams?: TConnectionParams;
 }): Contract<TProcedures, TEvents, TConnectionParams> {
   const procedures = (definition.procedures ?? {}) as TProcedures;
@@ -40,6 +117,7 @@ export function defineContract<
   const connectionParams = definition.connectionParams as TConnectionParams;
   assertNames('procedure', procedures);
   assertNames('event', events);
+  assertErrors(procedures);
   let fingerprint: string | undefined;
   return Object.freeze({
     procedures,

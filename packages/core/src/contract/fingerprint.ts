@@ -49,7 +49,19 @@ export function fingerprintContract(
     procedures: Object.fromEntries(
       Object.entries(procedures).map(([name, def]) => [
         name,
-        { input: describe(def.input), output: describe(def.output), idempotent: def.idempotent === true },
+        {
+          input: describe(def.input),
+          output: describe(def.output),
+          idempotent: def.idempotent === true,
+          // Only when declared, so contracts without declared errors keep their fingerprint.
+          ...(def.errors === undefined
+            ? {}
+            : {
+                errors: Object.fromEntries(
+                  Object.entries(def.errors).map(([code, schema]) => [code, describe(schema)]),
+                ),
+              }),
+        },
       ]),
     ),
     events: Object.fromEntries(

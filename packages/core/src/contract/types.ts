@@ -9,6 +9,14 @@ export interface ProcedureDef {
   output: z.ZodType;
   /** Safe to run twice: the client retries it transparently after a drop. @default false */
   idempotent?: boolean;
+  /**
+   * Errors of this procedure's own, by code (SCREAMING_SNAKE, not a built-in code), each with the
+   * schema of its `data`. A handler throws `new WirecallError('OUT_OF_STOCK', message, { data })`;
+   * the caller narrows on `error.code` (see `isCallError`) and reads `error.data` typed.
+   *
+   * @example errors: { OUT_OF_STOCK: z.object({ sku: z.string(), left: z.number() }) }
+   */
+  errors?: Record<string, z.ZodType>;
 }
 
 /**
@@ -47,24 +55,78 @@ export type inferEvents<TContract extends AnyContract> = TContract['events'];
 export type ProcedureName<TContract extends AnyContract> = keyof TContract['procedures'] & string;
 export type EventName<TContract extends AnyContract> = keyof TContract['events'] & string;
 
-/** What the caller passes to a procedure (the input schema's input type). */
-export type inferInput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = z.input<
+/** Depth past which {@link inferSend} stops looking for codecs (deeper ones take their input side). */
+type SendDepth = [unknown, unknown, unknown, unknown, unknown, unknown];
+
+/** Whether a codec sits inside `TSchema`, through objects, arrays and optional wrappers. */
+type HasCodec<TSchema, TDepth extends unknown[] = []> = TDepth['length'] extends SendDepth['length']
+  ? false
+  : TSchema extends z.ZodCodec
+    ? true
+    : TSchema extends z.ZodObject<infer TShape>
+      ? true extends { [K in keyof TShape]: HasCodec<TShape[K], [...TDepth, unknown]> }[keyof TShape]
+        ? true
+        : false
+      : TSchema extends z.ZodArray<infer TItem> | z.ZodOptional<infer TItem> | z.ZodNullable<infer TItem>
+        ? HasCodec<TItem, [...TDepth, unknown]>
+        : TSchema extends z.ZodDefault<infer TItem>
+          ? HasCodec<TItem, [...TDepth, unknown]>
+          : false;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** Whether zod makes this schema's key optional on the input side (optional, or with a default). */
+type IsOptionalKey<TSchema> = TSchema extends { _zod: { optin: infer TOptional } }
+  ? [TOptional] extends ['optional' | 'defaulted']
+    ? true
+    : false
+  : false;
+
+/** {@link inferSend} for a schema with a codec inside: the codec's place takes either side. */
+type SendWithCodec<TSchema> =
+  TSchema extends z.ZodCodec<infer TWire, infer TApp>
+    ? z.input<TWire> | z.output<TApp>
+    : TSchema extends z.ZodObject<infer TShape>
+      ? Simplify<
+          { [K in keyof TShape as IsOptionalKey<TShape[K]> extends true ? never : K]: inferSend<TShape[K]> } & {
+            [K in keyof TShape as IsOptionalKey<TShape[K]> extends true ? K : never]?: inferSend<TShape[K]>;
+          }
+        >
+      : TSchema extends z.ZodArray<infer TItem>
+        ? inferSend<TItem>[]
+        : TSchema extends z.ZodOptional<infer TItem> | z.ZodDefault<infer TItem>
+          ? inferSend<TItem> | undefined
+          : TSchema extends z.ZodNullable<infer TItem>
+            ? inferSend<TItem> | null
+            : z.input<TSchema>;
+
+/**
+ * What the sending end of a position writes: the schema's input side (what travels; the receiver
+ * parses it into the output side), except that a codec also takes its decoded side, which the
+ * sender encodes (a `Date` for an ISO-string codec). See docs/protocol.md, "Transforms and codecs".
+ */
+export type inferSend<TSchema> = HasCodec<TSchema> extends true ? SendWithCodec<TSchema> : z.input<TSchema>;
+
+/** What the caller passes to a procedure (the input schema's input side; codecs take either side). */
+export type inferInput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = inferSend<
   TContract['procedures'][TName]['input']
 >;
 /** What the handler receives (the input schema's output type, after parsing). */
 export type inferParsedInput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = z.output<
   TContract['procedures'][TName]['input']
 >;
-/** What the handler may return (the output schema's input type). */
-export type inferHandlerOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = z.input<
+/**
+ * What the handler may return: the output schema's input side (a one-way `.transform` runs on the
+ * client, which receives its result); codecs take either side.
+ */
+export type inferHandlerOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = inferSend<
   TContract['procedures'][TName]['output']
 >;
-/** What the caller's promise resolves to. */
+/** What the caller's promise resolves to (the output schema's output side, parsed by the client). */
 export type inferOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = z.output<
   TContract['procedures'][TName]['output']
 >;
 /** What `server.emit` takes. */
-export type inferPayloadInput<TContract extends AnyContract, TName extends EventName<TContract>> = z.input<
+export type inferPayloadInput<TContract extends AnyContract, TName extends EventName<TContract>> = inferSend<
   TContract['events'][TName]['payload']
 >;
 /** What a subscriber's handler receives. */
@@ -75,8 +137,12 @@ export type inferPayload<TContract extends AnyContract, TName extends EventName<
 export type inferParams<
   TContract extends AnyContract,
   TName extends EventName<TContract>,
-> = TContract['events'][TName] extends { params: infer TParams extends z.ZodType } ? z.input<TParams> : undefined;
+> = TContract['events'][TName] extends { params: infer TParams extends z.ZodType } ? inferSend<TParams> : undefined;
 /** The connection params a client must send, or `undefined` when the contract declares none. */
 export type inferConnectionParams<TContract extends AnyContract> = TContract['connectionParams'] extends z.ZodType
-  ? z.input<TContract['connectionParams']>
+  ? inferSend<TContract['connectionParams']>
+  : undefined;
+/** The connection params as the server's `context` factory gets them (parsed by the schema). */
+export type inferParsedConnectionParams<TContract extends AnyContract> = TContract['connectionParams'] extends z.ZodType
+  ? z.output<TContract['connectionParams']>
   : undefined;

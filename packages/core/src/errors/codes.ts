@@ -39,7 +39,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * Codes after which the same call may succeed if sent again. Only idempotent procedures are ever
  * retried by the library, and only for these codes.
  */
-export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONNECTION_LOST', 'UNAVAILABLE']);
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['CONNECTION_LOST', 'UNAVAILABLE']);
 
 /** True when `value` names a documented error code (an own key of the table, not `toString`). */
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -1,11 +1,18 @@
+import type { z } from 'zod';
+import { encodeValue } from '../codec/value-codec.js';
+import { checkSchema } from '../contract/check-schema.js';
+import type { WireValue } from '../protocol/envelopes.js';
 import { isErrorCode, type ErrorCode } from './codes.js';
-import { isWirecallError, WirecallError } from './wirecall-error.js';
+import { isErrorCodeName, isWirecallError, WirecallError } from './wirecall-error.js';
 
 /** What an error looks like on the wire: no stack, no cause, nothing the server did not mean to say. */
 export interface ErrorShape {
-  code: ErrorCode;
+  /** A built-in {@link ErrorCode} or one the procedure declares. */
+  code: string;
   message: string;
   data?: unknown;
+  /** Annotations of `data` (Dates, Maps, BigInts), as a value's `m`. */
+  m?: WireValue['m'];
 }
 
 const GENERIC_INTERNAL_MESSAGE = 'Internal server error';
@@ -25,16 +32,20 @@ export const INTERNAL_ERROR_SHAPE: Readonly<ErrorShape> = Object.freeze({
 export function toWirecallError(thrown: unknown): WirecallError {
   try {
     if (thrown instanceof WirecallError) {
+      const error = thrown as WirecallError;
       // Read here, inside the guard, the fields the answer reads: a subclass could have made them
       // throwing getters.
-      const { code, message } = thrown;
-      void thrown.data;
-      if (isErrorCode(code) && typeof message === 'string') return thrown;
+      const { code, message } = error;
+      void error.data;
+      if (isErrorCodeName(code) && typeof message === 'string') return error;
     } else if (isWirecallError(thrown)) {
       // Read each field once: a getter could answer differently (or throw) the second time.
       const { code, message, data } = thrown as { code: unknown; message: unknown; data: unknown };
-      if (isErrorCode(code)) {
-        return new WirecallError(code, typeof message === 'string' ? message : '', { data, cause: thrown });
+      if (isErrorCodeName(code)) {
+        return new WirecallError(code as ErrorCode, typeof message === 'string' ? message : '', {
+          data: data as never,
+          cause: thrown,
+        });
       }
     }
   } catch {
@@ -43,21 +54,52 @@ export function toWirecallError(thrown: unknown): WirecallError {
   return new WirecallError('INTERNAL', GENERIC_INTERNAL_MESSAGE, { cause: thrown });
 }
 
-/** The wire shape of an error: the one place that decides what leaves the server. */
-export function toErrorShape(error: WirecallError): ErrorShape {
-  return error.data === undefined
-    ? { code: error.code, message: error.message }
-    : { code: error.code, message: error.message, data: error.data };
+/**
+ * The wire shape of an error: the one place that decides what leaves the server. `data` travels
+ * like any value: JSON in `data`, annotations (Dates, Maps, BigInts) in `m`. Throws a TypeError
+ * for data that cannot be sent (a cycle); the server answers INTERNAL then.
+ */
+export function toErrorShape(error: WirecallError, data: unknown = error.data): ErrorShape {
+  const shape: ErrorShape = { code: error.code, message: error.message };
+  if (data === undefined) return shape;
+  const wire = encodeValue(data);
+  shape.data = wire.v;
+  if (wire.m !== undefined) shape.m = wire.m;
+  return shape;
 }
 
-/** Rebuilds a `WirecallError` from an untrusted wire shape; anything malformed becomes `INTERNAL`. */
-export function fromErrorShape(shape: unknown): WirecallError {
-  if (typeof shape !== 'object' || shape === null) {
-    return new WirecallError('INTERNAL', 'Malformed error from server');
+const malformed = (): WirecallError => new WirecallError('INTERNAL', 'Malformed error from server');
+
+/**
+ * Rebuilds a `WirecallError` from an untrusted wire shape. The code must be built-in or one of
+ * `declared` (the called procedure's errors), whose schema then parses `data`; anything malformed
+ * becomes `INTERNAL`. `decode` rebuilds annotated data (the client passes its own value codec).
+ */
+export function fromErrorShape(
+  shape: unknown,
+  declared: Record<string, z.ZodType> | undefined = undefined,
+  decode: (wire: WireValue) => unknown = (wire) => wire.v,
+): WirecallError {
+  if (typeof shape !== 'object' || shape === null) return malformed();
+  const { code, message, data, m } = shape as Record<string, unknown>;
+  if (typeof code !== 'string' || typeof message !== 'string') return malformed();
+  const schema = declared !== undefined && Object.hasOwn(declared, code) ? declared[code] : undefined;
+  if (schema === undefined && !isErrorCode(code)) return malformed();
+  let value: unknown;
+  try {
+    value = decode(m === undefined ? { v: data } : { v: data, m: m as WireValue['m'] });
+  } catch {
+    return malformed();
   }
-  const { code, message, data } = shape as Record<string, unknown>;
-  if (!isErrorCode(code) || typeof message !== 'string') {
-    return new WirecallError('INTERNAL', 'Malformed error from server');
+  if (schema !== undefined) {
+    // Declared data travels in its schema's input side; parsing it here gives the caller its type.
+    const checked = checkSchema(schema, value);
+    if (!checked.ok) {
+      return new WirecallError('INTERNAL', `The data of error ${code} does not match the contract`, {
+        data: { issues: checked.issues },
+      });
+    }
+    value = checked.value;
   }
-  return new WirecallError(code, message, { data });
+  return new WirecallError(code as ErrorCode, message, { data: value as never });
 }

@@ -66,7 +66,7 @@ describe('isWirecallError', () => {
   });
 
   it('is false for a lookalike with a wrong or missing code', () => {
-    expect(isWirecallError({ name: 'WirecallError', code: 'NOPE' })).toBe(false);
+    expect(isWirecallError({ name: 'WirecallError', code: 'not a code' })).toBe(false);
     expect(isWirecallError({ name: 'WirecallError', code: 'toString' })).toBe(false);
     expect(isWirecallError({ name: 'WirecallError' })).toBe(false);
   });
@@ -141,7 +141,7 @@ describe('toWirecallError', () => {
     ['undefined', undefined],
     ['null', null],
     ['an object', { message: 'secret' }],
-    ['a lookalike with an unknown code', { name: 'WirecallError', code: 'NOPE', message: 'secret' }],
+    ['a lookalike with a malformed code', { name: 'WirecallError', code: 'not a code', message: 'secret' }],
   ])('turns %s into INTERNAL with a generic message', (_label, thrown) => {
     const error = toWirecallError(thrown);
     expect(error).toBeInstanceOf(WirecallError);

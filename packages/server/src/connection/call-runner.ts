@@ -4,6 +4,7 @@ import {
   errorFrame,
   resultFrame,
   encodeValue,
+  toWire,
   toWirecallError,
   WirecallError,
   type CallEnvelope,
@@ -136,7 +137,7 @@ function settle(call: ServerCall, failure: unknown, value?: unknown): void {
   let outcome: Outcome | undefined;
   if (problem === undefined && entry !== undefined) {
     try {
-      const output = checkSchema(entry.def.output, value);
+      const output = toWire(entry.def.output, value);
       if (output.ok) outcome = { ok: true, value: encodeValue(output.value) };
       else problem = new Error(`Output of ${entry.name} does not match the contract`, { cause: output.issues });
     } catch (thrown) {
@@ -149,11 +150,12 @@ function settle(call: ServerCall, failure: unknown, value?: unknown): void {
     if (error.code === 'INTERNAL') {
       host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id: call.id }, 'call failed');
     }
-    host.counters.countError(error.code);
+    const encoded = encodeErrorBody(error, host.logger, entry?.def.errors);
+    host.counters.countError(encoded.code);
     safeHook(host, 'onError', () =>
       host.hooks.onError?.(error, { connection: call.sink.info, procedure: entry?.name }),
     );
-    outcome = { ok: false, error: encodeErrorBody(error, host.logger) };
+    outcome = { ok: false, error: encoded.json };
   }
   // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
   if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !call.aborted);

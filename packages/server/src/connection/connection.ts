@@ -261,9 +261,10 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   }
 
   replyError(id: RequestId, error: WirecallError): void {
-    this.host.counters.countError(error.code);
+    const encoded = encodeErrorBody(error, this.host.logger);
+    this.host.counters.countError(encoded.code);
     safeHook(this.host, 'onError', () => this.host.hooks.onError?.(error, { connection: this }));
-    this.send(errorFrame(id, encodeErrorBody(error, this.host.logger)));
+    this.send(errorFrame(id, encoded.json));
   }
 
   /**
