@@ -4,7 +4,7 @@
  */
 export { defineContract } from './contract/define-contract.js';
 export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
-export { toWire, hasTransform, type WireCheck } from './contract/wire-form.js';
+export { toWire, type WireCheck } from './contract/wire-form.js';
 export type * from './contract/types.js';
 export { ERROR_CODES, RETRYABLE_CODES, isErrorCode, type ErrorCode } from './errors/codes.js';
 export { WirecallError, isWirecallError, type WirecallErrorOptions } from './errors/wirecall-error.js';

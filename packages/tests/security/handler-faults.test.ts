@@ -85,6 +85,39 @@ const FAULTS: Record<string, () => unknown> = {
   }),
 };
 
+/**
+ * Hostile WirecallErrors: read once, they are what they say, so the caller gets that error, once,
+ * and nothing the server reads later can throw.
+ */
+const HOSTILE_ERRORS: Record<string, [fault: () => unknown, code: string, message: string]> = {
+  'throws a WirecallError subclass whose cause getter throws': [
+    () => {
+      throw new (class extends WirecallError {
+        override get cause(): unknown {
+          return throwing();
+        }
+      })('INTERNAL', 'hostile cause');
+    },
+    'INTERNAL',
+    'hostile cause',
+  ],
+  'rejects with a WirecallError Proxy whose code throws when read twice': [
+    () => {
+      let reads = 0;
+      return Promise.reject(
+        new Proxy(new WirecallError('NOT_FOUND', 'twice'), {
+          get: (object, key, receiver) => {
+            if (key === 'code' && ++reads > 1) throwing();
+            return Reflect.get(object, key, receiver) as unknown;
+          },
+        }),
+      );
+    },
+    'NOT_FOUND',
+    'twice',
+  ],
+};
+
 const faultApi = defineContract({
   procedures: {
     fault: { input: z.object({ kind: z.string() }), output: z.unknown() },
@@ -110,7 +143,11 @@ function startFaultServer(logs: LogEntry[], logger: Logger = recordingLogger(log
     logger,
     handlers: {
       fault: ({ input }) => {
-        const fault = Object.hasOwn(FAULTS, input.kind) ? FAULTS[input.kind] : undefined;
+        const fault = Object.hasOwn(FAULTS, input.kind)
+          ? FAULTS[input.kind]
+          : Object.hasOwn(HOSTILE_ERRORS, input.kind)
+            ? HOSTILE_ERRORS[input.kind]![0]
+            : undefined;
         if (fault === undefined) throw new Error(`no fault ${input.kind}`);
         return fault();
       },
@@ -176,6 +213,25 @@ describe('handler faults', () => {
       await server.close({ graceMs: 0 });
     }
   });
+
+  it.each(Object.entries(HOSTILE_ERRORS))(
+    'a handler that %s is answered with that error, once',
+    async (kind, [, code, message]) => {
+      const server = startFaultServer([]);
+      const { url } = await server.listen({ port: 0 });
+      await using raw = await RawClient.greeted(url, faultApi.fingerprint);
+      try {
+        const answer = await raw.request({ t: 'call', id: 1, p: 'fault', v: { kind } });
+        expect(answer).toMatchObject({ t: 'error', e: { code, message } });
+        await raw.barrier();
+        expect(raw.frames.filter((frame) => frame.id === 1)).toHaveLength(1);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(crashes).toEqual([]);
+      } finally {
+        await server.close({ graceMs: 0 });
+      }
+    },
+  );
 
   it.each([
     [['resolve', 'reject'], 'result'],

@@ -33,18 +33,32 @@ interface SchemaDef {
   rest?: z.ZodType | null;
   keyType?: z.ZodType;
   valueType?: z.ZodType;
-  getter?: () => z.ZodType;
+  left?: z.ZodType;
+  right?: z.ZodType;
+  coerce?: boolean;
+  checks?: { _zod: { def: { check: string } } }[];
+}
+
+interface SchemaInternals {
+  def: SchemaDef;
+  /** A lazy schema's inner schema, cached by zod (calling the getter again rebuilds it). */
+  innerType?: z.ZodType;
+}
+
+function internalsOf(schema: z.ZodType): SchemaInternals {
+  return (schema as unknown as { _zod: SchemaInternals })._zod;
 }
 
 function defOf(schema: z.ZodType): SchemaDef {
-  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  return internalsOf(schema).def;
 }
 
 /** The schemas directly inside this one. */
-function childrenOf(def: SchemaDef): z.ZodType[] {
+function childrenOf(schema: z.ZodType): z.ZodType[] {
+  const def = defOf(schema);
   const children: z.ZodType[] = [];
-  const add = (schema: z.ZodType | null | undefined): void => {
-    if (schema) children.push(schema);
+  const add = (child: z.ZodType | null | undefined): void => {
+    if (child) children.push(child);
   };
   if (def.shape) for (const child of Object.values(def.shape)) add(child);
   add(def.catchall);
@@ -57,30 +71,52 @@ function childrenOf(def: SchemaDef): z.ZodType[] {
   add(def.rest);
   add(def.keyType);
   add(def.valueType);
-  if (def.type === 'lazy' && def.getter) add(def.getter());
+  add(def.left);
+  add(def.right);
+  if (def.type === 'lazy') add(internalsOf(schema).innerType);
   return children;
 }
 
-const transforming = new WeakMap<z.ZodType, boolean>();
+/** Kinds of schema whose parsed value differs from what was given. */
+const CHANGING = new Set(['transform', 'pipe', 'default', 'prefault', 'catch']);
+
+/** Whether this schema node itself changes values (not looking inside). */
+function changesItself(def: SchemaDef): boolean {
+  return (
+    CHANGING.has(def.type) ||
+    def.coerce === true ||
+    (def.checks?.some((check) => check._zod.def.check === 'overwrite') ?? false) // .trim(), .toLowerCase()
+  );
+}
+
+const changing = new WeakMap<z.ZodType, boolean>();
 
 /**
- * Whether a schema changes values as it parses (a transform, a pipe or a codec anywhere inside). A
- * schema that does not can send its parsed output as is: parsing it again gives the same value.
+ * Whether a schema changes values as it parses anywhere inside (a transform, pipe or codec, a
+ * default, a catch, a coercion, an overwrite such as `.trim()`). For one that does not, the parsed
+ * value is the value with unknown keys stripped, which is exactly its input side.
  */
-export function hasTransform(schema: z.ZodType, seen = new Set<z.ZodType>()): boolean {
-  const known = transforming.get(schema);
+export function changesValues(schema: z.ZodType, seen?: Set<z.ZodType>): boolean {
+  const known = changing.get(schema);
   if (known !== undefined) return known;
-  if (seen.has(schema)) return false; // a recursive (lazy) schema: its other branches decide
-  seen.add(schema);
-  const def = defOf(schema);
-  const result =
-    def.type === 'transform' || def.type === 'pipe' || childrenOf(def).some((child) => hasTransform(child, seen));
-  transforming.set(schema, result);
+  const path = seen ?? new Set<z.ZodType>();
+  if (path.has(schema)) return false; // a recursive (lazy) schema: its other branches decide
+  path.add(schema);
+  const result = changesItself(defOf(schema)) || childrenOf(schema).some((child) => changesValues(child, path));
+  path.delete(schema);
+  // An answer found while a recursion was cut short may be a false "no": only the outermost
+  // question, which saw every branch, may cache one. A "yes" is always final.
+  if (result || seen === undefined) changing.set(schema, result);
   return result;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Opaque to this walk: any value passes, and nothing says which keys the receiver wants. */
+function isOpaque(def: SchemaDef): boolean {
+  return def.type === 'transform' || def.type === 'custom' || def.type === 'any' || def.type === 'unknown';
 }
 
 /** The input side of `value` for `schema`, as described at the top of this file. */
@@ -116,6 +152,12 @@ function toInputSide(schema: z.ZodType, value: unknown): unknown {
         : value;
     case 'set':
       return value instanceof Set ? new Set([...value].map((item) => toInputSide(def.valueType!, item))) : value;
+    case 'intersection': {
+      // Each side keeps the keys it knows; an object value is the union of the two.
+      const left = toInputSide(def.left!, value);
+      const right = toInputSide(def.right!, value);
+      return isRecord(left) && isRecord(right) ? { ...left, ...right } : left;
+    }
     case 'optional':
     case 'nullable':
     case 'default':
@@ -125,7 +167,7 @@ function toInputSide(schema: z.ZodType, value: unknown): unknown {
     case 'catch':
       return value === undefined || value === null ? value : toInputSide(def.innerType!, value);
     case 'lazy':
-      return toInputSide(def.getter!(), value);
+      return toInputSide(internalsOf(schema).innerType!, value);
     case 'union': {
       // The option the receiver will pick is the first that accepts the value in either form.
       for (const option of def.options ?? []) {
@@ -135,11 +177,14 @@ function toInputSide(schema: z.ZodType, value: unknown): unknown {
       return value;
     }
     case 'pipe': {
-      if (def.reverseTransform === undefined) return toInputSide(def.in!, value); // a one-way pipe or transform
-      // A codec: a value that already fits the wire side is sent as is; the decoded side is encoded.
-      if (def.in!.safeParse(value).success) return value;
-      const encoded = schema.safeEncode(value);
-      return encoded.success ? encoded.data : value;
+      if (def.reverseTransform !== undefined) {
+        // A codec: the app's (decoded) side is encoded; a value that is not one is taken as the wire side.
+        const encoded = schema.safeEncode(value);
+        return encoded.success ? encoded.data : toInputSide(def.in!, value);
+      }
+      // A one-way pipe. Before an opaque first stage (`z.preprocess`, a custom check) nothing says
+      // what the receiver reads, so the keys the second stage knows are what is kept.
+      return isOpaque(defOf(def.in!)) ? toInputSide(def.out!, value) : toInputSide(def.in!, value);
     }
     default:
       return value;
@@ -153,9 +198,8 @@ function toInputSide(schema: z.ZodType, value: unknown): unknown {
  * one that counts.
  */
 export function toWire(schema: z.ZodType, value: unknown): WireCheck {
-  if (!hasTransform(schema)) {
-    // Parsing changes nothing a second parse would undo: send the parsed value (stripped of
-    // unknown keys, defaults filled in).
+  if (!changesValues(schema)) {
+    // Parsing changes nothing but unknown keys: the parsed value is the input side, stripped.
     const parsed = schema.safeParse(value);
     return parsed.success
       ? { ok: true, value: parsed.data, parsed: parsed.data }

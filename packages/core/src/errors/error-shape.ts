@@ -24,22 +24,16 @@ export const INTERNAL_ERROR_SHAPE: Readonly<ErrorShape> = Object.freeze({
 });
 
 /**
- * Normalises anything a handler threw, and never throws itself. A `WirecallError` passes through; a
- * lookalike from another realm is copied field by field into a real one; anything else, including
- * a value whose getters or Proxy traps throw while being read, becomes `INTERNAL` with a generic
- * message, keeping the original as `cause` for the server's log only.
+ * Normalises anything a handler threw, and never throws itself. The answer is always a fresh
+ * `WirecallError` built from fields read once, with the original as `cause` for the server's log:
+ * what the server reads afterwards (code, message, data) is plain data, whatever the handler's
+ * object does (getters that throw, a Proxy, a subclass). A `WirecallError` (also one from another
+ * realm or copy of the library) keeps its code, message and data; anything else, and anything
+ * that cannot be read, becomes `INTERNAL` with a generic message.
  */
 export function toWirecallError(thrown: unknown): WirecallError {
   try {
-    if (thrown instanceof WirecallError) {
-      const error = thrown as WirecallError;
-      // Read here, inside the guard, the fields the answer reads: a subclass could have made them
-      // throwing getters.
-      const { code, message } = error;
-      void error.data;
-      if (isErrorCodeName(code) && typeof message === 'string') return error;
-    } else if (isWirecallError(thrown)) {
-      // Read each field once: a getter could answer differently (or throw) the second time.
+    if (thrown instanceof WirecallError || isWirecallError(thrown)) {
       const { code, message, data } = thrown as { code: unknown; message: unknown; data: unknown };
       if (isErrorCodeName(code)) {
         return new WirecallError(code as ErrorCode, typeof message === 'string' ? message : '', {

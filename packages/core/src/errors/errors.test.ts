@@ -82,9 +82,23 @@ describe('isWirecallError', () => {
 });
 
 describe('toWirecallError', () => {
-  it('passes a WirecallError through unchanged', () => {
+  it('copies a WirecallError into a fresh one, keeping it as the cause', () => {
     const error = new WirecallError('FORBIDDEN', 'not yours', { data: { why: 'owner' } });
-    expect(toWirecallError(error)).toBe(error);
+    const copy = toWirecallError(error);
+    expect(copy).not.toBe(error);
+    expect(copy).toMatchObject({ code: 'FORBIDDEN', message: 'not yours', data: { why: 'owner' } });
+    expect(copy.cause).toBe(error);
+  });
+
+  it('reads a hostile subclass once: what it gives later cannot throw', () => {
+    class Hostile extends WirecallError {
+      override get cause(): unknown {
+        throw new Error('hostile cause');
+      }
+    }
+    const copy = toWirecallError(new Hostile('INTERNAL', 'x'));
+    expect(copy.code).toBe('INTERNAL');
+    expect(() => copy.cause).not.toThrow();
   });
 
   it('copies a WirecallError from another realm into a real one', () => {

@@ -2,6 +2,7 @@ import {
   checkSchema,
   decodeValue,
   errorFrame,
+  INTERNAL_ERROR_SHAPE,
   resultFrame,
   encodeValue,
   toWire,
@@ -128,38 +129,46 @@ export function runCall(call: ServerCall, envelope: CallEnvelope): void {
   );
 }
 
-/** Validates the output (or normalises the failure) into the call's one outcome. */
+/** Validates the output (or normalises the failure) into the call's one outcome, and answers. */
 function settle(call: ServerCall, failure: unknown, value?: unknown): void {
   if (call.settled) return;
   call.settled = true;
-  const { host, entry, cacheKey } = call;
+  let outcome: Outcome;
+  try {
+    outcome = outcomeOf(call, failure, value);
+  } catch (fault) {
+    // Nothing above should throw; if it does, the caller still gets its one answer.
+    call.host.logger.error({ err: fault, id: call.id }, 'settling a call failed; answering INTERNAL');
+    outcome = { ok: false, error: INTERNAL_ERROR_JSON };
+  }
+  // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
+  if (call.cacheKey !== undefined) call.host.idempotency.complete(call.cacheKey, outcome, !call.aborted);
+  answer(call, outcome);
+}
+
+const INTERNAL_ERROR_JSON = JSON.stringify(INTERNAL_ERROR_SHAPE);
+
+function outcomeOf(call: ServerCall, failure: unknown, value: unknown): Outcome {
+  const { host, entry } = call;
   let problem = failure;
-  let outcome: Outcome | undefined;
   if (problem === undefined && entry !== undefined) {
     try {
       const output = toWire(entry.def.output, value);
-      if (output.ok) outcome = { ok: true, value: encodeValue(output.value) };
-      else problem = new Error(`Output of ${entry.name} does not match the contract`, { cause: output.issues });
+      if (output.ok) return { ok: true, value: encodeValue(output.value) };
+      problem = new Error(`Output of ${entry.name} does not match the contract`, { cause: output.issues });
     } catch (thrown) {
       // The output could not be checked or encoded (a getter threw, a cycle in custom data).
       problem = thrown ?? new Error('encoding the output failed');
     }
   }
-  if (outcome === undefined) {
-    const error = toWirecallError(problem);
-    if (error.code === 'INTERNAL') {
-      host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id: call.id }, 'call failed');
-    }
-    const encoded = encodeErrorBody(error, host.logger, entry?.def.errors);
-    host.counters.countError(encoded.code);
-    safeHook(host, 'onError', () =>
-      host.hooks.onError?.(error, { connection: call.sink.info, procedure: entry?.name }),
-    );
-    outcome = { ok: false, error: encoded.json };
+  const error = toWirecallError(problem);
+  if (error.code === 'INTERNAL') {
+    host.logger.error({ err: error.cause ?? error, procedure: entry?.name, id: call.id }, 'call failed');
   }
-  // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
-  if (cacheKey !== undefined) host.idempotency.complete(cacheKey, outcome, !call.aborted);
-  answer(call, outcome);
+  const encoded = encodeErrorBody(error, host.logger, entry?.def.errors);
+  host.counters.countError(encoded.code);
+  safeHook(host, 'onError', () => host.hooks.onError?.(error, { connection: call.sink.info, procedure: entry?.name }));
+  return { ok: false, error: encoded.json };
 }
 
 /** Sends the outcome, unless the caller has given up (cancel, deadline, disconnect). */
