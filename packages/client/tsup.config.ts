@@ -12,6 +12,15 @@ export default defineConfig([
     splitting: false,
   },
   {
+    // `@wirecall/client/streams`: its own file, so apps without streaming procedures never load it.
+    // It imports only types from the main entry, and the small value codec (bundled in).
+    entry: { streams: 'src/streams/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
     // The shared worker of `shareAcrossTabs`: one self-contained module, loadable without a bundler.
     // (CommonJS too, for Node code that runs the hub itself.)
     entry: { 'shared-worker': 'src/shared-tabs/shared-worker.ts' },

@@ -1,4 +1,5 @@
 import WebSocketImpl from 'isomorphic-ws';
+import type { z } from 'zod';
 import {
   encodeFrame,
   toWire,
@@ -10,6 +11,10 @@ import {
   type ServerEnvelope,
   type WelcomeEnvelope,
   type inferConnectionParams,
+  type inferInputStreamItem,
+  type inferStreamItem,
+  type isStreamProcedure,
+  type ProcedureName,
   type inferInput,
   type inferOutput,
   type inferParams,
@@ -30,6 +35,8 @@ import {
   type ReconnectOptions,
   type UrlOption,
 } from './options.js';
+import type { CallStream } from './streams/call-stream.js';
+import type { StreamSupport } from './stream-hooks.js';
 import { RequestManager } from './request-manager.js';
 import { sharedSocketClass, type ShareAcrossTabs } from './shared-tabs/shared-socket.js';
 import { SubscriptionManager, type EventMeta, type SubscribeOptions } from './subscription-manager.js';
@@ -61,8 +68,38 @@ export type ConnectionParamsField<TContract extends AnyContract> =
         connectionParams: ConnectionParamsOption<TContract>;
       };
 
-/** Everything `createClient` takes; `connectionParams` as the contract requires (see {@link ConnectionParamsField}). */
-export type ClientOptions<TContract extends AnyContract> = ClientSettings & ConnectionParamsField<TContract>;
+/** Whether any procedure of the contract streams (items out or in). */
+type HasStreamingProcedure<TContract extends AnyContract> = true extends {
+  [TName in keyof TContract['procedures']]: TContract['procedures'][TName] extends
+    { stream: z.ZodType } | { inputStream: z.ZodType }
+    ? true
+    : false;
+}[keyof TContract['procedures']]
+  ? true
+  : false;
+
+/**
+ * `streams` (from `@wirecall/client/streams`) is required when the contract has streaming
+ * procedures, so that forgetting it is a compile error, and apps without them ship none of it.
+ */
+export type StreamsField<TContract extends AnyContract> =
+  HasStreamingProcedure<TContract> extends true
+    ? {
+        /** Runs the contract's streaming procedures: `import { streams } from '@wirecall/client/streams'`. */
+        streams: StreamSupport;
+      }
+    : {
+        /** Runs streaming procedures; this contract has none. */
+        streams?: StreamSupport;
+      };
+
+/**
+ * Everything `createClient` takes; `connectionParams` and `streams` as the contract requires (see
+ * {@link ConnectionParamsField}, {@link StreamsField}).
+ */
+export type ClientOptions<TContract extends AnyContract> = ClientSettings &
+  ConnectionParamsField<TContract> &
+  StreamsField<TContract>;
 
 export interface ClientSettings {
   /** Server URL, a list of them (rotated on reconnect), or a function evaluated on every connect. */
@@ -92,15 +129,36 @@ export interface ClientSettings {
 /** One procedure as the client calls it. */
 export type CallFunction<TInput, TOutput> = (input: TInput, options?: CallOptions) => Promise<TOutput>;
 
+/** What the caller gives a procedure with an `inputStream`: its items, as any iterable. */
+export type InputSource<TItem> = AsyncIterable<TItem> | Iterable<TItem>;
+
+/** A procedure as the client calls it, by what it streams (items out, items in, both, or neither). */
+export type ProcedureFunction<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  isStreamProcedure<TContract, TName> extends true
+    ? TContract['procedures'][TName] extends { inputStream: z.ZodType }
+      ? (
+          input: inferInput<TContract, TName>,
+          source: InputSource<inferInputStreamItem<TContract, TName>>,
+          options?: CallOptions,
+        ) => CallStream<inferStreamItem<TContract, TName>, inferOutput<TContract, TName>>
+      : (
+          input: inferInput<TContract, TName>,
+          options?: CallOptions,
+        ) => CallStream<inferStreamItem<TContract, TName>, inferOutput<TContract, TName>>
+    : TContract['procedures'][TName] extends { inputStream: z.ZodType }
+      ? (
+          input: inferInput<TContract, TName>,
+          source: InputSource<inferInputStreamItem<TContract, TName>>,
+          options?: CallOptions,
+        ) => Promise<inferOutput<TContract, TName>>
+      : CallFunction<inferInput<TContract, TName>, inferOutput<TContract, TName>>;
+
 /**
  * `client.call.<name>(input, options)` for every procedure of the contract. Spelled out (not as
  * an alias of the contract) so that a misspelled procedure's compiler error lists the real ones.
  */
 export type CallProxy<TContract extends AnyContract> = {
-  [TName in keyof TContract['procedures'] & string]: CallFunction<
-    inferInput<TContract, TName>,
-    inferOutput<TContract, TName>
-  >;
+  [TName in keyof TContract['procedures'] & string]: ProcedureFunction<TContract, TName>;
 } & {};
 
 export type EventHandler<TContract extends AnyContract, TName extends EventName<TContract>> = (
@@ -216,7 +274,7 @@ export function createClient<TContract extends AnyContract>(
         }
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
-        requests.opened({ window: welcome.mi, maxPayloadBytes: welcome.mp });
+        requests.opened({ window: welcome.mi, maxPayloadBytes: welcome.mp, maxStreams: welcome.ms });
       },
       received: (envelope: ServerEnvelope) => route(envelope),
       lost: (error, final) => {
@@ -248,6 +306,12 @@ export function createClient<TContract extends AnyContract>(
       case 'gap':
         subscriptions.gap(envelope.k, envelope.last);
         return;
+      case 'item':
+        requests.item(envelope.id, envelope);
+        return;
+      case 'credit':
+        requests.credit(envelope.id, envelope.n);
+        return;
       case 'welcome':
       case 'pong':
         return; // handled by the connection manager
@@ -260,18 +324,31 @@ export function createClient<TContract extends AnyContract>(
 
   const procedures = contract.procedures as Record<string, ProcedureDef>;
   const events = contract.events as Record<string, EventDef>;
-  const call: Record<string, (input: unknown, callOptions?: CallOptions) => Promise<unknown>> = {};
+  const call: Record<string, (...args: unknown[]) => unknown> = {};
+  const streamSupport = (options as { streams?: StreamSupport }).streams;
   for (const name of Object.keys(procedures)) {
     const def = procedures[name] as ProcedureDef;
-    call[name] = (input, callOptions = {}) =>
-      requests.call({
+    const takesStream = def.inputStream !== undefined;
+    if ((def.stream !== undefined || takesStream) && streamSupport === undefined) {
+      throw new TypeError(
+        `wirecall: procedure ${name} streams; pass \`streams\` from '@wirecall/client/streams' to createClient`,
+      );
+    }
+    call[name] = (input, ...rest) => {
+      const source = takesStream ? (rest[0] as InputSource<unknown> | undefined) : undefined;
+      const callOptions = ((takesStream ? rest[1] : rest[0]) ?? {}) as CallOptions;
+      const request = {
         procedure: name,
         def,
         input,
         timeoutMs: callOptions.timeoutMs ?? defaultTimeoutMs,
         signal: callOptions.signal,
         whenOffline: callOptions.whenOffline ?? 'queue',
-      });
+        window: callOptions.window ?? CLIENT_DEFAULTS.streamWindow,
+        source,
+      };
+      return def.stream === undefined && !takesStream ? requests.call(request) : streamSupport!.call(requests, request);
+    };
   }
 
   const stopWatching = watchPageLifecycle(() => manager.retryNow());

@@ -9,6 +9,8 @@ export {
   type WirecallClient,
   type CallProxy,
   type CallFunction,
+  type ProcedureFunction,
+  type InputSource,
   type EventHandler,
   type OnArgs,
 } from './create-client.js';
@@ -18,6 +20,8 @@ export type { EventMeta, SubscribeOptions } from './subscription-manager.js';
 export type { ShareAcrossTabs } from './shared-tabs/shared-socket.js';
 export type { PortLike } from './shared-tabs/messages.js';
 export { isCallError } from './call-error.js';
+export type { CallStream } from './streams/call-stream.js';
+export type { StreamSupport } from './stream-hooks.js';
 export {
   WirecallError,
   isWirecallError,

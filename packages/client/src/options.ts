@@ -39,6 +39,7 @@ export interface ClientHeartbeatOptions {
 
 export const CLIENT_DEFAULTS = {
   timeoutMs: 30_000,
+  streamWindow: 16,
   maxQueuedCalls: 1_000,
   reconnect: { minDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 1, maxAttempts: Infinity, maxRefusals: 3 },
   heartbeat: { intervalMs: 10_000, timeoutMs: 20_000 },
@@ -53,8 +54,17 @@ export type WhenOffline = 'queue' | 'fail';
 export interface CallOptions {
   /** Aborting it rejects the call with `CANCELLED` and aborts the handler's signal on the server. */
   signal?: AbortSignal;
-  /** The call's deadline; the server's handler signal aborts when it passes. @default 30_000 */
+  /**
+   * The call's deadline; the server's handler signal aborts when it passes. For a streaming call,
+   * the longest wait for the next item (or, for an upload, for the server to take more); the
+   * stream as a whole may last longer. @default 30_000
+   */
   timeoutMs?: number;
   /** `queue`: wait for the connection (within the timeout); `fail`: reject at once. @default 'queue' */
   whenOffline?: WhenOffline;
+  /**
+   * Streaming calls: how many items the server may send ahead of the consumer (its credit). The
+   * client holds at most this many unread items; the server pulls its generator no further. @default 16
+   */
+  window?: number;
 }

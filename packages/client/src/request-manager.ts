@@ -6,16 +6,18 @@ import {
   RETRYABLE_CODES,
   toWire,
   WirecallError,
+  type ErrorCode,
   type ErrorShape,
   type ProcedureDef,
   type RequestId,
   type WireValue,
 } from '@wirecall/core';
+import type { CallParts, StreamReceiver, StreamSender } from './stream-hooks.js';
 import { decodeValue, encodeValue } from './value-codec.js';
 import type { WhenOffline } from './options.js';
 
 /** One call from `client.call.x()` until its promise settles. */
-interface PendingCall {
+export interface PendingCall {
   id: RequestId;
   procedure: string;
   def: ProcedureDef;
@@ -30,6 +32,12 @@ interface PendingCall {
   onAbort: (() => void) | undefined;
   /** Where the call is: waiting to be sent, sent on the current socket, or held for the next socket. */
   where: 'waiting' | 'sent' | 'held';
+  /** A streaming call's items, as the app iterates them. */
+  stream: StreamReceiver | undefined;
+  /** Credits a streaming call grants at first. */
+  window: number;
+  /** The caller's input stream (an upload). */
+  upload: StreamSender | undefined;
 }
 
 export interface CallRequest {
@@ -39,6 +47,10 @@ export interface CallRequest {
   timeoutMs: number;
   signal: AbortSignal | undefined;
   whenOffline: WhenOffline;
+  /** Credits of a streaming call: items it takes before it grants more. */
+  window: number;
+  /** The items of the caller's input stream, for a procedure with an `inputStream`. */
+  source: AsyncIterable<unknown> | Iterable<unknown> | undefined;
 }
 
 export interface RequestManagerOptions {
@@ -75,6 +87,9 @@ export class RequestManager {
   #inFlight = 0;
   #window = Infinity;
   #maxPayloadBytes = Infinity;
+  /** Streaming calls the server runs at once (`welcome.ms`); more wait here, like calls over `mi`. */
+  #maxStreams = Infinity;
+  #streamsInFlight = 0;
   #keySeq = 0;
 
   constructor(options: RequestManagerOptions) {
@@ -86,18 +101,20 @@ export class RequestManager {
     return this.#pending.size;
   }
 
+  /** Starts a call whose answer is one value. */
   call(request: CallRequest): Promise<unknown> {
-    const { signal } = request;
-    if (signal?.aborted) return Promise.reject(cancelled(signal));
-    const closed = this.#options.closedReason();
-    if (closed) return Promise.reject(closed);
-    if (request.whenOffline === 'fail' && this.#options.isOffline()) {
-      return Promise.reject(new WirecallError('UNAVAILABLE', `Not connected; ${request.procedure} was not sent`));
-    }
-    if (this.#waiting.size + this.#held.size >= this.#options.maxQueuedCalls) {
-      return Promise.reject(
-        new WirecallError('UNAVAILABLE', `Call queue is full (${this.#options.maxQueuedCalls} calls)`),
-      );
+    return new Promise((resolve, reject) => this.start(request, { resolve, reject }));
+  }
+
+  /**
+   * Queues a call and returns its record, or rejects it at once (and returns undefined). Streaming
+   * calls come here through the stream support (`@wirecall/client/streams`) with their parts.
+   */
+  start(request: CallRequest, { resolve, reject, stream, upload }: CallParts): PendingCall | undefined {
+    const refused = this.#refusal(request);
+    if (refused !== undefined) {
+      reject(refused);
+      return undefined;
     }
     let value: WireValue;
     try {
@@ -105,48 +122,116 @@ export class RequestManager {
       // fails without a round trip.
       const checked = toWire(request.def.input, request.input);
       if (!checked.ok) {
-        return Promise.reject(
+        reject(
           new WirecallError('BAD_REQUEST', `Invalid input for ${request.procedure}`, {
             data: { issues: checked.issues },
           }),
         );
+        return undefined;
       }
       value = encodeValue(checked.value);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return Promise.reject(new WirecallError('BAD_REQUEST', message, { cause: error }));
+      reject(new WirecallError('BAD_REQUEST', message, { cause: error }));
+      return undefined;
     }
-    return new Promise((resolve, reject) => {
-      const id = this.#options.nextId();
-      const call: PendingCall = {
-        id,
-        procedure: request.procedure,
-        def: request.def,
-        value,
-        idempotencyKey: request.def.idempotent === true ? `${this.#options.clientId}:${++this.#keySeq}` : undefined,
-        deadline: Date.now() + request.timeoutMs,
-        timeoutMs: request.timeoutMs,
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined,
-        where: 'waiting',
-      };
-      this.#watchDeadline(call.deadline);
-      if (signal) {
-        call.onAbort = () => this.#fail(call, cancelled(signal));
-        signal.addEventListener('abort', call.onAbort, { once: true });
-      }
-      this.#pending.set(id, call);
-      this.#waiting.add(call);
-      this.#pump();
-    });
+    const { signal, def } = request;
+    const id = this.#options.nextId();
+    const call: PendingCall = {
+      id,
+      procedure: request.procedure,
+      def,
+      value,
+      // A stream is never re-sent: its items cannot be replayed by a retry.
+      idempotencyKey:
+        def.idempotent === true && stream === undefined && upload === undefined
+          ? `${this.#options.clientId}:${++this.#keySeq}`
+          : undefined,
+      deadline: Date.now() + request.timeoutMs,
+      timeoutMs: request.timeoutMs,
+      resolve,
+      reject,
+      signal,
+      onAbort: undefined,
+      where: 'waiting',
+      stream,
+      window: request.window,
+      upload: undefined,
+    };
+    call.upload = upload?.(call);
+    this.#watchDeadline(call.deadline);
+    if (signal) {
+      call.onAbort = () => this.#fail(call, cancelled(signal));
+      signal.addEventListener('abort', call.onAbort, { once: true });
+    }
+    this.#pending.set(id, call);
+    this.#waiting.add(call);
+    this.#pump();
+    return call;
+  }
+
+  /** Why a call cannot even be queued, or undefined. */
+  #refusal(request: CallRequest): WirecallError | undefined {
+    if (request.signal?.aborted) return cancelled(request.signal);
+    const closed = this.#options.closedReason();
+    if (closed) return closed;
+    if (request.whenOffline === 'fail' && this.#options.isOffline()) {
+      return new WirecallError('UNAVAILABLE', `Not connected; ${request.procedure} was not sent`);
+    }
+    if (this.#waiting.size + this.#held.size >= this.#options.maxQueuedCalls) {
+      return new WirecallError('UNAVAILABLE', `Call queue is full (${this.#options.maxQueuedCalls} calls)`);
+    }
+    return undefined;
+  }
+
+  /** Sends a frame of a call's own (credits, items, the end of an upload) if the socket is open. */
+  sendFrame(text: string): boolean {
+    return this.#options.send(text);
+  }
+
+  /** Fails a call from outside (a stream the client refused, cancelled or timed out); see #fail. */
+  failCall(call: PendingCall, error: WirecallError, tellServer?: boolean): void {
+    this.#fail(call, error, tellServer);
+  }
+
+  /** Moves a call's deadline (a stream's timeout bounds each wait, not the whole stream). */
+  setDeadline(call: PendingCall, deadline: number): void {
+    call.deadline = deadline;
+    this.#watchDeadline(deadline);
+  }
+
+  /** Whether a frame is larger than the server accepts (`welcome.mp`). */
+  tooLarge(frame: string): boolean {
+    return this.#tooLarge(frame);
+  }
+
+  get maxPayloadBytes(): number {
+    return this.#maxPayloadBytes;
+  }
+
+  /** An item of streaming call `id` arrived. */
+  item(id: RequestId, wire: WireValue): void {
+    this.#pending.get(id)?.stream?.item(wire); // absent: a late item of a call that gave up
+  }
+
+  /** The server granted `n` more items of call `id`'s input stream. */
+  credit(id: RequestId, n: number): void {
+    const call = this.#pending.get(id);
+    if (call?.upload === undefined) return;
+    // An upload's timeout bounds the wait for progress, not the whole transfer.
+    if (call.stream === undefined) this.setDeadline(call, Date.now() + call.timeoutMs);
+    call.upload.grant(n);
   }
 
   /** A socket was welcomed: adopt the server's limits and send what waits, oldest first. */
-  opened(limits: { window: number | undefined; maxPayloadBytes: number | undefined }): void {
+  opened(limits: {
+    window: number | undefined;
+    maxPayloadBytes: number | undefined;
+    maxStreams: number | undefined;
+  }): void {
     this.#window = limits.window ?? Infinity;
     this.#maxPayloadBytes = limits.maxPayloadBytes ?? Infinity;
+    this.#maxStreams = limits.maxStreams ?? Infinity;
     for (const call of this.#held) {
       call.where = 'waiting';
       this.#waiting.add(call);
@@ -165,10 +250,11 @@ export class RequestManager {
       const wasSent = call.where === 'sent';
       if (wasSent) call.where = 'waiting'; // no longer on any socket
       const retryable = call.idempotencyKey !== undefined && RETRYABLE_CODES.has(error.code);
-      if (final || (wasSent && !retryable)) this.#fail(call, error, false);
+      if (final || (wasSent && !retryable)) this.#fail(call, withReceived(call, error), false);
       else if (wasSent) this.#waiting.add(call);
     }
     this.#inFlight = 0;
+    this.#streamsInFlight = 0;
   }
 
   /** Rejects everything (client closed). */
@@ -189,7 +275,8 @@ export class RequestManager {
     }
     // The result travels in its schema's input side: parsing it here is what runs the output's
     // transforms and codecs, once, and checks it against the contract.
-    const checked = checkSchema(call.def.output, value);
+    const checked =
+      call.def.output === undefined ? { ok: true as const, value: undefined } : checkSchema(call.def.output, value);
     if (!checked.ok) {
       this.#fail(
         call,
@@ -232,10 +319,14 @@ export class RequestManager {
       if (this.#inFlight >= this.#window) return;
       const remaining = call.deadline - Date.now();
       if (remaining <= 0) continue; // its timer fires at once
-      const { id, procedure, value, idempotencyKey } = call;
-      // The server takes deadlines a timer can hold; a longer one (or Infinity) is sent capped.
-      const tm = Math.min(remaining, MAX_TIMER_MS);
-      const frame = callFrame({ id, procedure, value, tm, ik: idempotencyKey });
+      const { id, procedure, value, idempotencyKey, stream, upload } = call;
+      const streaming = stream !== undefined || upload !== undefined;
+      if (streaming && this.#streamsInFlight >= this.#maxStreams) continue; // waits for a stream to end
+      // The server takes deadlines a timer can hold; a longer one (or Infinity) is sent capped. A
+      // stream sends none: its timeout is the client's, per item.
+      const tm = streaming ? undefined : Math.min(remaining, MAX_TIMER_MS);
+      const cr = stream === undefined ? undefined : call.window;
+      const frame = callFrame({ id, procedure, value, tm, ik: idempotencyKey, cr });
       if (this.#tooLarge(frame)) {
         this.#fail(
           call,
@@ -249,6 +340,7 @@ export class RequestManager {
       this.#waiting.delete(call);
       call.where = 'sent';
       this.#inFlight++;
+      if (streaming) this.#streamsInFlight++;
     }
   }
 
@@ -283,27 +375,32 @@ export class RequestManager {
     let next = Infinity;
     for (const call of [...this.#pending.values()]) {
       if (call.deadline <= now) {
-        this.#fail(call, new WirecallError('TIMEOUT', `${call.procedure} timed out after ${call.timeoutMs} ms`));
+        const what = call.stream === undefined ? 'timed out' : 'sent no item';
+        this.#fail(call, new WirecallError('TIMEOUT', `${call.procedure} ${what} within ${call.timeoutMs} ms`));
       } else if (call.deadline < next) next = call.deadline;
     }
     if (next !== Infinity) this.#watchDeadline(next);
   }
 
-  #fail(call: PendingCall, error: WirecallError, canNotify = true): void {
+  /**
+   * Rejects a call once. `tellServer`: the caller gave up (timeout, cancel, a stream the client
+   * refused), so the server is sent `cancel` and its handler's signal aborts.
+   */
+  #fail(call: PendingCall, error: WirecallError, tellServer?: boolean): void {
+    tellServer ??= error.code === 'TIMEOUT' || error.code === 'CANCELLED';
     if (!this.#pending.has(call.id)) return;
-    // Tell the server the caller gave up, so the handler's signal aborts (timeout or abort).
-    if (canNotify && call.where === 'sent' && (error.code === 'TIMEOUT' || error.code === 'CANCELLED')) {
-      this.#options.send(encodeFrame({ t: 'cancel', id: call.id }));
-    }
+    if (tellServer && call.where === 'sent') this.#options.send(encodeFrame({ t: 'cancel', id: call.id }));
     this.#settle(call);
     call.reject(error);
   }
 
   #settle(call: PendingCall): void {
     this.#pending.delete(call.id);
+    call.upload?.stop();
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
     if (call.where === 'sent') {
       this.#inFlight--;
+      if (call.stream !== undefined || call.upload !== undefined) this.#streamsInFlight--;
       this.#pump();
     } else {
       this.#waiting.delete(call);
@@ -314,6 +411,14 @@ export class RequestManager {
 
 /** The longest delay a timer can hold (~24.8 days); a later deadline is re-checked then. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** A stream cut by a drop says how many items arrived (`data.received`). */
+function withReceived(call: PendingCall, error: WirecallError): WirecallError {
+  if (call.stream === undefined) return error;
+  return new WirecallError(error.code as ErrorCode, error.message, {
+    data: { received: call.stream.received },
+  });
+}
 
 function cancelled(signal: AbortSignal): WirecallError {
   return new WirecallError('CANCELLED', 'The call was cancelled', { cause: signal.reason });

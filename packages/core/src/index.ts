@@ -33,6 +33,6 @@ export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
 export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
 export { wireSuperjson } from './codec/wire-superjson.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
-export { callFrame, resultFrame, eventFrame, errorFrame } from './protocol/frames.js';
+export { callFrame, resultFrame, eventFrame, errorFrame, itemFrame } from './protocol/frames.js';
 export type { SuperJsonMeta } from './codec/meta-guard.js';
 export { DeadlineQueue, type Deadline } from './utils/deadline-queue.js';

@@ -19,7 +19,15 @@ export type {
   CloseOptions,
 } from './options.js';
 export type { ConnectionInfo } from './connection/connection-info.js';
-export type { Handlers, HandlerArgs, CallMeta, Middleware } from './router/handlers.js';
+export type {
+  Handlers,
+  HandlerArgs,
+  InputStreamArgs,
+  ProcedureArgs,
+  ProcedureResult,
+  CallMeta,
+  Middleware,
+} from './router/handlers.js';
 export type { IdempotencyOptions } from './router/idempotency-cache.js';
 export type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, ReplayResult } from './broker/broker.js';
 export { memoryBroker, MemoryBroker, type HistoryOptions, type MemoryBrokerOptions } from './broker/memory-broker.js';

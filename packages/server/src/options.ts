@@ -51,6 +51,11 @@ export interface LimitOptions {
   maxInFlightCalls?: number;
   /** Streams one connection may subscribe to; more get `RATE_LIMITED`. @default 256 */
   maxSubscriptions?: number;
+  /**
+   * Streaming calls (procedures with a `stream` or an `inputStream`) open at once on one
+   * connection; more get `RATE_LIMITED` without running. They count as calls in flight too. @default 32
+   */
+  maxStreams?: number;
   /** Time for the first frame (`hello`) to arrive; then the connection closes with 4408. @default 10_000 */
   handshakeTimeoutMs?: number;
   /**
@@ -138,6 +143,7 @@ export const SERVER_DEFAULTS = {
     maxPayloadBytes: 1024 * 1024,
     maxInFlightCalls: 128,
     maxSubscriptions: 256,
+    maxStreams: 32,
     handshakeTimeoutMs: 10_000,
     maxBufferedBytes: 8 * 1024 * 1024,
     rateLimit: { messagesPerSecond: 1_000, burst: 2_000 },
@@ -155,6 +161,7 @@ export function resolveLimits(limits: LimitOptions = {}): ResolvedLimits {
     maxPayloadBytes: limits.maxPayloadBytes ?? defaults.maxPayloadBytes,
     maxInFlightCalls: limits.maxInFlightCalls ?? defaults.maxInFlightCalls,
     maxSubscriptions: limits.maxSubscriptions ?? defaults.maxSubscriptions,
+    maxStreams: limits.maxStreams ?? defaults.maxStreams,
     handshakeTimeoutMs: limits.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs,
     maxBufferedBytes: limits.maxBufferedBytes ?? defaults.maxBufferedBytes,
     rateLimit: limits.rateLimit === false ? false : { ...defaults.rateLimit, ...limits.rateLimit },

@@ -113,7 +113,7 @@ export class WirecallServer<
     this.canSubscribe = options.canSubscribe as ConnectionHost['canSubscribe'];
     this.procedures = buildProcedures(
       contract,
-      options.handlers as Record<string, AnyHandler>,
+      options.handlers as unknown as Record<string, AnyHandler>,
       (options.middleware ?? []) as Middleware<unknown>[],
     );
     this.events = new Map(Object.entries(contract.events as Record<string, EventDef>));

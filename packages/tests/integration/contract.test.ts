@@ -20,6 +20,7 @@ describe('contract fingerprint', () => {
       hb: expect.any(Number) as number,
       mi: expect.any(Number) as number,
       mp: expect.any(Number) as number,
+      ms: expect.any(Number) as number,
     });
     expect(ctx.logs.filter((entry) => entry.level === 'warn')).toEqual([]);
   });

@@ -128,7 +128,7 @@ describe('declared errors', () => {
       } else if (error.code === 'BAD_REQUEST') {
         expectTypeOf(error.data).toEqualTypeOf<{ issues: z.core.$ZodIssue[] } | undefined>();
       } else if (error.code === 'RATE_LIMITED') {
-        expectTypeOf(error.data).toEqualTypeOf<{ maxInFlightCalls: number } | undefined>();
+        expectTypeOf(error.data).toEqualTypeOf<{ maxInFlightCalls: number } | { maxStreams: number } | undefined>();
       }
     };
     expectTypeOf<inferCallError<ShopApi, 'buy'>['code']>().toEqualTypeOf<

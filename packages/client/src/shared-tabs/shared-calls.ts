@@ -90,6 +90,18 @@ export class SharedCalls {
     return call;
   }
 
+  /** A frame of a tab's live call (a streaming call's `credit`, `item` or `end`): sent on under its socket id. */
+  forward(lane: Lane, frame: Frame): void {
+    const id = this.#idsOf.get(lane)?.get(frame.id);
+    if (id === undefined || this.#calls.get(id)!.queued) return; // a late frame of a call that ended
+    this.#link.send(JSON.stringify({ ...frame, id }));
+  }
+
+  /** The lane and tab id of live call `id` (for a streaming call's `item` or `credit`), without ending it. */
+  ownerOf(id: number): { lane: Lane | undefined; tabId: unknown } | undefined {
+    return this.#calls.get(id);
+  }
+
   /** The socket is gone: nothing more will be sent. */
   close(): void {
     clearTimeout(this.#retryTimer);
@@ -130,8 +142,15 @@ export class SharedCalls {
   }
 }
 
-/** The server's refusal of a call over its `maxInFlightCalls`. */
+/**
+ * The server's refusal of a call over its `maxInFlightCalls` or `maxStreams`: every tab keeps to
+ * those limits alone, but together they can pass them.
+ */
 function isWindowRefusal(frame: Frame): boolean {
-  const body = frame.e as { code?: unknown; data?: { maxInFlightCalls?: unknown } } | undefined;
-  return frame.t === 'error' && body?.code === 'RATE_LIMITED' && typeof body.data?.maxInFlightCalls === 'number';
+  const body = frame.e as { code?: unknown; data?: { maxInFlightCalls?: unknown; maxStreams?: unknown } } | undefined;
+  return (
+    frame.t === 'error' &&
+    body?.code === 'RATE_LIMITED' &&
+    (typeof body.data?.maxInFlightCalls === 'number' || typeof body.data?.maxStreams === 'number')
+  );
 }

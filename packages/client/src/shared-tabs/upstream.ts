@@ -71,6 +71,11 @@ export class Upstream {
       case 'unsub':
         this.#streams.unsubscribe(lane, frame.id);
         return true;
+      case 'credit':
+      case 'item':
+      case 'end':
+        this.#calls.forward(lane, frame);
+        return true;
       default:
         return false;
     }
@@ -109,6 +114,15 @@ export class Upstream {
       case 'gap':
         this.#streams.toListeners(text, frame);
         return;
+      case 'item':
+      case 'credit': {
+        // A streaming call's frames go to its tab, under the tab's id; the call goes on.
+        const owner = typeof frame.id === 'number' ? this.#calls.ownerOf(frame.id) : undefined;
+        if (owner?.lane !== undefined && this.#lanes.has(owner.lane)) {
+          owner.lane.send(JSON.stringify({ ...frame, id: owner.tabId }));
+        }
+        return;
+      }
       default:
         return; // pong: the socket is alive, which #lastSeenAt recorded
     }

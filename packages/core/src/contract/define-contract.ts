@@ -22,8 +22,11 @@ function assertNames(kind: string, map: object): void {
   }
 }
 
-function assertErrors(procedures: ProcedureMap): void {
+function assertProcedures(procedures: ProcedureMap): void {
   for (const [name, def] of Object.entries(procedures)) {
+    if (def.output === undefined && def.stream === undefined) {
+      throw new TypeError(`wirecall: procedure ${name} needs an output schema (or a stream)`);
+    }
     for (const code of Object.keys(def.errors ?? {})) {
       if (!DECLARED_CODE_PATTERN.test(code) || isErrorCode(code)) {
         throw new TypeError(
@@ -84,6 +87,21 @@ type IsName<TName extends string> = string extends TName
 export type InvalidName<TName extends string> =
   `wirecall: the name "${TName}" is not allowed: start with a letter, _ or $, then only letters, digits, _ $ . : -`;
 
+/** What the compiler shows in place of a procedure with neither an output nor a stream. */
+export type MissingOutput<TName extends string> =
+  `wirecall: procedure "${TName}" needs an output schema (or a stream of items)`;
+
+/** The procedures, each with a name the wire can carry and an output or a stream. */
+export type CheckProcedures<TMap> = {
+  [TName in keyof TMap]: TName extends string
+    ? IsName<TName> extends true
+      ? TMap[TName] extends { output: z.ZodType } | { stream: z.ZodType }
+        ? TMap[TName]
+        : MissingOutput<TName>
+      : InvalidName<TName>
+    : TMap[TName];
+};
+
 /** The map with every badly named entry replaced by an {@link InvalidName} message. */
 export type CheckNames<TMap> = {
   [TName in keyof TMap]: TName extends string
@@ -108,7 +126,7 @@ export function defineContract<
   const TEvents extends EventMap = Record<never, never>,
   TConnectionParams extends z.ZodType | undefined = undefined,
 >(definition: {
-  procedures?: TProcedures & CheckNames<TProcedures>;
+  procedures?: TProcedures & CheckProcedures<TProcedures>;
   events?: TEvents & CheckNames<TEvents>;
   connectionParams?: TConnectionParams;
 }): Contract<TProcedures, TEvents, TConnectionParams> {
@@ -117,7 +135,7 @@ export function defineContract<
   const connectionParams = definition.connectionParams as TConnectionParams;
   assertNames('procedure', procedures);
   assertNames('event', events);
-  assertErrors(procedures);
+  assertProcedures(procedures);
   let fingerprint: string | undefined;
   return Object.freeze({
     procedures,

@@ -1,12 +1,22 @@
 import type { z } from 'zod';
 
 /**
- * One procedure: what the caller sends (`input`) and what the handler returns (`output`).
+ * One procedure: what the caller sends (`input`) and what the handler returns (`output`); or, for
+ * a streaming procedure, the items the handler yields (`stream`), with `output` as an optional
+ * final value. `inputStream` makes the caller send a stream of items too (an upload).
  * `idempotent: true` lets the client retry the call after a dropped connection.
  */
 export interface ProcedureDef {
   input: z.ZodType;
-  output: z.ZodType;
+  /** The result; for a streaming procedure the final value after the items (optional there). */
+  output?: z.ZodType;
+  /**
+   * Items the handler yields (an async generator), delivered to the caller as an async iterable
+   * under credit-based flow control. See docs/streams.md.
+   */
+  stream?: z.ZodType;
+  /** Items the caller sends (an async iterable), delivered to the handler as one. */
+  inputStream?: z.ZodType;
   /** Safe to run twice: the client retries it transparently after a drop. @default false */
   idempotent?: boolean;
   /**
@@ -114,17 +124,41 @@ export type inferInput<TContract extends AnyContract, TName extends ProcedureNam
 export type inferParsedInput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = z.output<
   TContract['procedures'][TName]['input']
 >;
+/** A procedure's schema at `TKey` (`output`, `stream`, `inputStream`), or undefined when it has none. */
+type SchemaAt<
+  TContract extends AnyContract,
+  TName extends ProcedureName<TContract>,
+  TKey extends string,
+> = TContract['procedures'][TName] extends { [K in TKey]: infer TSchema extends z.ZodType } ? TSchema : undefined;
+
 /**
  * What the handler may return: the output schema's input side (a one-way `.transform` runs on the
- * client, which receives its result); codecs take either side.
+ * client, which receives its result); codecs take either side. `undefined` without an output.
  */
-export type inferHandlerOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = inferSend<
-  TContract['procedures'][TName]['output']
->;
+export type inferHandlerOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  SchemaAt<TContract, TName, 'output'> extends z.ZodType ? inferSend<SchemaAt<TContract, TName, 'output'>> : undefined;
 /** What the caller's promise resolves to (the output schema's output side, parsed by the client). */
-export type inferOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> = z.output<
-  TContract['procedures'][TName]['output']
->;
+export type inferOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  SchemaAt<TContract, TName, 'output'> extends z.ZodType ? z.output<SchemaAt<TContract, TName, 'output'>> : undefined;
+/** Whether a procedure answers with a stream of items. */
+export type isStreamProcedure<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  SchemaAt<TContract, TName, 'stream'> extends z.ZodType ? true : false;
+/** What the handler of a streaming procedure yields (the stream schema's sending side). */
+export type inferStreamItemInput<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  SchemaAt<TContract, TName, 'stream'> extends z.ZodType ? inferSend<SchemaAt<TContract, TName, 'stream'>> : never;
+/** What the caller's input stream yields (the `inputStream` schema's sending side). */
+export type inferInputStreamItem<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  SchemaAt<TContract, TName, 'inputStream'> extends z.ZodType
+    ? inferSend<SchemaAt<TContract, TName, 'inputStream'>>
+    : never;
+/** What the handler's `inputStream` yields (the `inputStream` schema's output side, parsed by the server). */
+export type inferParsedInputStreamItem<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  SchemaAt<TContract, TName, 'inputStream'> extends z.ZodType
+    ? z.output<SchemaAt<TContract, TName, 'inputStream'>>
+    : never;
+/** What the caller's iteration yields (the stream schema's output side, parsed by the client). */
+export type inferStreamItem<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  SchemaAt<TContract, TName, 'stream'> extends z.ZodType ? z.output<SchemaAt<TContract, TName, 'stream'>> : never;
 /** What `server.emit` takes. */
 export type inferPayloadInput<TContract extends AnyContract, TName extends EventName<TContract>> = inferSend<
   TContract['events'][TName]['payload']

@@ -12,8 +12,8 @@ export interface BuiltinErrorData {
   BAD_REQUEST: { issues: z.core.$ZodIssue[] } | undefined;
   /** Absent, or `issues` when the client found the server's answer off-contract. */
   INTERNAL: { issues: z.core.$ZodIssue[] } | undefined;
-  /** `maxInFlightCalls` when the server's window of concurrent calls was full. */
-  RATE_LIMITED: { maxInFlightCalls: number } | undefined;
+  /** `maxInFlightCalls` or `maxStreams` when the server's window of concurrent calls or streams was full. */
+  RATE_LIMITED: { maxInFlightCalls: number } | { maxStreams: number } | undefined;
   /** `notExecuted: true` when the server refused the call unrun (it is shutting down). */
   UNAVAILABLE: { notExecuted: true } | undefined;
 }

@@ -35,6 +35,24 @@ export interface CallEnvelope extends WireValue {
   tm?: number;
   /** Idempotency key: a retry of the same logical call carries the same key. */
   ik?: string;
+  /** For a streaming procedure: how many items the caller takes before it grants more (`credit`). */
+  cr?: number;
+}
+/** The caller of streaming call `id` takes `n` more items. */
+export interface CreditEnvelope {
+  t: 'credit';
+  id: RequestId;
+  n: number;
+}
+/** One item of a stream (the caller's input stream, or the server's answer); the value is the item. */
+export interface ItemEnvelope extends WireValue {
+  t: 'item';
+  id: RequestId;
+}
+/** The caller's input stream of call `id` has no more items. */
+export interface EndEnvelope {
+  t: 'end';
+  id: RequestId;
 }
 /** The caller gave up on call `id` (abort or timeout); the handler's signal aborts. */
 export interface CancelEnvelope {
@@ -59,7 +77,15 @@ export interface PingEnvelope {
 }
 
 export type ClientEnvelope =
-  HelloEnvelope | CallEnvelope | CancelEnvelope | SubscribeEnvelope | UnsubscribeEnvelope | PingEnvelope;
+  | HelloEnvelope
+  | CallEnvelope
+  | CancelEnvelope
+  | SubscribeEnvelope
+  | UnsubscribeEnvelope
+  | PingEnvelope
+  | CreditEnvelope
+  | ItemEnvelope
+  | EndEnvelope;
 
 // Server -> client
 
@@ -73,6 +99,8 @@ export interface WelcomeEnvelope {
   mi?: number;
   /** Largest frame (bytes) the server accepts; the client refuses bigger calls before sending. */
   mp?: number;
+  /** Most streaming calls the server runs at once for this connection; the client queues the rest. */
+  ms?: number;
 }
 /** Successful result of call `id`; the value is the procedure's output. */
 export interface ResultEnvelope extends WireValue {
@@ -117,7 +145,15 @@ export interface PongEnvelope {
 }
 
 export type ServerEnvelope =
-  WelcomeEnvelope | ResultEnvelope | ErrorEnvelope | SubscribedEnvelope | EventEnvelope | GapEnvelope | PongEnvelope;
+  | WelcomeEnvelope
+  | ResultEnvelope
+  | ErrorEnvelope
+  | SubscribedEnvelope
+  | EventEnvelope
+  | GapEnvelope
+  | PongEnvelope
+  | ItemEnvelope
+  | CreditEnvelope;
 
 /** The protocol spoken by this version; offered and required as the WebSocket subprotocol. */
 export const PROTOCOL = 'wirecall.v1';

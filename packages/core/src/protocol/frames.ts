@@ -19,17 +19,24 @@ export interface CallFrameFields {
   id: RequestId;
   procedure: string;
   value: WireValue;
-  tm: number;
+  /** The deadline budget; absent for a streaming call (its timeout is the client's, per item). */
+  tm: number | undefined;
   ik: string | undefined;
+  /** Initial credits of a streaming call. */
+  cr?: number | undefined;
 }
-
-export function callFrame({ id, procedure, value, tm, ik }: CallFrameFields): string {
+export function callFrame({ id, procedure, value, tm, ik, cr }: CallFrameFields): string {
+  const deadline = tm === undefined ? '' : `,"tm":${tm}`;
   const key = ik === undefined ? '' : `,"ik":${JSON.stringify(ik)}`;
-  return `{"t":"call","id":${idText(id)},"p":${JSON.stringify(procedure)},"tm":${tm}${key}${valueFields(value)}}`;
+  const credits = cr === undefined ? '' : `,"cr":${cr}`;
+  return `{"t":"call","id":${idText(id)},"p":${JSON.stringify(procedure)}${deadline}${key}${credits}${valueFields(value)}}`;
 }
-
 export function resultFrame(id: RequestId, value: WireValue): string {
   return `{"t":"result","id":${idText(id)}${valueFields(value)}}`;
+}
+
+export function itemFrame(id: RequestId, value: WireValue): string {
+  return `{"t":"item","id":${idText(id)}${valueFields(value)}}`;
 }
 
 export function eventFrame(key: StreamKey, eventId: string, value: WireValue): string {

@@ -49,12 +49,23 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
         return fail('tm must be a positive number of milliseconds', id);
       }
       if (!isOptionalToken(ik)) return fail('ik must be a short string', id);
+      if (!isOptionalCount(frame.cr)) return fail('cr must be a positive integer', id);
       if (!hasValidMeta(frame)) return fail('m must be an object', id);
       const envelope: CallEnvelope = withValue({ t, id, p: frame.p }, frame);
       if (tm !== undefined) envelope.tm = tm;
       if (ik !== undefined) envelope.ik = ik;
+      if (frame.cr !== undefined) envelope.cr = frame.cr;
       return { ok: true, envelope };
     }
+    case 'credit':
+      if (!isRequestId(id)) return fail('credit needs an id');
+      if (frame.n === undefined || !isOptionalCount(frame.n)) return fail('credit needs a positive integer n', id);
+      return { ok: true, envelope: { t, id, n: frame.n } };
+    case 'item':
+      if (!isRequestId(id)) return fail('item needs an id');
+      if (!hasValidMeta(frame)) return fail('m must be an object', id);
+      return { ok: true, envelope: withValue({ t, id }, frame) };
+    case 'end':
     case 'cancel':
     case 'unsub':
       if (!isRequestId(id)) return fail(`${t} needs an id`);
@@ -101,12 +112,15 @@ const SERVER_FIELDS: Record<ServerEnvelope['t'], Record<string, FieldCheck>> = {
     hb: (value) => typeof value === 'number' && value > 0,
     mi: isOptionalCount,
     mp: isOptionalCount,
+    ms: isOptionalCount,
   },
   result: { id: isRequestId, v: anything, m: isOptionalRecord },
   // The body is rebuilt by fromErrorShape(), which checks every field.
   error: { id: optional(isRequestId), e: isRecord },
   event: { k: isStreamKey, eid: isToken, v: anything, m: isOptionalRecord },
   subscribed: { id: isRequestId, k: isStreamKey, last: isOptionalToken },
+  item: { id: isRequestId, v: anything, m: isOptionalRecord },
+  credit: { id: isRequestId, n: (value) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0 },
   gap: { k: isStreamKey, last: isOptionalToken },
   pong: {},
 };

@@ -10,6 +10,8 @@ import {
   WirecallError,
   type CallEnvelope,
   type Deadline,
+  type EndEnvelope,
+  type ItemEnvelope,
   type RequestId,
 } from '@wirecall/core';
 import type { Outcome } from '../router/idempotency-cache.js';
@@ -18,15 +20,23 @@ import type { ConnectionHost, ProcedureEntry } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
 import { encodeErrorBody } from './error-frame.js';
 import { handlerArgs } from './handler-args.js';
+import { InputStream } from './input-stream.js';
 import { LazyAbort } from './lazy-abort.js';
+import { StreamCredits } from './stream-credits.js';
+import { pumpStream, type Finish } from './stream-pump.js';
+
+/** Items a streaming call may have in flight when its caller did not say (`cr` absent). */
+export const DEFAULT_STREAM_WINDOW = 16;
 
 /** How a call runner talks back to its connection. */
 export interface CallSink {
   readonly ctx: unknown;
   readonly info: ConnectionInfo;
+  /** Bytes queued on the socket and not yet written (streams hold back while it is high). */
+  readonly bufferedAmount: number;
   send(text: string): void;
   /** The call finished (or never started): release its slot. */
-  callSettled(id: RequestId): void;
+  callSettled(call: ServerCall): void;
 }
 
 /**
@@ -44,6 +54,10 @@ export class ServerCall extends LazyAbort {
   deadline: Deadline | undefined = undefined;
   /** Set by the first outcome: a thenable that both resolves and rejects still answers once. */
   settled = false;
+  /** For a streaming procedure: the items its caller is ready to take. */
+  readonly credits: StreamCredits | undefined;
+  /** For a procedure with an `inputStream`: the items the caller sends, as the handler reads them. */
+  readonly input: InputStream | undefined;
 
   constructor(host: ConnectionHost, sink: CallSink, envelope: CallEnvelope) {
     super();
@@ -52,6 +66,30 @@ export class ServerCall extends LazyAbort {
     this.id = envelope.id;
     this.entry = host.procedures.get(envelope.p);
     this.cacheKey = idempotencyKeyOf(this.entry, envelope);
+    const def = this.entry?.def;
+    this.credits = def?.stream === undefined ? undefined : new StreamCredits(envelope.cr ?? DEFAULT_STREAM_WINDOW);
+    this.input = def?.inputStream === undefined ? undefined : new InputStream(this, def.inputStream);
+  }
+
+  /** A call with a stream in either direction (counted under `limits.maxStreams`). */
+  get streaming(): boolean {
+    return this.credits !== undefined || this.input !== undefined;
+  }
+
+  override abort(reason: unknown): void {
+    super.abort(reason);
+    this.credits?.wake(); // a pump waiting for credit sees the abort
+    this.input?.fail(reason); // a handler waiting for an item sees it too
+  }
+
+  /** An item (or the end) of the caller's input stream arrived; ignored for other calls. */
+  acceptInput(envelope: ItemEnvelope | EndEnvelope): void {
+    this.input?.accept(envelope);
+  }
+
+  /** Sends a frame of this call's own (credits for its input stream). */
+  send(text: string): void {
+    if (!this.aborted && !this.settled) this.sink.send(text);
   }
 
   /**
@@ -61,6 +99,26 @@ export class ServerCall extends LazyAbort {
   get survivesDisconnect(): boolean {
     return this.cacheKey !== undefined;
   }
+}
+
+/**
+ * Pumps what a streaming handler returned (an async generator, or a promise of one) under the
+ * caller's credits; the generator's return value becomes the call's final value.
+ */
+function startStream(call: ServerCall, result: unknown): void {
+  const finish: Finish = (failure, value) => settle(call, failure, value);
+  const pump = (source: unknown): void => {
+    pumpStream(call, source, finish).catch((error: unknown) => settle(call, error ?? new Error('stream failed')));
+  };
+  let pending: Promise<unknown> | undefined;
+  try {
+    if (typeof thenOf(result) === 'function') pending = Promise.resolve(result);
+  } catch (error) {
+    settle(call, error ?? new Error('reading then threw nothing'));
+    return;
+  }
+  if (pending === undefined) pump(result);
+  else pending.then(pump, (error: unknown) => settle(call, error ?? new Error('handler rejected with nothing')));
 }
 
 /** The `then` of a handler's result if it has one; may throw (a getter, a Proxy trap). */
@@ -94,19 +152,26 @@ export function runCall(call: ServerCall, envelope: CallEnvelope): void {
     if (!input.ok) {
       throw new WirecallError('BAD_REQUEST', `Invalid input for ${entry.name}`, { data: { issues: input.issues } });
     }
-    result = entry.handler(
-      handlerArgs(
-        {
-          input: input.value,
-          ctx: sink.ctx,
-          meta: { procedure: entry.name, idempotencyKey: envelope.ik },
-          connection: sink.info,
-        },
-        call,
-      ),
+    const args = handlerArgs(
+      {
+        input: input.value,
+        ctx: sink.ctx,
+        meta: { procedure: entry.name, idempotencyKey: envelope.ik },
+        connection: sink.info,
+      },
+      call,
     );
+    if (call.input !== undefined) {
+      (args as { inputStream?: AsyncIterable<unknown> }).inputStream = call.input;
+      call.input.start();
+    }
+    result = entry.handler(args);
   } catch (error) {
     settle(call, error ?? new Error('handler threw nothing'));
+    return;
+  }
+  if (call.credits !== undefined) {
+    startStream(call, result);
     return;
   }
   let pending: Promise<unknown> | undefined;
@@ -128,6 +193,9 @@ export function runCall(call: ServerCall, envelope: CallEnvelope): void {
     (error: unknown) => settle(call, error ?? new Error('handler rejected with nothing')),
   );
 }
+
+/** A streaming procedure without a final value answers with no value, whatever its generator returned. */
+const NO_OUTPUT = { ok: true, value: undefined, parsed: undefined } as const;
 
 /** Validates the output (or normalises the failure) into the call's one outcome, and answers. */
 function settle(call: ServerCall, failure: unknown, value?: unknown): void {
@@ -153,7 +221,7 @@ function outcomeOf(call: ServerCall, failure: unknown, value: unknown): Outcome 
   let problem = failure;
   if (problem === undefined && entry !== undefined) {
     try {
-      const output = toWire(entry.def.output, value);
+      const output = entry.def.output === undefined ? NO_OUTPUT : toWire(entry.def.output, value);
       if (output.ok) return { ok: true, value: encodeValue(output.value) };
       problem = new Error(`Output of ${entry.name} does not match the contract`, { cause: output.issues });
     } catch (thrown) {
@@ -173,7 +241,7 @@ function outcomeOf(call: ServerCall, failure: unknown, value: unknown): Outcome 
 
 /** Sends the outcome, unless the caller has given up (cancel, deadline, disconnect). */
 function answer(call: ServerCall, outcome: Outcome): void {
-  call.sink.callSettled(call.id);
+  call.sink.callSettled(call);
   if (call.aborted) return;
   call.sink.send(outcome.ok ? resultFrame(call.id, outcome.value) : errorFrame(call.id, outcome.error));
 }

@@ -87,6 +87,8 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   #inFlight: Map<RequestId, ServerCall> | undefined;
   #subscriptions: ConnectionSubscriptions | undefined;
   readonly #bucket: TokenBucket | undefined;
+  /** Streaming calls open now (under `limits.maxStreams`). */
+  #streaming = 0;
   /** Messages refused in a row by the rate limit; past the burst size the peer is abusive. */
   #overflow = 0;
   #phase: Phase = 'hello';
@@ -248,12 +250,18 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     this.#release();
   }
 
-  callSettled(id: RequestId): void {
+  /**
+   * The call's slot is free: it answered, or its caller cancelled it. A cancelled call stops
+   * counting against `maxInFlightCalls` and `maxStreams` at once, while its handler winds down:
+   * the client frees its window when it sends `cancel` and may send the next call right behind it.
+   */
+  callSettled(call: ServerCall): void {
     const calls = this.#inFlight;
-    const call = calls?.get(id);
-    if (calls === undefined || call === undefined) return;
+    // By identity: a peer may reuse a cancelled call's id before the old handler finishes.
+    if (calls === undefined || calls.get(call.id) !== call) return;
     call.deadline?.cancel();
-    calls.delete(id);
+    calls.delete(call.id);
+    if (call.streaming) this.#streaming--;
     if (calls.size === 0 && this.#drained) {
       this.#drained();
       this.#drained = undefined;
@@ -365,9 +373,13 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       case 'call':
         this.#onCall(envelope);
         return;
-      case 'cancel':
-        this.#inFlight?.get(envelope.id)?.abort(new WirecallError('CANCELLED', 'The caller cancelled the call'));
+      case 'cancel': {
+        const call = this.#inFlight?.get(envelope.id);
+        if (call === undefined) return;
+        call.abort(new WirecallError('CANCELLED', 'The caller cancelled the call'));
+        this.callSettled(call);
         return;
+      }
       case 'sub':
         this.#subscriptions ??= new ConnectionSubscriptions(
           this,
@@ -382,6 +394,14 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         return;
       case 'ping':
         this.send('{"t":"pong"}');
+        return;
+      case 'credit':
+        // Credits for a call that ended (or never streamed) are late or wrong: ignored, like a late cancel.
+        this.#inFlight?.get(envelope.id)?.credits?.grant(envelope.n);
+        return;
+      case 'item':
+      case 'end':
+        this.#inFlight?.get(envelope.id)?.acceptInput(envelope);
         return;
       case 'hello':
         this.close(CLOSE_CODES.PROTOCOL_ERROR, 'hello was already received');
@@ -435,6 +455,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         hb: this.host.heartbeatIntervalMs,
         mi: this.host.limits.maxInFlightCalls,
         mp: this.host.limits.maxPayloadBytes,
+        ms: this.host.limits.maxStreams,
       }),
     );
     // The request and the auth result have served their purpose (the context holds what it needs).
@@ -469,8 +490,22 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       );
       return;
     }
+    const entry = this.host.procedures.get(envelope.p);
+    const streaming = entry !== undefined && (entry.def.stream !== undefined || entry.def.inputStream !== undefined);
+    if (streaming) {
+      const { maxStreams } = this.host.limits;
+      if (this.#streaming >= maxStreams) {
+        this.replyError(
+          envelope.id,
+          new WirecallError('RATE_LIMITED', `At most ${maxStreams} streams at once`, { data: { maxStreams } }),
+        );
+        return;
+      }
+      this.#streaming++;
+    }
     const call = new ServerCall(this.host, this, envelope);
-    const { tm } = envelope;
+    // A stream has no overall deadline here: the caller's timeout is per item, and it cancels.
+    const tm = streaming ? undefined : envelope.tm;
     const receivedAt = tm === undefined ? 0 : Date.now();
     calls.set(envelope.id, call);
     runCall(call, envelope);

@@ -20,10 +20,24 @@ export class LazyAbort {
     return this.#aborted;
   }
 
+  /** Why it was aborted (a `WirecallError`: cancelled, timed out, connection lost). */
+  get abortReason(): unknown {
+    return this.#reason;
+  }
+
+  /** Resolves once aborted; for loops that must stop waiting (a stream's pump). */
+  whenAborted(): Promise<void> {
+    if (this.#aborted) return Promise.resolve();
+    return new Promise((resolve) => (this.#onAbort = resolve));
+  }
+
+  #onAbort: (() => void) | undefined;
+
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    this.#onAbort?.();
   }
 }

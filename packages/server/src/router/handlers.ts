@@ -1,4 +1,13 @@
-import type { AnyContract, ProcedureName, inferHandlerOutput, inferParsedInput } from '@wirecall/core';
+import type {
+  AnyContract,
+  ProcedureName,
+  inferHandlerOutput,
+  inferParsedInput,
+  inferParsedInputStreamItem,
+  inferStreamItemInput,
+  isStreamProcedure,
+} from '@wirecall/core';
+import type { z } from 'zod';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 
 /** What a handler receives. */
@@ -27,11 +36,43 @@ export interface CallMeta {
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** The args of a handler whose procedure takes an `inputStream`: the caller's items, as they arrive. */
+export interface InputStreamArgs<TItem> {
+  /**
+   * The items the caller streams in, parsed with the `inputStream` schema. Read it with
+   * `for await`; the caller is granted credit as items are read, so an unread stream holds the
+   * caller back. It throws `CANCELLED` or `CONNECTION_LOST` if the caller goes away.
+   */
+  inputStream: AsyncIterable<TItem>;
+}
+
+/** The args a procedure's handler gets. */
+export type ProcedureArgs<
+  TContract extends AnyContract,
+  TName extends ProcedureName<TContract>,
+  TContext,
+> = TContract['procedures'][TName] extends { inputStream: z.ZodType }
+  ? HandlerArgs<inferParsedInput<TContract, TName>, TContext> &
+      InputStreamArgs<inferParsedInputStreamItem<TContract, TName>>
+  : HandlerArgs<inferParsedInput<TContract, TName>, TContext>;
+
+/**
+ * What a procedure's handler returns: its output; or, for a streaming procedure, an async
+ * generator (or any async iterable) of its items, whose return value is the final value.
+ */
+export type ProcedureResult<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
+  isStreamProcedure<TContract, TName> extends true
+    ? MaybePromise<
+        | AsyncGenerator<inferStreamItemInput<TContract, TName>, inferHandlerOutput<TContract, TName> | void, unknown>
+        | AsyncIterable<inferStreamItemInput<TContract, TName>>
+      >
+    : MaybePromise<inferHandlerOutput<TContract, TName>>;
+
 /** One handler per procedure of the contract; a missing or extra handler is a compile error. */
 export type Handlers<TContract extends AnyContract, TContext> = {
   [TName in ProcedureName<TContract>]: (
-    args: HandlerArgs<inferParsedInput<TContract, TName>, TContext>,
-  ) => MaybePromise<inferHandlerOutput<TContract, TName>>;
+    args: ProcedureArgs<TContract, TName, TContext>,
+  ) => ProcedureResult<TContract, TName>;
 };
 
 /**
