@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { streams } from '@wirecall/client/streams';
 import { createClient, isWirecallError } from '@wirecall/client';
 import { PROTOCOL } from '@wirecall/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -85,7 +86,7 @@ describe('the chat example', () => {
   });
 
   it('lets a Node client send and receive a message, and refuses one that breaks the contract', async () => {
-    const client = createClient(api, { url: server.wsUrl, logger: silent });
+    const client = createClient(api, { url: server.wsUrl, logger: silent, streams });
     try {
       const received: Message[] = [];
       const off = client.on('message', { room: 'c' }, (message) => received.push(message));

@@ -34,6 +34,15 @@ export const api = defineContract({
       output: z.array(Message),
       idempotent: true,
     },
+    /**
+     * Asks the room's bot: its answer streams back token by token (a streaming procedure); once
+     * complete it is posted to the room as a message, which is the call's final value.
+     */
+    ask: {
+      input: z.object({ room: Room, author: Author, question: MessageText }),
+      stream: z.object({ token: z.string() }),
+      output: Message,
+    },
   },
   events: {
     /** One stream per room: the page subscribes to the room it shows. */

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { streams } from '@wirecall/client/streams';
 import { createClient, type WirecallClient } from '@wirecall/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,7 +132,7 @@ describe.skipIf(!chromiumCheck.available)(browserSuite('the chat example in Chro
       expect(await dave.getByTestId('connection-state').getAttribute('data-state')).toBe('closed');
 
       server = await startChatProcess({ port });
-      node = createClient(api, { url: server.wsUrl, logger: silent });
+      node = createClient(api, { url: server.wsUrl, logger: silent, streams });
       const sentMeanwhile: Message[] = [];
       for (let i = 1; i <= 3; i++) {
         sentMeanwhile.push(await node.call.send({ room: 'a', author: 'node', text: `sent while away #${i}` }));
@@ -209,6 +210,35 @@ describe.skipIf(!chromiumCheck.available)(browserSuite('the chat example in Chro
     await waitForText([alice, bob], 'x'.repeat(280));
     await alice.getByTestId('error').waitFor({ state: 'hidden', ...WAIT });
     expect(await alice.getByTestId('message').count()).toBe(count + 1);
+  });
+
+  it('streams the bot’s answer into the page token by token, then posts it to the room', async () => {
+    // Every text the reply area shows, recorded in the page as it changes.
+    await alice.evaluate(() => {
+      const reply = document.querySelector('[data-testid="bot-reply"]')!;
+      const seen: string[] = [];
+      (window as unknown as { botTexts: string[] }).botTexts = seen;
+      new MutationObserver(() => seen.push(reply.textContent ?? '')).observe(reply, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    await say(alice, '/bot what is a stream?');
+    await alice.waitForFunction(
+      () => document.querySelector<HTMLElement>('[data-testid="bot-reply"]')?.dataset.state === 'done',
+      undefined,
+      WAIT,
+    );
+    const answer = (await alice.getByTestId('bot-reply').textContent()) ?? '';
+    expect(answer).toMatch(/^You asked: "what is a stream\?"\. This answer streams .* complete\.$/);
+    const texts = await alice.evaluate(() => (window as unknown as { botTexts: string[] }).botTexts);
+    // Rendered as it came: many growing prefixes of the answer, not one final paint.
+    const prefixes = new Set(texts.filter((text) => text !== '' && answer.startsWith(text)));
+    expect(prefixes.size).toBeGreaterThanOrEqual(10);
+    await waitForText([alice, bob], answer);
+    const posted = (await shown(bob)).find((message) => message.text === answer);
+    expect(posted?.author).toBe('bot');
   });
 });
 

@@ -9,6 +9,7 @@
  * `factor`, `jitter`, `maxAttempts`; the library's defaults when absent).
  */
 import { createClient, isWirecallError, type ReconnectOptions } from '@wirecall/client';
+import { streams } from '@wirecall/client/streams';
 import { api, Room } from '../contract.js';
 import { watchConnection } from './connection-badge.js';
 import { MessageList } from './message-list.js';
@@ -50,6 +51,7 @@ const messages = new MessageList(element<HTMLOListElement>('messages'), element(
 const client = createClient(api, {
   url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
   reconnect: reconnectFromUrl(),
+  streams, // the bot's answers are a streaming procedure
 });
 watchConnection(element('connection'), client);
 
@@ -134,9 +136,34 @@ for (const button of roomButtons) {
 
 // --- sending --------------------------------------------------------------------------------------
 
+/** The bot's answer as it streams in; the complete answer then arrives in the room as a message. */
+const botReply = element<HTMLElement>('bot-reply');
+
+async function askBot(question: string): Promise<void> {
+  botReply.textContent = '';
+  botReply.dataset.state = 'streaming';
+  botReply.hidden = false;
+  try {
+    const answer = client.call.ask({ room, author: author(), question });
+    for await (const { token } of answer) botReply.textContent += token;
+    await answer.result;
+    // The complete answer is in the room now, as the bot's message.
+    botReply.dataset.state = 'done';
+    botReply.hidden = true;
+  } catch (error) {
+    botReply.dataset.state = 'failed';
+    showError(error);
+  }
+}
+
 element<HTMLFormElement>('composer').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = textInput.value;
+  if (text.startsWith('/bot ')) {
+    textInput.value = '';
+    void askBot(text.slice('/bot '.length));
+    return;
+  }
   // No check here: the client checks the input against the contract before sending (as the server
   // would) and rejects with BAD_REQUEST and zod's issues.
   client.call.send({ room, author: author(), text }).then(() => {

@@ -12,6 +12,24 @@ import { serveStatic } from './static-files.js';
 
 /** Messages kept per room for `history`. */
 const KEPT_PER_ROOM = 200;
+/** How long the bot takes per word of its answer. */
+const BOT_WORD_MS = 40;
+
+/** The bot's canned answer: long enough to watch it stream. */
+function botAnswer(question: string): string {
+  return `You asked: "${question}". This answer streams to your page one word at a time, under flow control, and lands in the room once it is complete.`;
+}
+
+/** Waits `ms`, or rejects with the signal's reason when the caller gives up. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    });
+  });
+}
 
 export interface ChatServerOptions {
   /** The built front-end (Vite's outDir). */
@@ -40,19 +58,33 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   let sequence = 0;
   let origins = new Set<string>(options.extraOrigins);
 
+  /** Stores a message and publishes it into the room's stream (and its history, for pages that resume). */
+  async function post(input: Omit<Message, 'id' | 'at'>): Promise<Message> {
+    const message: Message = { id: `${boot}-${++sequence}`, ...input, at: new Date() };
+    const kept = rooms.get(input.room)!;
+    kept.push(message);
+    if (kept.length > KEPT_PER_ROOM) kept.splice(0, kept.length - KEPT_PER_ROOM);
+    await wirecall.emit('message', message, { params: { room: input.room } });
+    return message;
+  }
+
   const http = createHttpServer(serveStatic(options.distDir));
   const wirecall = createServer(api, {
     handlers: {
-      send: async ({ input }) => {
-        const message: Message = { id: `${boot}-${++sequence}`, ...input, at: new Date() };
-        const kept = rooms.get(input.room)!;
-        kept.push(message);
-        if (kept.length > KEPT_PER_ROOM) kept.splice(0, kept.length - KEPT_PER_ROOM);
-        // Into the room's stream (and its history, for pages that resume after a drop).
-        await wirecall.emit('message', message, { params: { room: input.room } });
-        return message;
-      },
+      send: ({ input }) => post(input),
       history: ({ input }) => rooms.get(input.room)!.slice(-(input.limit ?? 100)),
+      // The bot "thinks" one word at a time, as a model would; a page that leaves (or cancels)
+      // aborts the signal and the answer stops there.
+      ask: async function* ({ input, signal }) {
+        let answer = '';
+        for (const word of botAnswer(input.question).split(' ')) {
+          await pause(BOT_WORD_MS, signal);
+          const token = answer === '' ? word : ` ${word}`;
+          answer += token;
+          yield { token };
+        }
+        return post({ room: input.room, author: 'bot', text: answer.slice(0, 280) });
+      },
     },
     // A browser-facing server names the origins that may connect (cross-site WebSocket hijacking).
     allowedOrigins: (origin) => origins.has(origin),
