@@ -17,6 +17,7 @@ import { runSequential, type SequentialArgs } from './scenarios/a-sequential.js'
 import { runPipelined, type PipelinedArgs } from './scenarios/b-pipelined.js';
 import { emitTicks, TickReceiver, type EmitArgs } from './scenarios/c-fanout.js';
 import { measureMemory } from './scenarios/d-idle-memory.js';
+import { runStream, type StreamArgs } from './scenarios/f-streams.js';
 import { cpuMicros } from './scenarios/types.js';
 
 const PEER_FILES: Record<PeerName, string> = {
@@ -87,6 +88,7 @@ function clientOperations(): Operations {
     },
     sequential: (args: SequentialArgs) => runSequential(first(), args),
     pipelined: (args: PipelinedArgs) => runPipelined(first(), args),
+    stream: (args: StreamArgs) => runStream(first(), args),
     subscribe: () => receiver.subscribe(clients),
     expect: (args: { base: number; count: number }) => receiver.expect(args),
     awaitTicks: (args: { quietMs: number; timeoutMs: number }) => receiver.wait(args),

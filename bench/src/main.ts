@@ -24,10 +24,11 @@ import { scenarioB } from './scenarios/b-pipelined.js';
 import { scenarioC } from './scenarios/c-fanout.js';
 import { scenarioD } from './scenarios/d-idle-memory.js';
 import { scenarioE } from './scenarios/e-cluster.js';
+import { scenarioF } from './scenarios/f-streams.js';
 import type { MetricSpec, RunResult, Scenario, ScenarioEnv, ScenarioId } from './scenarios/types.js';
 import { median } from './stats.js';
 
-const SCENARIOS: readonly Scenario[] = [scenarioA, scenarioB, scenarioC, scenarioD, scenarioE];
+const SCENARIOS: readonly Scenario[] = [scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF];
 const ROOT_DIR = join(BENCH_DIR, '..');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const PEER_COLORS: Record<PeerName, string> = {
@@ -46,7 +47,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--only=A,B,C,D,E] [--peers=raw,socketio,trpc,wirecall] [--reps=N] [--cpu-prof[=peers]]';
+  'usage: npm run bench -- [--quick] [--only=A,B,C,D,E,F] [--peers=raw,socketio,trpc,wirecall] [--reps=N] [--cpu-prof[=peers]]';
 
 function parseList<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
   const items = value
@@ -189,6 +190,7 @@ interface ScenarioOutcome {
   combined: Partial<Record<PeerName, Record<string, number>>>;
   failures: Partial<Record<PeerName, string[]>>;
   skipped?: string;
+  notes?: readonly string[];
 }
 
 function combine(runs: RunResult[], specs: readonly MetricSpec[]): Record<string, number> {
@@ -261,10 +263,12 @@ async function main(): Promise<number> {
       runs: {},
       combined: {},
       failures: {},
+      ...(scenario.notes ? { notes: scenario.notes } : {}),
     };
     outcomes.push(outcome);
     if (peers.length === 0) continue;
     console.log(`\n${scenario.id}: ${scenario.title}  ${JSON.stringify(outcome.sizes)}`);
+    for (const note of scenario.notes ?? []) console.log(`  note: ${note}`);
     if (scenario.id === 'E') {
       const redis = await redisAvailable(redisUrl);
       if (!redis.ok) {
@@ -365,7 +369,7 @@ async function main(): Promise<number> {
   );
   console.log(
     failing.length === 0
-      ? '\nChecks: every answer was a + b; every client got every event exactly once.'
+      ? '\nChecks: every answer was a + b; every client got every event exactly once; every stream item arrived once, in order, intact.'
       : '\nFAILED CHECKS:',
   );
   for (const failure of failing) console.log(`  ${failure}`);

@@ -1,11 +1,16 @@
 /**
  * Raw `ws` with hand-rolled correlation ids: the ceiling for Node. A call is `{ id, a, b }`, its
  * answer `{ id, result }`; an event is `{ seq, at }`. No validation, no reconnect, no envelopes.
+ *
+ * Scenario F: `{ stream, count }` asks for a stream; the server sends each item as its own frame
+ * (JSON text, or a binary frame for a slice) as fast as the socket drains, then `{ done: count }`.
+ * TCP is its flow control: no window, no credits.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { AddInput, BenchClient, BenchServer, Peer, ServerSetup, Tick } from './types.js';
+import { streamItem, streamSlice } from './stream-items.js';
+import type { AddInput, BenchClient, BenchServer, Peer, ServerSetup, StreamItem, StreamKind, Tick } from './types.js';
 
 interface CallFrame extends AddInput {
   id: number;
@@ -16,12 +21,40 @@ interface ResultFrame {
   result: number;
 }
 
+interface StreamFrame {
+  stream: StreamKind;
+  count: number;
+}
+
+interface DoneFrame {
+  done: number;
+}
+
+/**
+ * A stream waits for the socket once this much is queued in user space: the same threshold as
+ * wirecall's streams, so both keep the kernel's buffer full and neither queues more.
+ */
+const HIGH_WATER_BYTES = 256 * 1024;
+
+/** Sends `count` items, waiting for the socket to drain whenever its queue passes the threshold. */
+async function sendStream(socket: WebSocket, { stream, count }: StreamFrame): Promise<void> {
+  for (let seq = 0; seq < count; seq++) {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    const data = stream === 'items' ? JSON.stringify(streamItem(seq)) : streamSlice(seq);
+    // The callback of a send runs once its frame is written: everything queued before it is too.
+    if (socket.bufferedAmount < HIGH_WATER_BYTES) socket.send(data);
+    else await new Promise((resolve) => socket.send(data, resolve));
+  }
+  socket.send(JSON.stringify({ done: count }));
+}
+
 async function startServer({ host }: ServerSetup): Promise<BenchServer> {
   const wss = new WebSocketServer({ host, port: 0 });
   wss.on('connection', (socket) => {
     socket.on('message', (data) => {
-      const { id, a, b } = JSON.parse((data as Buffer).toString()) as CallFrame;
-      socket.send(JSON.stringify({ id, result: a + b }));
+      const frame = JSON.parse((data as Buffer).toString()) as CallFrame | StreamFrame;
+      if ('stream' in frame) void sendStream(socket, frame);
+      else socket.send(JSON.stringify({ id: frame.id, result: frame.a + frame.b }));
     });
   });
   await once(wss, 'listening');
@@ -42,19 +75,36 @@ async function startServer({ host }: ServerSetup): Promise<BenchServer> {
   };
 }
 
+/** The stream in progress, if any: its frames are told from events by arriving while it runs. */
+interface ActiveStream {
+  onItem: (item: StreamItem | Uint8Array) => void;
+  done: () => void;
+}
+
 async function connect(url: string): Promise<BenchClient> {
   const socket = new WebSocket(url);
   const pending = new Map<number, (result: number) => void>();
   const tickListeners: ((tick: Tick) => void)[] = [];
+  let active: ActiveStream | undefined;
   let nextId = 0;
-  socket.on('message', (data) => {
-    const message = JSON.parse((data as Buffer).toString()) as ResultFrame | Tick;
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) {
+      active?.onItem(data as Buffer);
+      return;
+    }
+    const message = JSON.parse((data as Buffer).toString()) as ResultFrame | Tick | StreamItem | DoneFrame;
     if ('id' in message) {
       const resolve = pending.get(message.id);
       pending.delete(message.id);
       resolve?.(message.result);
+    } else if (active === undefined) {
+      for (const listener of tickListeners) listener(message as Tick);
+    } else if ('done' in message) {
+      const { done } = active;
+      active = undefined;
+      done();
     } else {
-      for (const listener of tickListeners) listener(message);
+      active.onItem(message as StreamItem);
     }
   });
   await once(socket, 'open');
@@ -66,6 +116,11 @@ async function connect(url: string): Promise<BenchClient> {
         socket.send(JSON.stringify({ id, a, b }));
       }),
     onTick: (listener) => void tickListeners.push(listener),
+    stream: ({ kind, count }, onItem) =>
+      new Promise<void>((resolve) => {
+        active = { onItem, done: resolve };
+        socket.send(JSON.stringify({ stream: kind, count }));
+      }),
     close: async () => {
       socket.close();
       if (socket.readyState !== WebSocket.CLOSED) await once(socket, 'close');

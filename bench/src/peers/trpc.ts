@@ -2,6 +2,10 @@
  * tRPC 11 over its WebSocket adapter: `applyWSSHandler` on a `ws` server, `createWSClient` +
  * `wsLink` on the client. Inputs are validated with zod as tRPC users write them; the fan-out is
  * a v11 async-generator subscription reading an EventEmitter (the pattern of tRPC's docs).
+ *
+ * Scenario F: small items only, from an async-generator subscription. tRPC has no flow control
+ * for it (its adapter sends each item as the generator yields it, whatever the socket holds) and
+ * no binary type, so 64 KiB slices are not run: they would queue in the server's memory as JSON.
  */
 import { EventEmitter, on, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +14,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket, { WebSocketServer } from 'ws';
 import { z } from 'zod';
+import { streamItem } from './stream-items.js';
 import type { BenchClient, BenchServer, Peer, ServerSetup, Tick } from './types.js';
 
 const t = initTRPC.create();
@@ -30,6 +35,13 @@ const appRouter = t.router({
       subscribers--;
     }
   }),
+  items: t.procedure
+    .input(z.object({ count: z.number().int().nonnegative() }))
+    // An async generator, as tRPC's docs write subscriptions; its items are made in memory.
+    // eslint-disable-next-line @typescript-eslint/require-await -- see above
+    .subscription(async function* ({ input }) {
+      for (let seq = 0; seq < input.count; seq++) yield streamItem(seq);
+    }),
 });
 
 type AppRouter = typeof appRouter;
@@ -66,6 +78,12 @@ async function connect(url: string): Promise<BenchClient> {
   return {
     add: (input) => client.add.query(input),
     onTick: (listener) => void client.onTick.subscribe(undefined, { onData: listener }),
+    stream: ({ kind, count }, onItem) =>
+      kind === 'items'
+        ? new Promise<void>((resolve, reject) => {
+            client.items.subscribe({ count }, { onData: onItem, onComplete: resolve, onError: reject });
+          })
+        : Promise.reject(new Error('the tRPC peer streams small items only (no flow control, no binary type)')),
     close: () => wsClient.close(),
   };
 }

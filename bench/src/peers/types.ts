@@ -27,6 +27,22 @@ export interface Tick {
   at: number;
 }
 
+/** A small item of scenario F's streams: about 50 bytes of JSON (see stream-items.ts). */
+export interface StreamItem {
+  seq: number;
+  text: string;
+}
+
+/** Scenario F's two kinds of stream: small JSON items, or 64 KiB binary slices (`Uint8Array`). */
+export type StreamKind = 'items' | 'slices';
+
+export interface StreamRequest {
+  kind: StreamKind;
+  count: number;
+  /** Items the consumer lets the server send ahead; only wirecall's streams have one. */
+  window: number;
+}
+
 /** How a scenario asks for a server. */
 export interface ServerSetup {
   /** Always 127.0.0.1: the load stays on this machine. */
@@ -51,6 +67,11 @@ export interface BenchClient {
   add(input: AddInput): Promise<number>;
   /** Starts listening to `tick`; the server's `subscribers()` tells when the subscription is live. */
   onTick(listener: (tick: Tick) => void): void;
+  /**
+   * Scenario F: asks the server for `request.count` items and hands each to `onItem` as it
+   * arrives; resolves once the server has ended the stream. Absent for a peer without streams.
+   */
+  stream?(request: StreamRequest, onItem: (item: StreamItem | Uint8Array) => void): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -8,15 +8,20 @@
  * - `maxConnections.perIp`: the default (100) would refuse scenarios C and D, whose clients all
  *   come from 127.0.0.1.
  * `limits.maxInFlightCalls` keeps its default (128), above scenario B's 64 calls in flight.
+ *
+ * Scenario F's streams are streaming procedures (async generators on the server), so the client
+ * passes `streams`, as any app whose contract streams must; plain calls and events do not use it.
  */
 import { createClient } from '@wirecall/client';
+import { streams } from '@wirecall/client/streams';
 import { defineContract } from '@wirecall/core';
 import { createServer } from '@wirecall/server';
 import { z } from 'zod';
+import { streamItem, streamSlice } from './stream-items.js';
 import type { BenchClient, BenchServer, Peer, ServerSetup } from './types.js';
 
 // The benchmark measures what users get: the built packages, not the workspace sources.
-for (const name of ['@wirecall/core', '@wirecall/server', '@wirecall/client']) {
+for (const name of ['@wirecall/core', '@wirecall/server', '@wirecall/client', '@wirecall/client/streams']) {
   const resolved = import.meta.resolve(name);
   if (!resolved.includes('/dist/')) {
     throw new Error(`${name} resolves to ${resolved}, not its dist: run \`npm run build\`, without source conditions`);
@@ -26,6 +31,11 @@ for (const name of ['@wirecall/core', '@wirecall/server', '@wirecall/client']) {
 export const benchApi = defineContract({
   procedures: {
     add: { input: z.object({ a: z.number(), b: z.number() }), output: z.number() },
+    items: {
+      input: z.object({ count: z.number().int().nonnegative() }),
+      stream: z.object({ seq: z.number(), text: z.string() }),
+    },
+    slices: { input: z.object({ count: z.number().int().nonnegative() }), stream: z.instanceof(Uint8Array) },
   },
   events: {
     tick: { payload: z.object({ seq: z.number(), at: z.number() }) },
@@ -40,7 +50,19 @@ async function startServer({ host, redis }: ServerSetup): Promise<BenchServer> {
       : (await import('@wirecall/server/redis')).redisBroker({ url: redis.url, prefix: redis.prefix });
   await broker?.ready();
   const server = createServer(benchApi, {
-    handlers: { add: ({ input }) => input.a + input.b },
+    handlers: {
+      add: ({ input }) => input.a + input.b,
+      // Async generators, as users write them: a real producer awaits (a file, a model); these
+      // make their items in memory, so the stream's own cost is what is measured.
+      // eslint-disable-next-line @typescript-eslint/require-await -- see above
+      items: async function* ({ input }) {
+        for (let seq = 0; seq < input.count; seq++) yield streamItem(seq);
+      },
+      // eslint-disable-next-line @typescript-eslint/require-await -- see above
+      slices: async function* ({ input }) {
+        for (let seq = 0; seq < input.count; seq++) yield streamSlice(seq);
+      },
+    },
     limits: { rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 } },
     maxConnections: { perIp: 10_000 },
     ...(broker === undefined ? {} : { broker }),
@@ -59,7 +81,7 @@ async function startServer({ host, redis }: ServerSetup): Promise<BenchServer> {
 }
 
 async function connect(url: string): Promise<BenchClient> {
-  const client = createClient(benchApi, { url });
+  const client = createClient(benchApi, { url, streams });
   await new Promise<void>((resolve, reject) => {
     const stop = client.onStateChange(({ state, error }) => {
       if (state === 'open') resolve();
@@ -71,6 +93,11 @@ async function connect(url: string): Promise<BenchClient> {
   return {
     add: (input) => client.call.add(input),
     onTick: (listener) => void client.on('tick', listener),
+    stream: async ({ kind, count, window }, onItem) => {
+      const stream =
+        kind === 'items' ? client.call.items({ count }, { window }) : client.call.slices({ count }, { window });
+      for await (const item of stream) onItem(item);
+    },
     close: () => client.close(),
   };
 }

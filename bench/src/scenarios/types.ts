@@ -2,7 +2,7 @@
 import type { HarnessSettings } from '../harness.js';
 import type { AddInput, PeerName } from '../peers/types.js';
 
-export type ScenarioId = 'A' | 'B' | 'C' | 'D' | 'E';
+export type ScenarioId = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 
 export interface ScenarioEnv {
   quick: boolean;
@@ -38,6 +38,8 @@ export interface Scenario {
   id: ScenarioId;
   title: string;
   peers: readonly PeerName[];
+  /** Printed under the scenario's title and kept in the JSON: peers left out and why, caveats. */
+  notes?: readonly string[];
   metrics: readonly MetricSpec[];
   /** The sizes a run uses (printed with the results). */
   sizes(quick: boolean): object;
