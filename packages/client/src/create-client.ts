@@ -218,7 +218,7 @@ export function createClient<TContract extends AnyContract>(
   const defaultTimeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
   let nextId = 0;
   const allocateId = (): number => ++nextId;
-  const send = (text: string): boolean => manager.send(text);
+  const send = (frame: string | Uint8Array): boolean => manager.send(frame);
 
   const requests = new RequestManager({
     send,
@@ -254,7 +254,10 @@ export function createClient<TContract extends AnyContract>(
             ? await (options.connectionParams as () => unknown)()
             : options.connectionParams;
         const schema = contract.connectionParams as ProcedureDef['input'] | undefined;
-        if (schema === undefined) return encodeFrame({ t: 'hello', fp: contract.fingerprint, ...encodeValue(params) });
+        // `bin`: this client reads binary frames (bytes travel raw instead of as base64).
+        if (schema === undefined) {
+          return encodeFrame({ t: 'hello', fp: contract.fingerprint, bin: true, ...encodeValue(params) });
+        }
         const checked = toWire(schema, params);
         if (!checked.ok) {
           const where = checked.issues.map((issue) => issue.path.map(String).join('.') || '(root)').join(', ');
@@ -262,7 +265,7 @@ export function createClient<TContract extends AnyContract>(
             data: { issues: checked.issues },
           });
         }
-        return encodeFrame({ t: 'hello', fp: contract.fingerprint, ...encodeValue(checked.value) });
+        return encodeFrame({ t: 'hello', fp: contract.fingerprint, bin: true, ...encodeValue(checked.value) });
       },
       opened: (welcome: WelcomeEnvelope) => {
         if (welcome.fp !== contract.fingerprint && !warnedMismatch) {
@@ -274,7 +277,12 @@ export function createClient<TContract extends AnyContract>(
         }
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
-        requests.opened({ window: welcome.mi, maxPayloadBytes: welcome.mp, maxStreams: welcome.ms });
+        requests.opened({
+          window: welcome.mi,
+          maxPayloadBytes: welcome.mp,
+          maxStreams: welcome.ms,
+          binary: welcome.bin === true,
+        });
       },
       received: (envelope: ServerEnvelope) => route(envelope),
       lost: (error, final) => {

@@ -2,6 +2,8 @@ import {
   checkSchema,
   encodeFrame,
   callFrame,
+  packFrame,
+  takeBytes,
   fromErrorShape,
   RETRYABLE_CODES,
   toWire,
@@ -55,7 +57,7 @@ export interface CallRequest {
 
 export interface RequestManagerOptions {
   /** Sends a frame if the socket is open; false means "not connected, keep it queued". */
-  send: (text: string) => boolean;
+  send: (frame: string | Uint8Array) => boolean;
   /** The next correlation id (shared with subscriptions). */
   nextId: () => number;
   /** Whether the client is between sockets (so `whenOffline: 'fail'` applies). */
@@ -90,6 +92,8 @@ export class RequestManager {
   /** Streaming calls the server runs at once (`welcome.ms`); more wait here, like calls over `mi`. */
   #maxStreams = Infinity;
   #streamsInFlight = 0;
+  /** The server takes binary frames on this socket (`welcome.bin`): bytes travel raw. */
+  #binary = false;
   #keySeq = 0;
 
   constructor(options: RequestManagerOptions) {
@@ -185,8 +189,17 @@ export class RequestManager {
   }
 
   /** Sends a frame of a call's own (credits, items, the end of an upload) if the socket is open. */
-  sendFrame(text: string): boolean {
-    return this.#options.send(text);
+  sendFrame(frame: string | Uint8Array): boolean {
+    return this.#options.send(frame);
+  }
+
+  /**
+   * The frame that carries `value`, built by `build`: binary when the server takes binary frames
+   * and the value holds bytes (they then travel raw, not as base64), text otherwise.
+   */
+  frameOf(build: (value: WireValue) => string, value: WireValue): string | Uint8Array {
+    const taken = this.#binary ? takeBytes(value) : undefined;
+    return taken === undefined ? build(value) : packFrame(build(taken.value), taken.blobs);
   }
 
   /** Fails a call from outside (a stream the client refused, cancelled or timed out); see #fail. */
@@ -201,7 +214,7 @@ export class RequestManager {
   }
 
   /** Whether a frame is larger than the server accepts (`welcome.mp`). */
-  tooLarge(frame: string): boolean {
+  tooLarge(frame: string | Uint8Array): boolean {
     return this.#tooLarge(frame);
   }
 
@@ -216,11 +229,7 @@ export class RequestManager {
 
   /** The server granted `n` more items of call `id`'s input stream. */
   credit(id: RequestId, n: number): void {
-    const call = this.#pending.get(id);
-    if (call?.upload === undefined) return;
-    // An upload's timeout bounds the wait for progress, not the whole transfer.
-    if (call.stream === undefined) this.setDeadline(call, Date.now() + call.timeoutMs);
-    call.upload.grant(n);
+    this.#pending.get(id)?.upload?.grant(n);
   }
 
   /** A socket was welcomed: adopt the server's limits and send what waits, oldest first. */
@@ -228,7 +237,9 @@ export class RequestManager {
     window: number | undefined;
     maxPayloadBytes: number | undefined;
     maxStreams: number | undefined;
+    binary: boolean;
   }): void {
+    this.#binary = limits.binary;
     this.#window = limits.window ?? Infinity;
     this.#maxPayloadBytes = limits.maxPayloadBytes ?? Infinity;
     this.#maxStreams = limits.maxStreams ?? Infinity;
@@ -326,7 +337,10 @@ export class RequestManager {
       // stream sends none: its timeout is the client's, per item.
       const tm = streaming ? undefined : Math.min(remaining, MAX_TIMER_MS);
       const cr = stream === undefined ? undefined : call.window;
-      const frame = callFrame({ id, procedure, value, tm, ik: idempotencyKey, cr });
+      const frame = this.frameOf(
+        (wire) => callFrame({ id, procedure, value: wire, tm, ik: idempotencyKey, cr }),
+        value,
+      );
       if (this.#tooLarge(frame)) {
         this.#fail(
           call,
@@ -348,8 +362,9 @@ export class RequestManager {
    * Whether a frame exceeds the server's limit: the server would close the whole connection with 1009,
    * taking every other call with it, so the one oversized call fails here instead.
    */
-  #tooLarge(frame: string): boolean {
+  #tooLarge(frame: string | Uint8Array): boolean {
     const max = this.#maxPayloadBytes;
+    if (typeof frame !== 'string') return frame.length > max;
     // UTF-8 takes 1 to 3 bytes per UTF-16 code unit; count exactly only when the bounds disagree.
     if (frame.length * 3 <= max) return false;
     if (frame.length > max) return true;

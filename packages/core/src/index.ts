@@ -27,12 +27,13 @@ export {
 export { CLOSE_CODES, closeCodeBehavior, type CloseCode, type CloseBehavior } from './protocol/close-codes.js';
 export { PROTOCOL } from './protocol/envelopes.js';
 export type * from './protocol/envelopes.js';
-export { parseClientEnvelope, parseServerEnvelope, type ParseResult } from './protocol/parse-envelope.js';
+export { parseClientEnvelope, parseServerEnvelope, MAX_CREDITS, type ParseResult } from './protocol/parse-envelope.js';
 export { streamKey, stableStringify } from './protocol/stream-key.js';
 export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
 export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
 export { wireSuperjson } from './codec/wire-superjson.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
+export { packFrame, unpackFrame, takeBytes, putBytes, hasBytes } from './codec/binary-frame.js';
 export { callFrame, resultFrame, eventFrame, errorFrame, itemFrame } from './protocol/frames.js';
 export type { SuperJsonMeta } from './codec/meta-guard.js';
 export { DeadlineQueue, type Deadline } from './utils/deadline-queue.js';

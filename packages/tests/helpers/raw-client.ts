@@ -1,4 +1,4 @@
-import { PROTOCOL } from '@wirecall/core';
+import { PROTOCOL, unpackFrame } from '@wirecall/core';
 import type { ClientLogger, SocketConstructor } from '@wirecall/client';
 import WebSocket, { type RawData } from 'ws';
 import { testApi } from './fixtures.js';
@@ -223,8 +223,22 @@ export class RawClient implements AsyncDisposable {
 /** One frame seen by a typed client's socket, in the order sent and received frames happened. */
 export interface WireEntry {
   dir: 'in' | 'out';
+  /** The frame's text; for a binary frame, its JSON header. */
   text: string;
   frame: RawFrame;
+  /** A binary frame: `text` is its header, `body` the bytes after it. */
+  binary?: { body: Uint8Array };
+}
+
+/** A recorded frame: text as is, a binary frame as its header (and body). */
+function entryOf(dir: 'in' | 'out', data: unknown, isBinary: boolean): WireEntry {
+  if (!isBinary) {
+    const text = typeof data === 'string' ? data : rawToString(data as RawData);
+    return { dir, text, frame: parseFrame(text) };
+  }
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data as Uint8Array);
+  const { header, body } = unpackFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return { dir, text: header, frame: parseFrame(header), binary: { body } };
 }
 
 /**
@@ -235,13 +249,10 @@ export function recordingWebSocket(log: WireEntry[]): SocketConstructor {
   class RecordingWebSocket extends WebSocket {
     constructor(url: string, protocols: string | string[]) {
       super(url, protocols);
-      this.on('message', (data: RawData) => {
-        const text = rawToString(data);
-        log.push({ dir: 'in', text, frame: parseFrame(text) });
-      });
-      const send = this.send.bind(this) as (data: string) => void;
-      this.send = ((data: string) => {
-        log.push({ dir: 'out', text: data, frame: parseFrame(data) });
+      this.on('message', (data: RawData, isBinary: boolean) => log.push(entryOf('in', data, isBinary)));
+      const send = this.send.bind(this) as (data: string | Uint8Array) => void;
+      this.send = ((data: string | Uint8Array) => {
+        log.push(entryOf('out', data, typeof data !== 'string'));
         send(data);
       }) as typeof this.send;
     }

@@ -3,6 +3,7 @@ import { streams } from '@wirecall/client/streams';
 import { CLOSE_CODES, defineContract, WirecallError } from '@wirecall/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import type { LimitOptions } from '@wirecall/server';
 import { RawClient } from '../helpers/raw-client.js';
 import { rejectionOf } from '../helpers/rejection.js';
 import { serve, typedClient } from '../security/helpers.js';
@@ -28,8 +29,17 @@ const streamApi = defineContract({
     sum: { input: z.object({ key: z.string() }), inputStream: z.number(), output: z.number() },
     shout: { input: z.object({}), inputStream: z.string(), stream: z.string(), output: z.number() },
     plain: { input: z.object({}), output: z.string() },
+    /** A streaming procedure marked idempotent: the flag must not let its generator outlive the connection. */
+    idemForever: { input: z.object({ key: z.string() }), stream: z.number(), idempotent: true },
+    /** Reads two items of its input at once. */
+    pair: { input: z.object({}), inputStream: z.number(), output: z.number() },
+    /** Ignores its signal and takes its time: a handler still winding down after a cancel. */
+    stubborn: { input: z.object({ key: z.string() }), output: z.null() },
   },
 });
+
+let stubbornRunning = 0;
+let stubbornMost = 0;
 
 interface Producer {
   produced: number;
@@ -57,7 +67,7 @@ afterEach(() => {
 const never = (signal: AbortSignal): Promise<never> =>
   new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
 
-function startStreamServer(limits: { maxStreams?: number; maxPayloadBytes?: number } = {}) {
+function startStreamServer(limits: LimitOptions = {}) {
   return serve(streamApi, {
     limits,
     handlers: {
@@ -125,6 +135,25 @@ function startStreamServer(limits: { maxStreams?: number; maxPayloadBytes?: numb
         return count;
       },
       plain: () => 'plain',
+      idemForever: async function* ({ input }) {
+        const entry = producer(input.key);
+        try {
+          for (;;) yield ++entry.produced;
+        } finally {
+          entry.finished = true;
+        }
+      },
+      pair: async ({ inputStream }) => {
+        const iterator = inputStream[Symbol.asyncIterator]();
+        const [a, b] = await Promise.all([iterator.next(), iterator.next()]);
+        return (a.value as number) + (b.value as number);
+      },
+      stubborn: async () => {
+        stubbornMost = Math.max(stubbornMost, ++stubbornRunning);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stubbornRunning--;
+        return null;
+      },
     },
   });
 }
@@ -360,6 +389,63 @@ describe('streams from the server', () => {
   });
 });
 
+describe('what a peer cannot do to a stream', () => {
+  it('an idempotency key does not keep a stream’s generator alive after its connection is gone', async () => {
+    await using ctx = await startStreamServer();
+    const raw = await RawClient.greeted(ctx.url, streamApi.fingerprint);
+    raw.send({ t: 'call', id: 1, p: 'idemForever', v: { key: 'idem' }, cr: 2, ik: 'retry-me' });
+    await raw.waitFor((frame) => frame.t === 'item' && frame.v === 2);
+    raw.socket.terminate();
+    await vi.waitFor(() => expect(producer('idem').finished).toBe(true));
+  });
+
+  it('a rate-limited credit ends its call on both ends: one RATE_LIMITED answer, the generator stopped', async () => {
+    await using ctx = await startStreamServer({ rateLimit: { messagesPerSecond: 1, burst: 4 } });
+    await using raw = await RawClient.greeted(ctx.url, streamApi.fingerprint);
+    raw.send({ t: 'call', id: 1, p: 'forever', v: { key: 'limited' }, cr: 1 });
+    await raw.waitFor((frame) => frame.t === 'item' && frame.id === 1);
+    for (let i = 0; i < 5; i++) raw.send({ t: 'credit', id: 1, n: 1 });
+    const refusal = await raw.waitFor((frame) => frame.t === 'error' && frame.id === 1);
+    expect(refusal.e).toMatchObject({ code: 'RATE_LIMITED' });
+    await vi.waitFor(() => expect(producer('limited').finished).toBe(true));
+    expect(raw.frames.filter((frame) => frame.t === 'error' || frame.t === 'result')).toHaveLength(1);
+    expect(raw.isOpen).toBe(true);
+  });
+
+  it('refuses a window out of range, before sending (client) or with BAD_REQUEST (raw)', async () => {
+    await using ctx = await startStreamServer();
+    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    for (const window of [0, 1.5, Number.POSITIVE_INFINITY, 2_000_000]) {
+      expect((await rejectionOf(client.call.count({ to: 1 }, { window }).next())).code).toBe('BAD_REQUEST');
+    }
+    await using raw = await RawClient.greeted(ctx.url, streamApi.fingerprint);
+    const answer = await raw.request({ t: 'call', id: 1, p: 'count', v: { to: 1 }, cr: 2_000_000 });
+    expect(answer).toMatchObject({ t: 'error', e: { code: 'BAD_REQUEST' } });
+  });
+
+  it('a handler may ask its input stream for two items at once', async () => {
+    await using ctx = await startStreamServer();
+    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await expect(client.call.pair({}, [20, 22])).resolves.toBe(42);
+  });
+
+  it('cancelled handlers still running are bounded: at most one more window of them', async () => {
+    await using ctx = await startStreamServer({ maxInFlightCalls: 2 });
+    await using raw = await RawClient.greeted(ctx.url, streamApi.fingerprint);
+    stubbornMost = 0;
+    const refused: unknown[] = [];
+    for (let id = 1; id <= 12; id++) {
+      raw.send({ t: 'call', id, p: 'stubborn', v: { key: String(id) } });
+      raw.send({ t: 'cancel', id });
+    }
+    await raw.barrier();
+    for (const frame of raw.frames) if (frame.t === 'error') refused.push(frame.e);
+    expect(stubbornMost).toBeLessThanOrEqual(4);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused).toContainEqual(expect.objectContaining({ code: 'RATE_LIMITED' }));
+  });
+});
+
 describe('streams from the client', () => {
   it('an upload reaches the handler as an async iterable; its answer is the call’s result', async () => {
     await using ctx = await startStreamServer();
@@ -368,6 +454,18 @@ describe('streams from the client', () => {
     const numbers = Array.from({ length: 100 }, (_unused, i) => i + 1);
     await expect(client.call.sum({ key: 'plain' }, numbers)).resolves.toBe(5050);
     expect(consumers.get('plain')).toMatchObject({ consumed: 100, finished: true });
+  });
+
+  it('an upload whose source is slower than timeoutMs is fine: the timeout waits on the server only', async () => {
+    await using ctx = await startStreamServer();
+    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    async function* slow(): AsyncGenerator<number> {
+      for (let n = 1; n <= 6; n++) {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        yield n;
+      }
+    }
+    await expect(client.call.sum({ key: 'slow-source' }, slow(), { timeoutMs: 150 })).resolves.toBe(21);
   });
 
   it('a slow handler slows the source: the client pulls at most one window ahead of it', async () => {

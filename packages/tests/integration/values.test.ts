@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RawClient, recordingWebSocket, type RawFrame, type WireEntry } from '../helpers/raw-client.js';
+import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
@@ -40,12 +40,6 @@ const roundTrips: [string, unknown][] = [
   ['null', null],
   ['a plain JSON object', { a: [1, 'two', { three: true }] }],
 ];
-
-function findFrame(wire: WireEntry[], dir: 'in' | 'out', predicate: (frame: RawFrame) => boolean): RawFrame {
-  const entry = wire.find((item) => item.dir === dir && predicate(item.frame));
-  expect(entry, `no ${dir} frame matched`).toBeDefined();
-  return entry!.frame;
-}
 
 describe('values', () => {
   describe('in calls', () => {
@@ -130,7 +124,7 @@ describe('values', () => {
   });
 
   describe('on the wire', () => {
-    it('sends a Uint8Array as base64 with the u8 annotation in both directions of a typed call', async () => {
+    it('sends a Uint8Array raw in a binary frame in both directions of a typed call', async () => {
       await using ctx = await startTestServer();
       const wire: WireEntry[] = [];
       await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire) });
@@ -138,12 +132,16 @@ describe('values', () => {
 
       await client.call.bytes({ data });
 
-      const call = findFrame(wire, 'out', (frame) => frame.t === 'call' && frame.p === 'bytes');
-      expect(call.v).toEqual({ data: base64(data) });
-      expect(call.m).toEqual({ values: { data: [['custom', 'u8']] }, v: 1 });
-      const result = findFrame(wire, 'in', (frame) => frame.t === 'result' && frame.id === call.id);
-      expect(result.v).toBe(base64(complement(data)));
-      expect(result.m).toEqual({ values: [['custom', 'u8']], v: 1 });
+      const call = wire.find((entry) => entry.dir === 'out' && entry.frame.t === 'call' && entry.frame.p === 'bytes');
+      expect(call?.binary?.body).toEqual(data);
+      expect(call?.frame.v).toEqual({ data: [0, 5] });
+      expect(call?.frame.m).toEqual({ values: { data: [['custom', 'u8']] }, v: 1 });
+      const result = wire.find(
+        (entry) => entry.dir === 'in' && entry.frame.t === 'result' && entry.frame.id === call?.frame.id,
+      );
+      expect(result?.binary?.body).toEqual(complement(data));
+      expect(result?.frame.v).toEqual([0, 5]);
+      expect(result?.frame.m).toEqual({ values: [['custom', 'u8']], v: 1 });
     });
 
     it('accepts base64 bytes from a raw client and answers with base64, never an array of numbers', async () => {

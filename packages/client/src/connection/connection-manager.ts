@@ -3,10 +3,13 @@ import {
   closeCodeBehavior,
   isWirecallError,
   parseServerEnvelope,
+  putBytes,
+  unpackFrame,
   PROTOCOL,
   WirecallError,
   type ServerEnvelope,
   type WelcomeEnvelope,
+  type WireValue,
 } from '@wirecall/core';
 import type { ResolvedHeartbeat, ResolvedReconnect, UrlOption } from '../options.js';
 import { backoffDelay } from './backoff.js';
@@ -38,7 +41,7 @@ export interface SocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: unknown) => void) | null;
-  send(data: string): void;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   /** Node's `ws` only: drops the TCP connection without a closing handshake. */
   terminate?(): void;
@@ -179,11 +182,11 @@ export class ConnectionManager {
     void this.#connect();
   }
 
-  /** Sends on the open socket; false when there is none (the caller queues). */
-  send(text: string): boolean {
+  /** Sends a frame (text, or binary) on the open socket; false when there is none (the caller queues). */
+  send(frame: string | Uint8Array): boolean {
     if (this.#state !== 'open' || this.#socket?.readyState !== OPEN) return false;
     corkUntilMicrotask(this.#socket);
-    this.#socket.send(text);
+    this.#socket.send(frame);
     return true;
   }
 
@@ -269,10 +272,13 @@ export class ConnectionManager {
     this.#heartbeat?.touch();
     let envelope: ServerEnvelope;
     try {
-      // Text frames arrive as strings in browsers and in `ws`; a binary frame fails to parse.
-      const parsed = parseServerEnvelope(JSON.parse(data as string));
+      // Text frames arrive as strings (browsers and `ws`), binary frames as ArrayBuffers.
+      const binary = typeof data === 'string' ? undefined : unpackFrame(new Uint8Array(data as ArrayBuffer));
+      const parsed = parseServerEnvelope(JSON.parse(binary === undefined ? (data as string) : binary.header));
       if (!parsed.ok) throw new Error(parsed.reason);
       envelope = parsed.envelope;
+      // A binary frame's bytes go back into its value, which then decodes like any other.
+      if (binary !== undefined) putBytes(envelope as WireValue, binary.body);
     } catch {
       // A server that speaks something else cannot be talked to; do not guess.
       this.#drop(socket, 'the server sent a frame that is not wirecall.v1', CLOSE_CODES.PROTOCOL_ERROR);

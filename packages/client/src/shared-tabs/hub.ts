@@ -103,7 +103,10 @@ export class TabHub {
     if (frame?.t === 'hello' && lane.upstream === undefined) {
       // Tabs of another build (another contract fingerprint) get a socket of their own, so the
       // server judges each build's contract, and the tabs of one build share theirs.
-      lane.upstream = this.#upstreamFor(`${lane.url} ${String(frame.fp)}`, data);
+      // The worker relays text frames only: its socket asks for no binary frames (`bin` dropped),
+      // and the welcome it relays says so, so no tab sends one.
+      const { bin: _bin, ...textOnly } = frame;
+      lane.upstream = this.#upstreamFor(`${lane.url} ${String(frame.fp)}`, JSON.stringify(textOnly));
       lane.upstream.join(lane);
       return;
     }

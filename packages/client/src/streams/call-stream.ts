@@ -72,16 +72,25 @@ export class ClientStream implements CallStream<unknown, unknown> {
   }
 
   get result(): Promise<unknown> {
-    this.#result ??= new Promise((resolve, reject) => {
-      this.#settleResult = (outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error));
-      if (this.#outcome !== undefined) this.#settleResult(this.#outcome);
-    });
+    if (this.#result === undefined) {
+      this.#result = new Promise((resolve, reject) => {
+        this.#settleResult = (outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error));
+        if (this.#outcome !== undefined) this.#settleResult(this.#outcome);
+      });
+      // Looking at `result` and then breaking out of the loop is no unhandled rejection: whoever
+      // awaits it still gets the error.
+      this.#result.catch(() => {});
+    }
     return this.#result;
   }
 
-  /** An item arrived (already parsed by the stream schema). */
-  push(item: unknown): void {
-    if (this.#outcome !== undefined) return;
+  /**
+   * An item arrived (already parsed by the stream schema). Returns false when the server sent past
+   * the credit it was given: the caller fails the call, so a faulty server cannot grow this buffer.
+   */
+  push(item: unknown): boolean {
+    if (this.#outcome !== undefined) return true;
+    if (this.#buffer.length >= this.#window) return false;
     this.#received++;
     const waiter = this.#waiters.shift();
     if (waiter === undefined) {
@@ -92,6 +101,7 @@ export class ClientStream implements CallStream<unknown, unknown> {
       waiter.resolve({ done: false, value: item });
       if (this.#waiters.length === 0) this.#sink.waiting(false);
     }
+    return true;
   }
 
   /** The call ended with its final value. */
@@ -123,6 +133,8 @@ export class ClientStream implements CallStream<unknown, unknown> {
   return(): Promise<IteratorResult<unknown>> {
     this.#over = true;
     this.#buffer.length = 0;
+    // A `next()` still waiting ends too, as done: the app stopped the stream itself.
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve(DONE);
     if (this.#outcome === undefined) this.#sink.cancel();
     return Promise.resolve(DONE);
   }

@@ -1,4 +1,12 @@
-import { checkSchema, encodeFrame, itemFrame, toWire, WirecallError, type ProcedureDef } from '@wirecall/core';
+import {
+  checkSchema,
+  encodeFrame,
+  itemFrame,
+  MAX_CREDITS,
+  toWire,
+  WirecallError,
+  type ProcedureDef,
+} from '@wirecall/core';
 import type { CallRequest, PendingCall, RequestManager } from '../request-manager.js';
 import type { StreamSender, StreamSupport } from '../stream-hooks.js';
 import { decodeValue, encodeValue } from '../value-codec.js';
@@ -25,7 +33,7 @@ function uploadOf(manager: RequestManager, request: CallRequest, call: PendingCa
             data: { issues: checked.issues },
           });
         }
-        const frame = itemFrame(call.id, encodeValue(checked.value));
+        const frame = manager.frameOf((value) => itemFrame(call.id, value), encodeValue(checked.value));
         if (manager.tooLarge(frame)) {
           throw new WirecallError(
             'PAYLOAD_TOO_LARGE',
@@ -42,7 +50,17 @@ function uploadOf(manager: RequestManager, request: CallRequest, call: PendingCa
         return false;
       }
     },
-    sendEnd: () => manager.sendFrame(encodeFrame({ t: 'end', id: call.id })),
+    sendEnd: () => {
+      manager.sendFrame(encodeFrame({ t: 'end', id: call.id }));
+      // Now the answer is what the call waits for.
+      if (request.def.stream === undefined) manager.setDeadline(call, Date.now() + call.timeoutMs);
+    },
+    // An upload's timeout bounds the wait for the server to take more, never the app's own source.
+    waiting: (forServer) => {
+      if (request.def.stream === undefined) {
+        manager.setDeadline(call, forServer ? Date.now() + call.timeoutMs : Infinity);
+      }
+    },
     sourceFailed: (error) =>
       manager.failCall(
         call,
@@ -90,7 +108,9 @@ function streamCall(manager: RequestManager, request: CallRequest): ClientStream
               data: { issues: checked.issues },
             });
           }
-          stream.push(checked.value);
+          if (!stream.push(checked.value)) {
+            throw new WirecallError('INTERNAL', `The server sent more items of ${call.procedure} than it was granted`);
+          }
         } catch (error) {
           const reason = asWirecallError(error, 'INTERNAL', `The server sent a malformed item of ${call.procedure}`);
           manager.failCall(call, reason, true);
@@ -111,10 +131,22 @@ function streamCall(manager: RequestManager, request: CallRequest): ClientStream
  * import { streams } from '@wirecall/client/streams';
  * const client = createClient(api, { url, streams });
  */
+/** Why a streaming call cannot start, or undefined. */
+function refusal(request: CallRequest): WirecallError | undefined {
+  if (request.def.inputStream !== undefined && request.source === undefined) {
+    return new WirecallError('BAD_REQUEST', `${request.procedure} takes an input stream (an iterable)`);
+  }
+  const { window } = request;
+  if (!Number.isSafeInteger(window) || window < 1 || window > MAX_CREDITS) {
+    return new WirecallError('BAD_REQUEST', `window must be a whole number from 1 to ${MAX_CREDITS}`);
+  }
+  return undefined;
+}
+
 export const streams: StreamSupport = {
   call(manager, request) {
-    if (request.def.inputStream !== undefined && request.source === undefined) {
-      const error = new WirecallError('BAD_REQUEST', `${request.procedure} takes an input stream (an iterable)`);
+    const error = refusal(request);
+    if (error !== undefined) {
       if (request.def.stream === undefined) return Promise.reject(error);
       const failed = new ClientStream({ grant: () => {}, cancel: () => {}, waiting: () => {} }, 1);
       failed.fail(error);

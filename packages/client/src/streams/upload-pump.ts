@@ -6,6 +6,8 @@ export interface UploadSink {
   sendEnd(): void;
   /** The source threw: the call fails with this cause. */
   sourceFailed(error: unknown): void;
+  /** Whether the pump now waits on the server (no credit left), not on its own source. */
+  waiting(forServer: boolean): void;
 }
 
 /**
@@ -32,6 +34,7 @@ export class UploadPump {
   /** The server takes `n` more items. */
   grant(n: number): void {
     this.#credits += n;
+    this.#sink.waiting(false);
     if (!this.#running) void this.#run();
   }
 
@@ -60,6 +63,7 @@ export class UploadPump {
         this.#credits--;
         if (!this.#sink.sendItem(step.value)) return;
       }
+      if (!this.#done) this.#sink.waiting(true);
     } catch (error) {
       if (this.#done) return;
       this.#done = true;

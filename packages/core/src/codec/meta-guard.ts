@@ -37,7 +37,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** superjson's path syntax: segments joined by `.`, with `\.` and `\\` escapes. */
-function parsePath(path: string): string[] {
+export function parsePath(path: string): string[] {
   const segments: string[] = [];
   let segment = '';
   for (let i = 0; i < path.length; i++) {
@@ -103,7 +103,8 @@ function fitsData(annotation: string, data: unknown): boolean {
     case 'map':
       return Array.isArray(data) && data.every((entry) => Array.isArray(entry) && entry.length === 2);
     case UINT8ARRAY_ANNOTATION:
-      return typeof data === 'string';
+      // base64 in a text frame; the bytes themselves once a binary frame's body was put back.
+      return typeof data === 'string' || data instanceof Uint8Array;
     default:
       return false;
   }

@@ -12,7 +12,9 @@ wireSuperjson.registerCustom<Uint8Array, string>(
   {
     isApplicable: (value): value is Uint8Array => value instanceof Uint8Array,
     serialize: bytesToBase64,
-    deserialize: base64ToBytes,
+    // From a binary frame the bytes are already there (see binary-frame.ts).
+    deserialize: (data) =>
+      (data as unknown) instanceof Uint8Array ? (data as unknown as Uint8Array) : base64ToBytes(data),
   },
   UINT8ARRAY_ANNOTATION,
 );

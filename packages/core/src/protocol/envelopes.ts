@@ -26,6 +26,8 @@ export type StreamKey = string;
 export interface HelloEnvelope extends WireValue {
   t: 'hello';
   fp: string;
+  /** The client reads binary frames (bytes as raw bytes); without it the server sends only text. */
+  bin?: true;
 }
 /** Run procedure `p`. `tm` is the caller's remaining time budget in ms (the deadline). */
 export interface CallEnvelope extends WireValue {
@@ -101,6 +103,8 @@ export interface WelcomeEnvelope {
   mp?: number;
   /** Most streaming calls the server runs at once for this connection; the client queues the rest. */
   ms?: number;
+  /** The server sends bytes in binary frames on this connection (the client asked with `hello.bin`). */
+  bin?: true;
 }
 /** Successful result of call `id`; the value is the procedure's output. */
 export interface ResultEnvelope extends WireValue {

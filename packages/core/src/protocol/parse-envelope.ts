@@ -1,5 +1,5 @@
 import type { SuperJsonMeta } from '../codec/meta-guard.js';
-import type { CallEnvelope, ClientEnvelope, RequestId, ServerEnvelope, WireValue } from './envelopes.js';
+import type { CallEnvelope, ClientEnvelope, HelloEnvelope, RequestId, ServerEnvelope, WireValue } from './envelopes.js';
 import { isOptionalToken, isRecord, isRequestId, isToken, MAX_STREAM_KEY_LENGTH } from './field-checks.js';
 
 /**
@@ -11,6 +11,9 @@ export type ParseResult<T> = { ok: true; envelope: T } | { ok: false; id?: Reque
 
 /** Longest timeout a call may carry (the largest delay a JS timer can hold, ~24.8 days). */
 const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** The largest window a streaming call may ask for (a client checks its own before sending). */
+export const MAX_CREDITS = 1_000_000;
 
 /** A positive safe integer, or absent. */
 function isOptionalCount(value: unknown): value is number | undefined {
@@ -49,7 +52,9 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
         return fail('tm must be a positive number of milliseconds', id);
       }
       if (!isOptionalToken(ik)) return fail('ik must be a short string', id);
-      if (!isOptionalCount(frame.cr)) return fail('cr must be a positive integer', id);
+      if (!isOptionalCount(frame.cr) || (frame.cr ?? 0) > MAX_CREDITS) {
+        return fail(`cr must be a positive integer of at most ${MAX_CREDITS}`, id);
+      }
       if (!hasValidMeta(frame)) return fail('m must be an object', id);
       const envelope: CallEnvelope = withValue({ t, id, p: frame.p }, frame);
       if (tm !== undefined) envelope.tm = tm;
@@ -81,10 +86,14 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
         envelope: withValue({ t, id, e: frame.e, ...(after === undefined ? {} : { after }) }, frame),
       };
     }
-    case 'hello':
+    case 'hello': {
       if (!isToken(frame.fp)) return fail('hello needs a contract fingerprint');
       if (!hasValidMeta(frame)) return fail('m must be an object');
-      return { ok: true, envelope: withValue({ t, fp: frame.fp }, frame) };
+      if (frame.bin !== undefined && frame.bin !== true) return fail('bin must be true');
+      const envelope: HelloEnvelope = withValue({ t, fp: frame.fp }, frame);
+      if (frame.bin === true) envelope.bin = true;
+      return { ok: true, envelope };
+    }
     case 'ping':
       return { ok: true, envelope: { t } };
     default:
@@ -113,6 +122,7 @@ const SERVER_FIELDS: Record<ServerEnvelope['t'], Record<string, FieldCheck>> = {
     mi: isOptionalCount,
     mp: isOptionalCount,
     ms: isOptionalCount,
+    bin: optional((value) => value === true),
   },
   result: { id: isRequestId, v: anything, m: isOptionalRecord },
   // The body is rebuilt by fromErrorShape(), which checks every field.

@@ -22,6 +22,7 @@ import { encodeErrorBody } from './error-frame.js';
 import { handlerArgs } from './handler-args.js';
 import { InputStream } from './input-stream.js';
 import { LazyAbort } from './lazy-abort.js';
+import { valueFrame, type OutFrame } from './value-frame.js';
 import { StreamCredits } from './stream-credits.js';
 import { pumpStream, type Finish } from './stream-pump.js';
 
@@ -34,7 +35,11 @@ export interface CallSink {
   readonly info: ConnectionInfo;
   /** Bytes queued on the socket and not yet written (streams hold back while it is high). */
   readonly bufferedAmount: number;
-  send(text: string): void;
+  /** The client reads binary frames: values with bytes may go out as raw bytes. */
+  readonly acceptsBinary: boolean;
+  /** Resolves once the socket's buffer drained (a held-back stream goes on then). */
+  whenWritable(): Promise<void>;
+  send(frame: OutFrame): void;
   /** The call finished (or never started): release its slot. */
   callSettled(call: ServerCall): void;
 }
@@ -102,14 +107,12 @@ export class ServerCall extends LazyAbort {
 }
 
 /**
- * Pumps what a streaming handler returned (an async generator, or a promise of one) under the
- * caller's credits; the generator's return value becomes the call's final value.
+ * Waits for a handler's result: `onValue` gets the value (at once for a plain one), and a failure
+ * settles the call. Promise.resolve adopts any thenable safely: a `then` that throws becomes a
+ * rejection, and a second resolve or reject is ignored (a native promise passes through as
+ * itself). Reading `then`, and Promise.resolve reading a promise's `constructor`, may still throw.
  */
-function startStream(call: ServerCall, result: unknown): void {
-  const finish: Finish = (failure, value) => settle(call, failure, value);
-  const pump = (source: unknown): void => {
-    pumpStream(call, source, finish).catch((error: unknown) => settle(call, error ?? new Error('stream failed')));
-  };
+function adopt(call: ServerCall, result: unknown, onValue: (call: ServerCall, value: unknown) => void): void {
   let pending: Promise<unknown> | undefined;
   try {
     if (typeof thenOf(result) === 'function') pending = Promise.resolve(result);
@@ -117,8 +120,27 @@ function startStream(call: ServerCall, result: unknown): void {
     settle(call, error ?? new Error('reading then threw nothing'));
     return;
   }
-  if (pending === undefined) pump(result);
-  else pending.then(pump, (error: unknown) => settle(call, error ?? new Error('handler rejected with nothing')));
+  if (pending === undefined) onValue(call, result);
+  else {
+    pending.then(
+      (value) => onValue(call, value),
+      (error: unknown) => settle(call, error ?? new Error('handler rejected with nothing')),
+    );
+  }
+}
+
+/** A plain call's value is its answer. */
+function answerWith(call: ServerCall, value: unknown): void {
+  settle(call, undefined, value);
+}
+
+/**
+ * Pumps what a streaming handler returned (an async generator) under the caller's credits; the
+ * generator's return value becomes the call's final value.
+ */
+function pump(call: ServerCall, source: unknown): void {
+  const finish: Finish = (failure, value) => settle(call, failure, value);
+  pumpStream(call, source, finish).catch((error: unknown) => settle(call, error ?? new Error('stream failed')));
 }
 
 /** The `then` of a handler's result if it has one; may throw (a getter, a Proxy trap). */
@@ -130,7 +152,11 @@ function thenOf(value: unknown): unknown {
 
 /** The key under which an idempotent call's outcome is remembered, or undefined. */
 function idempotencyKeyOf(entry: ProcedureEntry | undefined, envelope: CallEnvelope): string | undefined {
-  return entry?.def.idempotent === true && envelope.ik !== undefined ? `${entry.name}\u0000${envelope.ik}` : undefined;
+  if (entry?.def.idempotent !== true || envelope.ik === undefined) return undefined;
+  // A streaming call is never retried (its items cannot be replayed), so it never outlives its
+  // connection either: a key from a peer would leave its generator running with no one to end it.
+  if (entry.def.stream !== undefined || entry.def.inputStream !== undefined) return undefined;
+  return `${entry.name}\u0000${envelope.ik}`;
 }
 
 /**
@@ -170,28 +196,9 @@ export function runCall(call: ServerCall, envelope: CallEnvelope): void {
     settle(call, error ?? new Error('handler threw nothing'));
     return;
   }
-  if (call.credits !== undefined) {
-    startStream(call, result);
-    return;
-  }
-  let pending: Promise<unknown> | undefined;
-  try {
-    // Promise.resolve adopts any thenable safely: a `then` that throws becomes a rejection, and
-    // a second resolve or reject is ignored (a native promise passes through as itself). Reading
-    // `then`, and Promise.resolve reading a promise's `constructor`, may still throw here.
-    if (typeof thenOf(result) === 'function') pending = Promise.resolve(result);
-  } catch (error) {
-    settle(call, error ?? new Error('reading then threw nothing'));
-    return;
-  }
-  if (pending === undefined) {
-    settle(call, undefined, result);
-    return;
-  }
-  pending.then(
-    (value) => settle(call, undefined, value),
-    (error: unknown) => settle(call, error ?? new Error('handler rejected with nothing')),
-  );
+  // A streaming handler may return its generator, or a promise of one. (No closure per call:
+  // most calls are plain and answer at once.)
+  adopt(call, result, call.credits === undefined ? answerWith : pump);
 }
 
 /** A streaming procedure without a final value answers with no value, whatever its generator returned. */
@@ -243,5 +250,10 @@ function outcomeOf(call: ServerCall, failure: unknown, value: unknown): Outcome 
 function answer(call: ServerCall, outcome: Outcome): void {
   call.sink.callSettled(call);
   if (call.aborted) return;
-  call.sink.send(outcome.ok ? resultFrame(call.id, outcome.value) : errorFrame(call.id, outcome.error));
+  const { sink, id } = call;
+  sink.send(
+    outcome.ok
+      ? valueFrame((value) => resultFrame(id, value), outcome.value, sink.acceptsBinary)
+      : errorFrame(id, outcome.error),
+  );
 }

@@ -7,12 +7,15 @@ import {
   encodeFrame,
   errorFrame,
   parseClientEnvelope,
+  putBytes,
+  unpackFrame,
   toWirecallError,
   WirecallError,
   type CallEnvelope,
   type ClientEnvelope,
   type HelloEnvelope,
   type RequestId,
+  type WireValue,
 } from '@wirecall/core';
 import type { RawData, WebSocket } from 'ws';
 import type { ZodType } from 'zod';
@@ -32,11 +35,15 @@ const MAX_BACKLOG = 256;
 /** Conflated streams are thinned out once this much is waiting in the socket's buffer. */
 const CONFLATION_HIGH_WATER_BYTES = 64 * 1024;
 
+/** The longest a held-back stream waits for its socket's `drain` before it looks again. */
+const WRITABLE_FALLBACK_MS = 50;
+
 /** Frames a corked burst holds before it writes them (one system call per slice). */
 const CORK_FLUSH_EVERY = 16;
 
-/** ws copies its send options: one shared object instead of one per frame. */
+/** ws copies its send options: one shared object of each instead of one per frame. */
 const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 const CONNECTION = Symbol('wirecall.connection');
 type SocketWithConnection = WebSocket & { [CONNECTION]: Connection };
@@ -89,10 +96,14 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   readonly #bucket: TokenBucket | undefined;
   /** Streaming calls open now (under `limits.maxStreams`). */
   #streaming = 0;
+  /** Cancelled calls whose handlers have not returned yet (bounded: see #onCall). */
+  readonly #windingDown = new Set<ServerCall>();
   /** Messages refused in a row by the rate limit; past the burst size the peer is abusive. */
   #overflow = 0;
   #phase: Phase = 'hello';
-  #backlog: RawData[] | undefined;
+  #backlog: { data: RawData; isBinary: boolean }[] | undefined;
+  /** The client reads binary frames (`hello.bin`): values with bytes go out as raw bytes. */
+  #binary = false;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Last time anything (a frame or a pong) arrived; the heartbeat reads it. */
   #lastSeenAt = Date.now();
@@ -144,9 +155,9 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     return this.#socket.bufferedAmount;
   }
 
-  /** Calls whose handler has not finished yet. */
+  /** Calls whose handler has not finished yet (cancelled ones still winding down included). */
   get inFlight(): number {
-    return this.#inFlight?.size ?? 0;
+    return (this.#inFlight?.size ?? 0) + this.#windingDown.size;
   }
 
   /** Streams this connection listens to. */
@@ -181,15 +192,40 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     return new Promise((resolve) => (this.#drained = resolve));
   }
 
-  send(frame: string | Buffer): void {
+  /**
+   * Resolves when the socket has written what it held (its TCP socket's `drain`), or after a short
+   * while at the latest (another ws version without one): a held-back stream goes on at the
+   * socket's own pace instead of polling it.
+   */
+  whenWritable(): Promise<void> {
+    const tcp = (this.#socket as unknown as { _socket?: Socket })._socket;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(fallback);
+        tcp?.off('drain', done);
+        resolve();
+      };
+      const fallback = setTimeout(done, WRITABLE_FALLBACK_MS);
+      tcp?.once('drain', done);
+    });
+  }
+
+  /** Whether this client reads binary frames (it said so in `hello`). */
+  get acceptsBinary(): boolean {
+    return this.#binary;
+  }
+
+  /** Sends a text frame (a string, or its UTF-8 bytes), or a binary frame (a Uint8Array that is not a Buffer). */
+  send(frame: string | Buffer | Uint8Array): void {
     if (this.#closed) return;
     const { counters, limits } = this.host;
+    const binary = typeof frame !== 'string' && !Buffer.isBuffer(frame);
     // Encode once here: ws would measure and encode a string itself, and the byte count is free.
     const bytes = typeof frame === 'string' ? Buffer.from(frame) : frame;
     counters.messagesOut++;
     counters.bytesOut += bytes.length;
     this.#cork();
-    this.#socket.send(bytes, TEXT_FRAME);
+    this.#socket.send(bytes, binary ? BINARY_FRAME : TEXT_FRAME);
     // A consumer that does not read must not grow this process's memory without end.
     if (this.#socket.bufferedAmount > limits.maxBufferedBytes) {
       this.host.logger.warn(
@@ -257,12 +293,24 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
    */
   callSettled(call: ServerCall): void {
     const calls = this.#inFlight;
+    if (call.aborted && !call.settled) {
+      // Cancelled, its handler still winding down: it stops counting against the limits the
+      // client sees, but not against the server's bound on running handlers, nor shutdown's wait.
+      this.#windingDown.add(call);
+    } else if (this.#windingDown.delete(call)) {
+      this.#checkDrained();
+      return;
+    }
     // By identity: a peer may reuse a cancelled call's id before the old handler finishes.
     if (calls === undefined || calls.get(call.id) !== call) return;
     call.deadline?.cancel();
     calls.delete(call.id);
     if (call.streaming) this.#streaming--;
-    if (calls.size === 0 && this.#drained) {
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (this.inFlight === 0 && this.#drained) {
       this.#drained();
       this.#drained = undefined;
     }
@@ -302,18 +350,14 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       return;
     }
     this.#overflow = 0;
-    if (isBinary) {
-      this.close(CLOSE_CODES.UNSUPPORTED_DATA, 'binary frames are not part of wirecall.v1');
-      return;
-    }
     if (this.#phase === 'greeting') {
       this.#backlog ??= [];
-      if (this.#backlog.push(data) > MAX_BACKLOG) {
+      if (this.#backlog.push({ data, isBinary }) > MAX_BACKLOG) {
         this.close(CLOSE_CODES.POLICY_VIOLATION, 'too many frames before welcome');
       }
       return;
     }
-    this.#process(data);
+    this.#process(data, isBinary);
   }
 
   /** Over the rate limit: answer `RATE_LIMITED` where there is an id; close on sustained abuse. */
@@ -325,19 +369,55 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     }
     try {
       const parsed = parseClientEnvelope(parseText(data));
-      const id = parsed.ok ? ('id' in parsed.envelope ? parsed.envelope.id : undefined) : parsed.id;
-      if (id !== undefined) this.replyError(id, new WirecallError('RATE_LIMITED', 'Too many messages; slow down'));
+      const refused = new WirecallError('RATE_LIMITED', 'Too many messages; slow down');
+      if (!parsed.ok) {
+        if (parsed.id !== undefined) this.replyError(parsed.id, refused);
+        return;
+      }
+      const { envelope } = parsed;
+      switch (envelope.t) {
+        case 'call':
+        case 'sub':
+          this.replyError(envelope.id, refused);
+          return;
+        case 'cancel':
+        case 'unsub':
+          // Only frees work: honoured even over the limit (the client already counts it done).
+          this.#handle(envelope);
+          return;
+        case 'credit':
+        case 'item':
+        case 'end': {
+          // Dropped, it would leave its call waiting forever while the client takes the refusal
+          // as that call's answer: the call ends here, with the refusal as its one answer.
+          const call = this.#inFlight?.get(envelope.id);
+          if (call === undefined) return;
+          call.abort(refused);
+          this.callSettled(call);
+          this.replyError(envelope.id, refused);
+          return;
+        }
+        default:
+          return; // hello, ping: nothing to answer
+      }
     } catch {
       // Not even JSON: nothing to answer; the overflow count still grows.
     }
   }
 
-  #process(data: RawData): void {
+  #process(data: RawData, isBinary: boolean): void {
     let frame: unknown;
+    let body: Uint8Array | undefined;
     try {
-      frame = parseText(data);
+      if (isBinary) {
+        const unpacked = unpackFrame(data as Buffer);
+        body = unpacked.body;
+        frame = JSON.parse(unpacked.header);
+      } else {
+        frame = parseText(data);
+      }
     } catch {
-      this.close(CLOSE_CODES.PROTOCOL_ERROR, 'frame is not valid JSON');
+      this.close(CLOSE_CODES.PROTOCOL_ERROR, isBinary ? 'malformed binary frame' : 'frame is not valid JSON');
       return;
     }
     const parsed = parseClientEnvelope(frame);
@@ -350,6 +430,18 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       if (parsed.id === undefined) this.close(CLOSE_CODES.PROTOCOL_ERROR, parsed.reason);
       else this.replyError(parsed.id, new WirecallError('BAD_REQUEST', parsed.reason));
       return;
+    }
+    if (body !== undefined) {
+      // The bytes go back where the header points; the value is then decoded like any other.
+      try {
+        putBytes(parsed.envelope as WireValue, body);
+      } catch (error) {
+        const id = 'id' in parsed.envelope ? parsed.envelope.id : undefined;
+        const reason = error instanceof Error ? error.message : 'malformed binary frame';
+        if (id === undefined) this.close(CLOSE_CODES.PROTOCOL_ERROR, reason);
+        else this.replyError(id, new WirecallError('BAD_REQUEST', reason));
+        return;
+      }
     }
     try {
       this.#handle(parsed.envelope);
@@ -416,6 +508,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   /** Checks the contract and the connection params, builds the ctx, then welcomes the client. */
   async #greet(hello: HelloEnvelope): Promise<void> {
     this.#phase = 'greeting';
+    this.#binary = hello.bin === true;
     clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     const { contract, logger } = this.host;
@@ -456,6 +549,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         mi: this.host.limits.maxInFlightCalls,
         mp: this.host.limits.maxPayloadBytes,
         ms: this.host.limits.maxStreams,
+        ...(this.#binary ? { bin: true } : {}),
       }),
     );
     // The request and the auth result have served their purpose (the context holds what it needs).
@@ -463,7 +557,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     this.#auth = undefined;
     const backlog = this.#backlog ?? [];
     this.#backlog = undefined;
-    for (const data of backlog) if (!this.#closed) this.#process(data);
+    for (const { data, isBinary } of backlog) if (!this.#closed) this.#process(data, isBinary);
   }
 
   #onCall(envelope: CallEnvelope): void {
@@ -481,7 +575,8 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       return;
     }
     const { maxInFlightCalls } = this.host.limits;
-    if (calls.size >= maxInFlightCalls) {
+    // Handlers still winding down after a cancel may run beside a full window, up to one more.
+    if (calls.size >= maxInFlightCalls || calls.size + this.#windingDown.size >= 2 * maxInFlightCalls) {
       this.replyError(
         envelope.id,
         new WirecallError('RATE_LIMITED', `At most ${maxInFlightCalls} calls in flight`, {

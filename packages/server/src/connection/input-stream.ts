@@ -36,7 +36,8 @@ export class InputStream implements AsyncIterableIterator<unknown> {
   readonly #owner: InputStreamOwner;
   readonly #schema: z.ZodType;
   readonly #queue: unknown[] = [];
-  #waiter: Waiter | undefined;
+  /** Pending `next()` calls, oldest first (a handler may ask for several at once). */
+  readonly #waiters: Waiter[] = [];
   /** Items the caller may still send. */
   #outstanding = 0;
   /** Items taken by the handler since the last grant. */
@@ -94,17 +95,14 @@ export class InputStream implements AsyncIterableIterator<unknown> {
     if (this.#queue.length > 0) return Promise.resolve(this.#take());
     const ended = this.#settled();
     if (ended !== undefined) return ended;
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   /** The handler stopped reading: nothing more is granted, and what arrives is dropped. */
   return(): Promise<IteratorResult<unknown>> {
     this.#closed = true;
     this.#queue.length = 0;
-    this.#waiter?.resolve({ done: true, value: undefined });
-    this.#waiter = undefined;
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ done: true, value: undefined });
     return Promise.resolve({ done: true, value: undefined });
   }
 
@@ -134,17 +132,11 @@ export class InputStream implements AsyncIterableIterator<unknown> {
   }
 
   #wake(): void {
-    const waiter = this.#waiter;
-    if (waiter === undefined) return;
-    if (this.#queue.length > 0) {
-      this.#waiter = undefined;
-      waiter.resolve(this.#take());
-      return;
-    }
+    while (this.#waiters.length > 0 && this.#queue.length > 0) this.#waiters.shift()!.resolve(this.#take());
+    if (this.#waiters.length === 0) return;
     const ended = this.#settled();
     if (ended === undefined) return;
-    this.#waiter = undefined;
-    ended.then(waiter.resolve, waiter.reject);
+    for (const waiter of this.#waiters.splice(0)) ended.then(waiter.resolve, waiter.reject);
   }
 
   #grant(n: number): void {

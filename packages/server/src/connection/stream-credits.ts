@@ -1,5 +1,4 @@
-/** Most credits a caller can hold for one stream; more are capped (a peer cannot overflow the count). */
-const MAX_CREDITS = 1_000_000;
+import { MAX_CREDITS } from '@wirecall/core';
 
 /**
  * The items a caller has asked for and not received yet, for one streaming call: the producer is
@@ -14,7 +13,7 @@ export class StreamCredits {
     this.#available = Math.min(initial, MAX_CREDITS);
   }
 
-  /** The caller asked for `n` more items. */
+  /** The caller asked for `n` more items (capped: a peer cannot overflow the count). */
   grant(n: number): void {
     this.#available = Math.min(this.#available + n, MAX_CREDITS);
     this.wake();

@@ -1,5 +1,6 @@
 import { encodeValue, itemFrame, toWire, WirecallError } from '@wirecall/core';
 import type { ServerCall } from './call-runner.js';
+import { isLargerThan, valueFrame } from './value-frame.js';
 
 /**
  * A stream holds back while more than this is waiting in its connection's send buffer (or a quarter
@@ -7,8 +8,6 @@ import type { ServerCall } from './call-runner.js';
  * events and heartbeats that share the socket, nor hit the slow-consumer limit by itself.
  */
 export const STREAM_HIGH_WATER_BYTES = 256 * 1024;
-/** How often a held-back stream looks whether the send buffer has drained. */
-const DRAIN_POLL_MS = 10;
 
 /** How a pump ends its call: with the generator's return value, or with a failure. */
 export type Finish = (failure: unknown, value?: unknown) => void;
@@ -53,10 +52,9 @@ function sendItem(call: ServerCall, item: unknown): unknown {
   const { entry, host } = call;
   const checked = toWire(entry!.def.stream!, item);
   if (!checked.ok) return new Error(`An item of ${entry!.name} does not match the contract`, { cause: checked.issues });
-  const frame = itemFrame(call.id, encodeValue(checked.value));
+  const frame = valueFrame((value) => itemFrame(call.id, value), encodeValue(checked.value), call.sink.acceptsBinary);
   const max = host.limits.maxPayloadBytes;
-  // UTF-8 takes 1 to 3 bytes per UTF-16 code unit; count exactly only when the bounds disagree.
-  if (frame.length * 3 > max && (frame.length > max || Buffer.byteLength(frame) > max)) {
+  if (isLargerThan(frame, max)) {
     return new WirecallError('PAYLOAD_TOO_LARGE', `An item of ${entry!.name} is larger than ${max} bytes`, {
       data: { maxPayloadBytes: max },
     });
@@ -70,9 +68,7 @@ async function readyToSend(call: ServerCall): Promise<boolean> {
   const credits = call.credits!;
   const highWater = Math.min(STREAM_HIGH_WATER_BYTES, call.host.limits.maxBufferedBytes / 4);
   while (!call.aborted && !credits.take()) await credits.granted();
-  while (!call.aborted && call.sink.bufferedAmount > highWater) {
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-  }
+  while (!call.aborted && call.sink.bufferedAmount > highWater) await call.sink.whenWritable();
   return !call.aborted;
 }
 
@@ -104,6 +100,7 @@ export async function pumpStream(call: ServerCall, source: unknown, finish: Fini
         return;
       }
       if (step === ABORTED) break;
+      if (typeof step !== 'object' || step === null) throw new TypeError('an iterator returned a non-object');
       if (step.done === true) {
         finished = true;
         finish(undefined, step.value);

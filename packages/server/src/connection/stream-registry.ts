@@ -1,10 +1,10 @@
-import { eventFrame as eventFrameText, type StreamKey } from '@wirecall/core';
+import { eventFrame as eventFrameText, packFrame, takeBytes, type StreamKey } from '@wirecall/core';
 import type { BrokerEvent } from '../broker/broker.js';
 
 /** The part of a connection the registry talks to. */
 export interface EventSink {
   /** Sends one event's ready-made frame; the sink may hold it back while it replays history. */
-  deliver(frame: Buffer, event: BrokerEvent): void;
+  deliver(frames: EventFrames, event: BrokerEvent): void;
   /** Events of the stream were lost to this node; it goes on after `resumeFrom`. */
   gap(key: StreamKey, resumeFrom: string | undefined): void;
 }
@@ -36,8 +36,8 @@ export class StreamRegistry {
   dispatch(event: BrokerEvent): void {
     const sinks = this.#sinks.get(event.key);
     if (sinks === undefined) return;
-    const frame = eventFrame(event);
-    for (const sink of sinks) sink.deliver(frame, event);
+    const frames = eventFrames(event);
+    for (const sink of sinks) sink.deliver(frames, event);
   }
 
   /** Tells this node's subscribers of a stream that events were lost (see `Broker.onGap`). */
@@ -46,7 +46,32 @@ export class StreamRegistry {
   }
 }
 
-/** The one serialization of an event, as UTF-8 bytes so `ws` does not re-encode it per socket. */
-export function eventFrame(event: BrokerEvent): Buffer {
-  return Buffer.from(eventFrameText(event.key, event.id, event.value));
+/**
+ * An event's frames, each serialized at most once per node: as text (UTF-8 bytes, so `ws` does not
+ * re-encode it per socket), and, for the connections that read binary frames, as a binary frame
+ * when its payload holds bytes (made on first use).
+ */
+export interface EventFrames {
+  readonly text: Buffer;
+  /** The binary frame, or undefined when the payload has no bytes. */
+  binary(): Uint8Array | undefined;
+}
+
+export function eventFrames(event: BrokerEvent): EventFrames {
+  let binary: Uint8Array | undefined | null = null; // null: not made yet
+  return {
+    text: Buffer.from(eventFrameText(event.key, event.id, event.value)),
+    binary() {
+      if (binary === null) {
+        const taken = takeBytes(event.value);
+        binary = taken && packFrame(eventFrameText(event.key, event.id, taken.value), taken.blobs);
+      }
+      return binary;
+    },
+  };
+}
+
+/** The frame of `frames` a connection gets: binary where it reads binary frames and there is one. */
+export function frameFor(frames: EventFrames, acceptsBinary: boolean): Buffer | Uint8Array {
+  return (acceptsBinary ? frames.binary() : undefined) ?? frames.text;
 }

@@ -15,7 +15,7 @@ import {
 import type { BrokerEvent } from '../broker/broker.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
-import { eventFrame } from './stream-registry.js';
+import { eventFrames, frameFor, type EventFrames } from './stream-registry.js';
 
 /** One stream this connection listens to, and the subscription ids (usually one) that asked for it. */
 interface StreamSubscription {
@@ -37,7 +37,9 @@ export interface SubscriptionOwner {
   readonly host: ConnectionHost;
   readonly info: ConnectionInfo;
   readonly ctx: unknown;
-  send(frame: string | Buffer): void;
+  send(frame: string | Buffer | Uint8Array): void;
+  /** The client reads binary frames: payloads with bytes go out as raw bytes. */
+  readonly acceptsBinary: boolean;
   replyError(id: RequestId, error: WirecallError): void;
   /** Bytes queued on the socket and not yet written. */
   readonly bufferedAmount: number;
@@ -56,7 +58,7 @@ export class ConnectionSubscriptions {
   readonly #byId = new Map<RequestId, StreamKey>();
   readonly #streams = new Map<StreamKey, StreamSubscription>();
   /** Newest undelivered frame per conflated stream, while the socket's buffer is full. */
-  readonly #conflated = new Map<StreamKey, Buffer>();
+  readonly #conflated = new Map<StreamKey, Buffer | Uint8Array>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #highWaterBytes: number;
 
@@ -153,7 +155,8 @@ export class ConnectionSubscriptions {
   }
 
   /** Called by the node's stream registry for every event of a stream this connection listens to. */
-  deliver(frame: Buffer, event: BrokerEvent): void {
+  deliver(frames: EventFrames, event: BrokerEvent): void {
+    const frame = frameFor(frames, this.#owner.acceptsBinary);
     const stream = this.#streams.get(event.key);
     if (stream === undefined) return;
     if (stream.held) {
@@ -236,12 +239,14 @@ export class ConnectionSubscriptions {
     const sent = new Set<string>();
     for (const event of replayed) {
       sent.add(event.id);
-      owner.send(eventFrame(event));
+      owner.send(frameFor(eventFrames(event), owner.acceptsBinary));
     }
     const held = stream.held ?? [];
     stream.held = undefined;
     for (const event of held) {
-      if (!sent.has(event.id) && this.#aboveFloor(stream, event)) owner.send(eventFrame(event));
+      if (!sent.has(event.id) && this.#aboveFloor(stream, event)) {
+        owner.send(frameFor(eventFrames(event), owner.acceptsBinary));
+      }
     }
   }
 

@@ -63,8 +63,11 @@ export type ProcedureArgs<
 export type ProcedureResult<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
   isStreamProcedure<TContract, TName> extends true
     ? MaybePromise<
-        | AsyncGenerator<inferStreamItemInput<TContract, TName>, inferHandlerOutput<TContract, TName> | void, unknown>
-        | AsyncIterable<inferStreamItemInput<TContract, TName>>
+        TContract['procedures'][TName] extends { output: z.ZodType }
+          ? // The final value is required: only a generator's return value can give it.
+            AsyncGenerator<inferStreamItemInput<TContract, TName>, inferHandlerOutput<TContract, TName>, unknown>
+          : | AsyncGenerator<inferStreamItemInput<TContract, TName>, void, unknown>
+            | AsyncIterable<inferStreamItemInput<TContract, TName>>
       >
     : MaybePromise<inferHandlerOutput<TContract, TName>>;
 

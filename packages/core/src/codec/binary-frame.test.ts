@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { WireValue } from '../protocol/envelopes.js';
+import { hasBytes, packFrame, putBytes, takeBytes, unpackFrame } from './binary-frame.js';
+import { decodeValue, encodeValue } from './value-codec.js';
+
+/** A value through a binary frame and back: encode, take the bytes out, pack, unpack, put back, decode. */
+function roundTrip(value: unknown): unknown {
+  const taken = takeBytes(encodeValue(value));
+  expect(taken).toBeDefined();
+  const frame = packFrame(JSON.stringify({ t: 'result', id: 1, ...taken!.value }), taken!.blobs);
+  const { header, body } = unpackFrame(frame);
+  const envelope = JSON.parse(header) as WireValue;
+  putBytes(envelope, body);
+  return decodeValue(envelope);
+}
+
+describe('binary frames', () => {
+  it('carry bytes anywhere in a value as raw bytes, and give them back', () => {
+    const value = {
+      file: new Uint8Array([1, 2, 3]),
+      list: [new Uint8Array([4]), 'text', new Uint8Array(0)],
+      byName: new Map([['k', new Uint8Array([5, 6])]]),
+      'dotted.key': new Uint8Array([7]),
+      at: new Date(0),
+    };
+    expect(roundTrip(value)).toEqual(value);
+    expect(roundTrip(new Uint8Array([9, 9]))).toEqual(new Uint8Array([9, 9]));
+  });
+
+  it('put the bytes in the body, not base64 in the header', () => {
+    const big = new Uint8Array(64 * 1024).fill(7);
+    const taken = takeBytes(encodeValue({ big }))!;
+    const frame = packFrame(JSON.stringify(taken.value), taken.blobs);
+    expect(frame.length).toBeLessThan(big.length + 200);
+    expect(unpackFrame(frame).header).toContain('[0,65536]');
+  });
+
+  it('leave values without bytes to text frames', () => {
+    expect(hasBytes(encodeValue({ a: 1, at: new Date(0) }))).toBe(false);
+    expect(takeBytes(encodeValue({ a: 1 }))).toBeUndefined();
+  });
+
+  it('do not change the value they were made from (it may sit in history)', () => {
+    const wire = encodeValue({ file: new Uint8Array([1]) });
+    const before = JSON.stringify(wire);
+    takeBytes(wire);
+    expect(JSON.stringify(wire)).toBe(before);
+  });
+
+  it.each([
+    ['a frame shorter than its header length', new Uint8Array([0, 0, 0, 9, 123])],
+    ['no header length at all', new Uint8Array([0, 0])],
+    ['a header that is not UTF-8', new Uint8Array([0, 0, 0, 1, 0xff])],
+  ])('refuse %s', (_label, frame) => {
+    expect(() => unpackFrame(frame)).toThrow(/Malformed binary frame/);
+  });
+
+  it.each([
+    ['bytes outside the body', [2, 5]],
+    ['a negative offset', [-1, 1]],
+    ['non-integers', [0.5, 1]],
+    ['base64 where the body should be', 'AQID'],
+  ])('refuse %s', (_label, place) => {
+    const envelope: WireValue = { v: { file: place }, m: { values: { file: [['custom', 'u8']] }, v: 1 } };
+    expect(() => putBytes(envelope, new Uint8Array(3))).toThrow(/Malformed binary frame/);
+  });
+
+  it('refuse annotation trees nested past the bound, and prototype paths', () => {
+    let tree: unknown = [['custom', 'u8']];
+    let data: unknown = [0, 0];
+    for (let i = 0; i < 100; i++) {
+      tree = [['set'], { '0': tree }];
+      data = [data];
+    }
+    expect(() => putBytes({ v: data, m: { values: tree, v: 1 } }, new Uint8Array(0))).toThrow(/too deep/);
+    const hostile: WireValue = { v: {}, m: { values: { 'a.__proto__': [['custom', 'u8']] }, v: 1 } };
+    expect(() => putBytes(hostile, new Uint8Array(0))).toThrow(/forbidden key/);
+  });
+});
