@@ -24,6 +24,9 @@ export const Message = z.object({
 });
 export type Message = z.infer<typeof Message>;
 
+/** The largest file the chat takes (it keeps shared files in memory). */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
 export const api = defineContract({
   procedures: {
     /** Stores a message, publishes it to the room's subscribers, and returns it as stored. */
@@ -41,6 +44,20 @@ export const api = defineContract({
     ask: {
       input: z.object({ room: Room, author: Author, question: MessageText }),
       stream: z.object({ token: z.string() }),
+      output: Message,
+    },
+    /**
+     * Shares a file with the room: its bytes stream up in slices (an upload, under the server's
+     * credits), then a message announces it, which is the call's answer.
+     */
+    share: {
+      input: z.object({
+        room: Room,
+        author: Author,
+        name: z.string().min(1).max(120),
+        size: z.number().int().min(0).max(MAX_FILE_BYTES),
+      }),
+      inputStream: z.instanceof(Uint8Array),
       output: Message,
     },
   },

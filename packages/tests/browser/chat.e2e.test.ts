@@ -240,6 +240,37 @@ describe.skipIf(!chromiumCheck.available)(browserSuite('the chat example in Chro
     const posted = (await shown(bob)).find((message) => message.text === answer);
     expect(posted?.author).toBe('bot');
   });
+
+  it('uploads a file in slices with a progress bar that follows what the server took', async () => {
+    const size = 3 * 1024 * 1024 + 123;
+    await alice.evaluate(() => {
+      const bar = document.querySelector('[data-testid="upload-progress"]')!;
+      const steps: string[] = [];
+      (window as unknown as { uploadSteps: string[] }).uploadSteps = steps;
+      new MutationObserver(() => steps.push((bar as HTMLElement).dataset.sent ?? '')).observe(bar, {
+        attributes: true,
+        attributeFilter: ['data-sent'],
+      });
+    });
+    await alice.getByTestId('file').setInputFiles({
+      name: 'photo.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(size, 7),
+    });
+    await alice.waitForFunction(
+      () => document.querySelector<HTMLElement>('[data-testid="upload-progress"]')?.dataset.state === 'done',
+      undefined,
+      WAIT,
+    );
+    const steps = (await alice.evaluate(() => (window as unknown as { uploadSteps: string[] }).uploadSteps)).map(
+      Number,
+    );
+    // 49 slices of 64 KiB: the bar moved through them in order, up to the whole file.
+    expect(steps.length).toBeGreaterThanOrEqual(40);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(steps.at(-1)).toBe(size);
+    await waitForText([alice, bob], `shared photo.bin (${size} bytes)`);
+  });
 });
 
 /** Types `text` into the page's input and presses Enter. */

@@ -156,6 +156,46 @@ async function askBot(question: string): Promise<void> {
   }
 }
 
+// --- sharing a file -------------------------------------------------------------------------------
+
+/** Slices the size of which keep each frame well under the server's payload limit. */
+const SLICE_BYTES = 64 * 1024;
+const fileInput = element<HTMLInputElement>('file');
+const progress = element<HTMLProgressElement>('upload-progress');
+
+/**
+ * The file's bytes, slice by slice. The client pulls the next slice only when the server has room
+ * for it (credits), so the progress bar shows what the server took, not what the page buffered.
+ */
+async function* slicesOf(file: File): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+  for (let offset = 0; offset < file.size; offset += SLICE_BYTES) {
+    yield new Uint8Array(await file.slice(offset, offset + SLICE_BYTES).arrayBuffer());
+    const sent = Math.min(offset + SLICE_BYTES, file.size);
+    progress.value = sent;
+    progress.dataset.sent = String(sent);
+  }
+}
+
+fileInput.addEventListener('change', () => {
+  const file = fileInput.files?.[0];
+  if (file === undefined) return;
+  progress.max = Math.max(file.size, 1);
+  progress.value = 0;
+  progress.dataset.sent = '0';
+  progress.hidden = false;
+  client.call.share({ room, author: author(), name: file.name, size: file.size }, slicesOf(file)).then(
+    () => {
+      progress.dataset.state = 'done';
+      fileInput.value = '';
+      hideError();
+    },
+    (error: unknown) => {
+      progress.dataset.state = 'failed';
+      showError(error);
+    },
+  );
+});
+
 element<HTMLFormElement>('composer').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = textInput.value;

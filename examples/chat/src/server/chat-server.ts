@@ -6,7 +6,7 @@
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Logger, type WirecallServer } from '@wirecall/server';
+import { createServer, WirecallError, type Logger, type WirecallServer } from '@wirecall/server';
 import { api, ROOMS, type Api, type Message, type Room } from '../contract.js';
 import { serveStatic } from './static-files.js';
 
@@ -53,6 +53,8 @@ export interface ChatServer {
 
 export function createChatServer(options: ChatServerOptions): ChatServer {
   const rooms = new Map<Room, Message[]>(ROOMS.map((room) => [room, []]));
+  /** Shared files by room and name (in memory, like the messages; the last one of a name wins). */
+  const files = new Map<string, Uint8Array[]>();
   // Ids unique across restarts, so a page never confuses a message of this process with an older one.
   const boot = Date.now().toString(36);
   let sequence = 0;
@@ -84,6 +86,20 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
           yield { token };
         }
         return post({ room: input.room, author: 'bot', text: answer.slice(0, 280) });
+      },
+      // The bytes arrive slice by slice, as the handler reads them; it never holds more than the
+      // file's declared size (the contract bounds that), and a page that leaves cancels it.
+      share: async ({ input, inputStream }) => {
+        const slices: Uint8Array[] = [];
+        let received = 0;
+        for await (const slice of inputStream) {
+          received += slice.length;
+          if (received > input.size) throw new WirecallError('BAD_REQUEST', `${input.name} is larger than announced`);
+          slices.push(slice);
+        }
+        if (received !== input.size) throw new WirecallError('BAD_REQUEST', `${input.name} ended early`);
+        files.set(`${input.room}/${input.name}`, slices);
+        return post({ room: input.room, author: input.author, text: `shared ${input.name} (${received} bytes)` });
       },
     },
     // A browser-facing server names the origins that may connect (cross-site WebSocket hijacking).
