@@ -315,7 +315,7 @@ export function createClient<TContract extends AnyContract>(
         subscriptions.gap(envelope.k, envelope.last);
         return;
       case 'item':
-        requests.item(envelope.id, envelope);
+        requests.item(envelope);
         return;
       case 'credit':
         requests.credit(envelope.id, envelope.n);

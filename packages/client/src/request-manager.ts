@@ -10,6 +10,7 @@ import {
   WirecallError,
   type ErrorCode,
   type ErrorShape,
+  type ItemEnvelope,
   type ProcedureDef,
   type RequestId,
   type WireValue,
@@ -223,8 +224,8 @@ export class RequestManager {
   }
 
   /** An item of streaming call `id` arrived. */
-  item(id: RequestId, wire: WireValue): void {
-    this.#pending.get(id)?.stream?.item(wire); // absent: a late item of a call that gave up
+  item(envelope: ItemEnvelope): void {
+    this.#pending.get(envelope.id)?.stream?.item(envelope); // absent: a late item of a call that gave up
   }
 
   /** The server granted `n` more items of call `id`'s input stream. */
@@ -260,7 +261,10 @@ export class RequestManager {
     for (const call of [...this.#pending.values()]) {
       const wasSent = call.where === 'sent';
       if (wasSent) call.where = 'waiting'; // no longer on any socket
-      const retryable = call.idempotencyKey !== undefined && RETRYABLE_CODES.has(error.code);
+      // An idempotent call is sent again; so is a resumable stream, which goes on after its last item.
+      const retryable =
+        (call.idempotencyKey !== undefined || (call.stream !== undefined && call.def.resumable === true)) &&
+        RETRYABLE_CODES.has(error.code);
       if (final || (wasSent && !retryable)) this.#fail(call, withReceived(call, error), false);
       else if (wasSent) this.#waiting.add(call);
     }
@@ -336,9 +340,11 @@ export class RequestManager {
       // The server takes deadlines a timer can hold; a longer one (or Infinity) is sent capped. A
       // stream sends none: its timeout is the client's, per item.
       const tm = streaming ? undefined : Math.min(remaining, MAX_TIMER_MS);
-      const cr = stream === undefined ? undefined : call.window;
+      const cr = stream?.openCredits();
+      // A resumable stream sent again after a drop goes on after the last item it got.
+      const after = call.def.resumable === true ? stream?.lastItemId : undefined;
       const frame = this.frameOf(
-        (wire) => callFrame({ id, procedure, value: wire, tm, ik: idempotencyKey, cr }),
+        (wire) => callFrame({ id, procedure, value: wire, tm, ik: idempotencyKey, cr, after }),
         value,
       );
       if (this.#tooLarge(frame)) {

@@ -1,4 +1,4 @@
-import type { WireValue, WirecallError } from '@wirecall/core';
+import type { ItemEnvelope, WirecallError } from '@wirecall/core';
 import type { CallRequest, PendingCall, RequestManager } from './request-manager.js';
 
 /**
@@ -11,7 +11,11 @@ import type { CallRequest, PendingCall, RequestManager } from './request-manager
 export interface StreamReceiver {
   /** Items received so far (a drop reports it in `CONNECTION_LOST`'s `data.received`). */
   readonly received: number;
-  item(wire: WireValue): void;
+  /** The id of the last item received (resumable streams): a reopened call goes on after it. */
+  readonly lastItemId: string | undefined;
+  item(envelope: ItemEnvelope): void;
+  /** The credits to announce when the call is sent (again, for a resumable stream after a drop). */
+  openCredits(): number;
 }
 
 /** The caller's input stream of a call, as the request manager routes `credit` frames to it. */

@@ -19,10 +19,12 @@ export type {
   CloseOptions,
 } from './options.js';
 export type { ConnectionInfo } from './connection/connection-info.js';
+export { tracked, type Tracked } from './router/tracked.js';
 export type {
   Handlers,
   HandlerArgs,
   InputStreamArgs,
+  ResumableArgs,
   ProcedureArgs,
   ProcedureResult,
   CallMeta,

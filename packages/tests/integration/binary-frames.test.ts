@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { type RawData } from 'ws';
 import { z } from 'zod';
 import { RawClient } from '../helpers/raw-client.js';
+import type { LimitOptions } from '@wirecall/server';
 import { quietClientLogger, serve } from '../security/helpers.js';
 
 /** Bytes travel in binary frames, raw, for clients that read them; as base64 text for the others. */
@@ -37,8 +38,9 @@ function countingWebSocket(counts: { binaryIn: number; textIn: number; binaryOut
   return Counting as unknown as SocketConstructor;
 }
 
-function startBytesServer() {
+function startBytesServer(limits: LimitOptions = {}) {
   return serve(bytesApi, {
+    limits,
     handlers: {
       echo: ({ input }) => input.data,
       upload: async ({ inputStream }) => {
@@ -142,6 +144,42 @@ describe('binary frames', () => {
     const refused = await raw.waitFor((frame) => frame.id === 2);
     expect(refused).toMatchObject({ t: 'error', e: { code: 'BAD_REQUEST' } });
     expect(raw.isOpen).toBe(true);
+  });
+
+  it('a binary call over the message rate limit gets RATE_LIMITED like a text one', async () => {
+    await using ctx = await startBytesServer({ rateLimit: { messagesPerSecond: 1, burst: 3 } });
+    await using raw = await RawClient.greeted(ctx.url, bytesApi.fingerprint);
+    const annotated = { values: { data: [['custom', 'u8']] }, v: 1 };
+    for (let id = 1; id <= 5; id++) {
+      raw.sendBinary(
+        packFrame(JSON.stringify({ t: 'call', id, p: 'echo', v: { data: [0, 1], note: '' }, m: annotated }), [
+          new Uint8Array([id]),
+        ]),
+      );
+    }
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((id) => raw.waitFor((frame) => frame.id === id)));
+    expect(answers.filter((frame) => frame.t === 'error' && frame.e?.code === 'RATE_LIMITED').length).toBeGreaterThan(
+      0,
+    );
+    expect(answers.filter((frame) => frame.t === 'result').length).toBeGreaterThan(0);
+  });
+
+  it('moves 100 MB up and down in 64 KiB slices, every byte counted', { timeout: 60_000 }, async () => {
+    await using ctx = await startBytesServer();
+    const client = createClient(bytesApi, { url: ctx.url, streams });
+    try {
+      const slice = new Uint8Array(64 * 1024).fill(3);
+      const count = Math.ceil((100 * 1000 * 1000) / slice.length);
+      function* slices(): Generator<Uint8Array<ArrayBuffer>> {
+        for (let i = 0; i < count; i++) yield slice; // one buffer, sent again: only the credits hold memory
+      }
+      await expect(client.call.upload({}, slices())).resolves.toBe(count * slice.length);
+      let bytes = 0;
+      for await (const item of client.call.download({ slices: count, size: slice.length })) bytes += item.length;
+      expect(bytes).toBe(count * slice.length);
+    } finally {
+      await client.close();
+    }
   });
 
   it('the shared-tabs worker asks for text only (its hello carries no `bin`)', async () => {

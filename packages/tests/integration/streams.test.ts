@@ -3,7 +3,7 @@ import { streams } from '@wirecall/client/streams';
 import { CLOSE_CODES, defineContract, WirecallError } from '@wirecall/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import type { LimitOptions } from '@wirecall/server';
+import { tracked, type LimitOptions } from '@wirecall/server';
 import { RawClient } from '../helpers/raw-client.js';
 import { rejectionOf } from '../helpers/rejection.js';
 import { serve, typedClient } from '../security/helpers.js';
@@ -33,11 +33,15 @@ const streamApi = defineContract({
     idemForever: { input: z.object({ key: z.string() }), stream: z.number(), idempotent: true },
     /** Reads two items of its input at once. */
     pair: { input: z.object({}), inputStream: z.number(), output: z.number() },
+    /** Resumable: its items carry ids, and a call after a drop goes on after the last one. */
+    feed: { input: z.object({ to: z.number(), dropAt: z.number() }), stream: z.number(), resumable: true },
     /** Ignores its signal and takes its time: a handler still winding down after a cancel. */
     stubborn: { input: z.object({ key: z.string() }), output: z.null() },
   },
 });
 
+/** The `lastEventId` each call of `feed` got, in order. */
+const feedCalls: (string | undefined)[] = [];
 let stubbornRunning = 0;
 let stubbornMost = 0;
 
@@ -147,6 +151,18 @@ function startStreamServer(limits: LimitOptions = {}) {
         const iterator = inputStream[Symbol.asyncIterator]();
         const [a, b] = await Promise.all([iterator.next(), iterator.next()]);
         return (a.value as number) + (b.value as number);
+      },
+      feed: async function* ({ input, lastEventId, connection }) {
+        feedCalls.push(lastEventId);
+        for (let n = lastEventId === undefined ? 1 : Number(lastEventId) + 1; n <= input.to; n++) {
+          yield tracked(String(n), n);
+          if (n === input.dropAt && lastEventId === undefined) {
+            // Let the client have the items, then lose the connection under the stream.
+            await new Promise((resolve) => setTimeout(resolve, 30));
+            connection.close(CLOSE_CODES.GOING_AWAY, 'dropped on purpose');
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+          }
+        }
       },
       stubborn: async () => {
         stubbornMost = Math.max(stubbornMost, ++stubbornRunning);
@@ -386,6 +402,24 @@ describe('streams from the server', () => {
     const cancelled = [...producers.values()];
     expect(cancelled).toHaveLength(500);
     await vi.waitFor(() => expect(cancelled.every((entry) => entry.finished)).toBe(true));
+  });
+});
+
+describe('resumable streams', () => {
+  it('go on across a dropped connection: every item once, in order, the handler told where to resume', async () => {
+    await using ctx = await startStreamServer();
+    await using client = typedClient(streamApi, {
+      streams,
+      url: ctx.url,
+      reconnect: { minDelayMs: 10, maxDelayMs: 20 },
+    });
+    feedCalls.length = 0;
+    const items = await collect(client.call.feed({ to: 20, dropAt: 7 }, { window: 4 }));
+    expect(items).toEqual(Array.from({ length: 20 }, (_unused, i) => i + 1));
+    expect(feedCalls).toHaveLength(2);
+    expect(feedCalls[0]).toBeUndefined();
+    // The client resumed after the last item it had: item 7, the one before the drop.
+    expect(feedCalls[1]).toBe('7');
   });
 });
 

@@ -6,7 +6,7 @@
 import { createClient, type CallStream } from '@wirecall/client';
 import { streams } from '@wirecall/client/streams';
 import { defineContract } from '@wirecall/core';
-import { createServer } from '@wirecall/server';
+import { createServer, tracked } from '@wirecall/server';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 
@@ -21,6 +21,7 @@ const api = defineContract({
     upload: { input: z.object({ name: z.string() }), inputStream: z.string(), output: z.number() },
     agent: { input: z.object({}), inputStream: z.string(), stream: z.string() },
     plain: { input: z.object({}), output: z.string() },
+    feed: { input: z.object({}), stream: z.number(), resumable: true },
   },
 });
 
@@ -71,6 +72,10 @@ describe('streaming procedures', () => {
             for await (const message of inputStream) yield message.toUpperCase();
           },
           plain: () => 'x',
+          feed: async function* ({ lastEventId }) {
+            expectTypeOf(lastEventId).toEqualTypeOf<string | undefined>();
+            yield tracked('1', 1);
+          },
         },
       });
     const _wrongItem = () =>
@@ -89,6 +94,10 @@ describe('streaming procedures', () => {
             yield 'a';
           },
           plain: () => 'x',
+          // @ts-expect-error a resumable stream yields tracked(id, item)
+          feed: async function* () {
+            yield 1;
+          },
         },
       });
   });

@@ -56,6 +56,8 @@ export class ClientStream implements CallStream<unknown, unknown> {
   readonly #waiters: Waiter[] = [];
   #consumed = 0;
   #received = 0;
+  /** Items the server may still send: the credits granted and not yet used. */
+  #allowance: number;
   #outcome: Outcome | undefined;
   /** The iteration already ended (done, threw, or was returned). */
   #over = false;
@@ -65,6 +67,17 @@ export class ClientStream implements CallStream<unknown, unknown> {
   constructor(sink: StreamCallSink, window: number) {
     this.#sink = sink;
     this.#window = window;
+    this.#allowance = window;
+  }
+
+  /**
+   * The credits the call announces when it is sent: the window, less what is still unread (a
+   * resumable stream reopened after a drop), and at least one.
+   */
+  openCredits(): number {
+    this.#consumed = 0;
+    this.#allowance = Math.max(1, this.#window - this.#buffer.length);
+    return this.#allowance;
   }
 
   get received(): number {
@@ -90,7 +103,8 @@ export class ClientStream implements CallStream<unknown, unknown> {
    */
   push(item: unknown): boolean {
     if (this.#outcome !== undefined) return true;
-    if (this.#buffer.length >= this.#window) return false;
+    if (this.#allowance <= 0) return false;
+    this.#allowance--;
     this.#received++;
     const waiter = this.#waiters.shift();
     if (waiter === undefined) {
@@ -156,6 +170,7 @@ export class ClientStream implements CallStream<unknown, unknown> {
   #consume(): void {
     // One `credit` frame per half window read, not one per item.
     if (++this.#consumed >= Math.max(1, this.#window >> 1) && this.#outcome === undefined) {
+      this.#allowance += this.#consumed;
       this.#sink.grant(this.#consumed);
       this.#consumed = 0;
     }

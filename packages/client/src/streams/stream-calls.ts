@@ -91,6 +91,7 @@ function streamCall(manager: RequestManager, request: CallRequest): ClientStream
     request.window,
   );
   const schema = request.def.stream!;
+  let lastItemId: string | undefined;
   started.call = manager.start(request, {
     resolve: (value) => stream.finish(value),
     reject: (error) => stream.fail(error),
@@ -98,9 +99,14 @@ function streamCall(manager: RequestManager, request: CallRequest): ClientStream
       get received() {
         return stream.received;
       },
+      get lastItemId() {
+        return lastItemId;
+      },
+      openCredits: () => stream.openCredits(),
       // Items travel in the stream schema's input side: parsing here runs its transforms, once.
       item: (wire) => {
         const call = started.call!;
+        if (wire.iid !== undefined) lastItemId = wire.iid;
         try {
           const checked = checkSchema(schema, decodeValue(wire));
           if (!checked.ok) {

@@ -33,6 +33,7 @@ export class UploadPump {
 
   /** The server takes `n` more items. */
   grant(n: number): void {
+    if (this.#done) return; // a credit that crossed the `end`: the call now waits for its answer
     this.#credits += n;
     this.#sink.waiting(false);
     if (!this.#running) void this.#run();

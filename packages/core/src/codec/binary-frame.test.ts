@@ -40,6 +40,18 @@ describe('binary frames', () => {
     expect(takeBytes(encodeValue({ a: 1 }))).toBeUndefined();
   });
 
+  it('give copies as plain Uint8Arrays, never views into the frame', () => {
+    const frame = Buffer.from(
+      packFrame('{"v":{"a":[0,2]},"m":{"values":{"a":[["custom","u8"]]},"v":1}}', [new Uint8Array([1, 2])]),
+    );
+    const { header, body } = unpackFrame(frame);
+    const envelope = JSON.parse(header) as WireValue;
+    putBytes(envelope, body);
+    const bytes = (envelope.v as { a: Uint8Array }).a;
+    expect(Buffer.isBuffer(bytes)).toBe(false);
+    expect(bytes.buffer.byteLength).toBe(2);
+  });
+
   it('do not change the value they were made from (it may sit in history)', () => {
     const wire = encodeValue({ file: new Uint8Array([1]) });
     const before = JSON.stringify(wire);
@@ -56,7 +68,8 @@ describe('binary frames', () => {
   });
 
   it.each([
-    ['bytes outside the body', [2, 5]],
+    ['bytes outside the body', [0, 5]],
+    ['bytes out of order (overlapping what came before)', [2, 1]],
     ['a negative offset', [-1, 1]],
     ['non-integers', [0.5, 1]],
     ['base64 where the body should be', 'AQID'],

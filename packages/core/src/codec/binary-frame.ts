@@ -105,6 +105,7 @@ export function takeBytes(value: WireValue): { value: WireValue; blobs: Uint8Arr
  * a fresh parse). Refuses offsets outside the body, and bytes in any other form.
  */
 export function putBytes(value: WireValue, body: Uint8Array): void {
+  let next = 0;
   forEachBytes(value, (holder, key) => {
     const place = holder[key];
     if (!Array.isArray(place) || place.length !== 2) malformed('bytes must be [offset, length]');
@@ -112,9 +113,13 @@ export function putBytes(value: WireValue, body: Uint8Array): void {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) malformed('offsets must be integers');
     const start = offset as number;
     const end = start + (length as number);
-    if (start < 0 || end < start || end > body.length) malformed('bytes outside the body');
-    // A copy: the application must not hold the whole frame through one small value.
-    holder[key] = body.slice(start, end);
+    // In body order and without overlap, as a sender writes them: the copies can never add up
+    // to more than the frame itself.
+    if (start !== next || end < start || end > body.length) malformed('bytes outside the body, or out of order');
+    next = end;
+    // A copy, and a plain Uint8Array: never a view into the frame (or into a pool of buffers that
+    // holds other connections' data), and never a Buffer.
+    holder[key] = new Uint8Array(body.subarray(start, end));
   });
 }
 

@@ -293,3 +293,18 @@ describe('prototype pollution', () => {
     expect(isPolluted()).toBe(false);
   });
 });
+
+describe('long annotation paths', () => {
+  it('refuses a path of more segments than any value has', () => {
+    const path = Array.from({ length: 300 }, () => 'a').join('.');
+    expect(() => assertSafeMeta({ values: { [path]: ['Date'] }, v: 1 }, {})).toThrow(/annotation path too long/);
+  });
+
+  it('refuses many long paths in one tree before they cost seconds', () => {
+    const path = Array.from({ length: 250 }, (_unused, i) => `k${i}`).join('.');
+    // Children without annotations of their own: nothing refuses them but the total path work.
+    const values: Record<string, unknown> = {};
+    for (let i = 0; i < 5_000; i++) values[`${path}.x${i}`] = {};
+    expect(() => assertSafeMeta({ values, v: 1 }, {})).toThrow(/annotation paths too long/);
+  });
+});

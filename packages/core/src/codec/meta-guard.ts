@@ -24,6 +24,10 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 /** Bounds that keep a hostile annotation tree cheap to check. */
 const MAX_TREE_DEPTH = 64;
 const MAX_ANNOTATIONS = 100_000;
+/** Segments of one annotation path (a value nested this deep in plain objects is no contract's). */
+const MAX_PATH_SEGMENTS = 256;
+/** Path segments looked up over a whole tree: each annotation's path is walked from the root. */
+const MAX_PATH_WORK = 1_000_000;
 /** A BigInt of more digits than this costs super-linear time to parse; no contract needs one. */
 const MAX_BIGINT_DIGITS = 4096;
 const BIGINT_TEXT = /^-?\d+$/;
@@ -55,6 +59,7 @@ export function parsePath(path: string): string[] {
     }
   }
   segments.push(segment);
+  if (segments.length > MAX_PATH_SEGMENTS) refuse('annotation path too long');
   for (const key of segments) if (FORBIDDEN_KEYS.has(key)) refuse(`forbidden key ${key}`);
   return segments;
 }
@@ -75,6 +80,8 @@ function jsonAt(json: unknown, path: readonly string[]): unknown {
 interface WalkState {
   json: unknown;
   annotations: number;
+  /** Path segments looked up so far (bounded by MAX_PATH_WORK). */
+  pathWork: number;
 }
 
 /** Where in the value tree a node sits. */
@@ -122,6 +129,8 @@ function allowedType(annotation: unknown): string | undefined {
 
 function checkAnnotation(annotation: unknown, path: readonly string[], state: WalkState): void {
   if (++state.annotations > MAX_ANNOTATIONS) refuse('too many annotations');
+  state.pathWork += path.length;
+  if (state.pathWork > MAX_PATH_WORK) refuse('annotation paths too long');
   const type = allowedType(annotation);
   if (type === undefined) refuse(`annotation ${JSON.stringify(annotation)} is not accepted`);
   const data = jsonAt(state.json, path);
@@ -132,7 +141,10 @@ function checkAnnotation(annotation: unknown, path: readonly string[], state: Wa
 function checkChildren(children: unknown, at: Position, state: WalkState): void {
   if (!isRecord(children)) refuse('annotation children must be an object');
   for (const key of Object.keys(children)) {
-    checkTree(children[key], { path: [...at.path, ...parsePath(key)], depth: at.depth + 1 }, state);
+    const path = [...at.path, ...parsePath(key)];
+    state.pathWork += path.length;
+    if (state.pathWork > MAX_PATH_WORK) refuse('annotation paths too long');
+    checkTree(children[key], { path, depth: at.depth + 1 }, state);
   }
 }
 
@@ -156,5 +168,5 @@ export function assertSafeMeta(meta: SuperJsonMeta, json: unknown): void {
     if (key !== 'values' && key !== 'v') refuse(`meta.${key} is not accepted`);
   }
   if (meta.v !== 1) refuse('meta.v must be 1');
-  if (meta.values !== undefined) checkTree(meta.values, { path: [], depth: 0 }, { json, annotations: 0 });
+  if (meta.values !== undefined) checkTree(meta.values, { path: [], depth: 0 }, { json, annotations: 0, pathWork: 0 });
 }

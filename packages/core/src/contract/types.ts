@@ -17,6 +17,12 @@ export interface ProcedureDef {
   stream?: z.ZodType;
   /** Items the caller sends (an async iterable), delivered to the handler as one. */
   inputStream?: z.ZodType;
+  /**
+   * The stream survives a dropped connection: the handler yields each item with an id
+   * (`tracked(id, item)`), and after a reconnect the client calls again with the last id it saw,
+   * which the handler gets as `lastEventId`, so the app's iteration goes on. @default false
+   */
+  resumable?: boolean;
   /** Safe to run twice: the client retries it transparently after a drop. @default false */
   idempotent?: boolean;
   /**

@@ -39,6 +39,8 @@ export interface CallEnvelope extends WireValue {
   ik?: string;
   /** For a streaming procedure: how many items the caller takes before it grants more (`credit`). */
   cr?: number;
+  /** For a resumable stream reopened after a drop: the id of the last item the caller got. */
+  after?: string;
 }
 /** The caller of streaming call `id` takes `n` more items. */
 export interface CreditEnvelope {
@@ -50,6 +52,8 @@ export interface CreditEnvelope {
 export interface ItemEnvelope extends WireValue {
   t: 'item';
   id: RequestId;
+  /** The item's id, in a resumable stream: where the caller resumes from after a drop. */
+  iid?: string;
 }
 /** The caller's input stream of call `id` has no more items. */
 export interface EndEnvelope {

@@ -24,19 +24,23 @@ export interface CallFrameFields {
   ik: string | undefined;
   /** Initial credits of a streaming call. */
   cr?: number | undefined;
+  /** A resumable stream reopened after a drop: the last item id the caller got. */
+  after?: string | undefined;
 }
-export function callFrame({ id, procedure, value, tm, ik, cr }: CallFrameFields): string {
+export function callFrame({ id, procedure, value, tm, ik, cr, after }: CallFrameFields): string {
   const deadline = tm === undefined ? '' : `,"tm":${tm}`;
   const key = ik === undefined ? '' : `,"ik":${JSON.stringify(ik)}`;
   const credits = cr === undefined ? '' : `,"cr":${cr}`;
-  return `{"t":"call","id":${idText(id)},"p":${JSON.stringify(procedure)}${deadline}${key}${credits}${valueFields(value)}}`;
+  const resume = after === undefined ? '' : `,"after":${JSON.stringify(after)}`;
+  return `{"t":"call","id":${idText(id)},"p":${JSON.stringify(procedure)}${deadline}${key}${credits}${resume}${valueFields(value)}}`;
 }
 export function resultFrame(id: RequestId, value: WireValue): string {
   return `{"t":"result","id":${idText(id)}${valueFields(value)}}`;
 }
 
-export function itemFrame(id: RequestId, value: WireValue): string {
-  return `{"t":"item","id":${idText(id)}${valueFields(value)}}`;
+export function itemFrame(id: RequestId, value: WireValue, itemId?: string): string {
+  const iid = itemId === undefined ? '' : `,"iid":${JSON.stringify(itemId)}`;
+  return `{"t":"item","id":${idText(id)}${iid}${valueFields(value)}}`;
 }
 
 export function eventFrame(key: StreamKey, eventId: string, value: WireValue): string {

@@ -60,6 +60,8 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
       if (tm !== undefined) envelope.tm = tm;
       if (ik !== undefined) envelope.ik = ik;
       if (frame.cr !== undefined) envelope.cr = frame.cr;
+      if (!isOptionalToken(frame.after)) return fail('after must be an item id', id);
+      if (frame.after !== undefined) envelope.after = frame.after;
       return { ok: true, envelope };
     }
     case 'credit':
@@ -129,7 +131,7 @@ const SERVER_FIELDS: Record<ServerEnvelope['t'], Record<string, FieldCheck>> = {
   error: { id: optional(isRequestId), e: isRecord },
   event: { k: isStreamKey, eid: isToken, v: anything, m: isOptionalRecord },
   subscribed: { id: isRequestId, k: isStreamKey, last: isOptionalToken },
-  item: { id: isRequestId, v: anything, m: isOptionalRecord },
+  item: { id: isRequestId, iid: isOptionalToken, v: anything, m: isOptionalRecord },
   credit: { id: isRequestId, n: (value) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0 },
   gap: { k: isStreamKey, last: isOptionalToken },
   pong: {},

@@ -171,7 +171,7 @@ export function runCall(call: ServerCall, envelope: CallEnvelope): void {
     settle(call, new WirecallError('NOT_FOUND', `Unknown procedure ${envelope.p}`));
     return;
   }
-  if (cacheKey !== undefined && host.idempotency.join(cacheKey, (outcome) => answer(call, outcome))) return;
+  if (cacheKey !== undefined && host.idempotency.join(cacheKey, (outcome) => answerJoined(call, outcome))) return;
   let result: unknown;
   try {
     const input = checkSchema(entry.def.input, decodeValue(envelope));
@@ -191,6 +191,8 @@ export function runCall(call: ServerCall, envelope: CallEnvelope): void {
       (args as { inputStream?: AsyncIterable<unknown> }).inputStream = call.input;
       call.input.start();
     }
+    // A resumable stream reopened after a drop goes on after the last item its caller got.
+    if (entry.def.resumable === true) (args as { lastEventId?: string }).lastEventId = envelope.after;
     result = entry.handler(args);
   } catch (error) {
     settle(call, error ?? new Error('handler threw nothing'));
@@ -244,6 +246,13 @@ function outcomeOf(call: ServerCall, failure: unknown, value: unknown): Outcome 
   host.counters.countError(encoded.code);
   safeHook(host, 'onError', () => host.hooks.onError?.(error, { connection: call.sink.info, procedure: entry?.name }));
   return { ok: false, error: encoded.json };
+}
+
+/** A retry that joined an earlier attempt gets that attempt's outcome, once. */
+function answerJoined(call: ServerCall, outcome: Outcome): void {
+  if (call.settled) return;
+  call.settled = true;
+  answer(call, outcome);
 }
 
 /** Sends the outcome, unless the caller has given up (cancel, deadline, disconnect). */

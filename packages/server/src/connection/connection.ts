@@ -96,6 +96,8 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   readonly #bucket: TokenBucket | undefined;
   /** Streaming calls open now (under `limits.maxStreams`). */
   #streaming = 0;
+  /** Streams waiting for the socket's buffer to drain (see whenWritable). */
+  #writableWaiters: (() => void)[] | undefined;
   /** Cancelled calls whose handlers have not returned yet (bounded: see #onCall). */
   readonly #windingDown = new Set<ServerCall>();
   /** Messages refused in a row by the rate limit; past the burst size the peer is abusive. */
@@ -198,15 +200,22 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
    * socket's own pace instead of polling it.
    */
   whenWritable(): Promise<void> {
-    const tcp = (this.#socket as unknown as { _socket?: Socket })._socket;
     return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(fallback);
-        tcp?.off('drain', done);
-        resolve();
-      };
-      const fallback = setTimeout(done, WRITABLE_FALLBACK_MS);
-      tcp?.once('drain', done);
+      if (this.#writableWaiters === undefined) {
+        // One `drain` listener per connection, however many streams wait on it.
+        this.#writableWaiters = [];
+        const tcp = (this.#socket as unknown as { _socket?: Socket })._socket;
+        const wake = (): void => {
+          clearTimeout(fallback);
+          tcp?.off('drain', wake);
+          const waiters = this.#writableWaiters ?? [];
+          this.#writableWaiters = undefined;
+          for (const waiter of waiters) waiter();
+        };
+        const fallback = setTimeout(wake, WRITABLE_FALLBACK_MS);
+        tcp?.once('drain', wake);
+      }
+      this.#writableWaiters.push(resolve);
     });
   }
 
@@ -346,7 +355,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     counters.messagesIn++;
     counters.bytesIn += (data as Buffer).length;
     if (this.#bucket && !this.#bucket.take(now)) {
-      this.#refuseForRate(data);
+      this.#refuseForRate(data, isBinary);
       return;
     }
     this.#overflow = 0;
@@ -361,14 +370,15 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   }
 
   /** Over the rate limit: answer `RATE_LIMITED` where there is an id; close on sustained abuse. */
-  #refuseForRate(data: RawData): void {
+  #refuseForRate(data: RawData, isBinary: boolean): void {
     const { rateLimit } = this.host.limits;
     if (rateLimit && ++this.#overflow > rateLimit.burst) {
       this.close(CLOSE_CODES.POLICY_VIOLATION, 'message rate limit exceeded');
       return;
     }
     try {
-      const parsed = parseClientEnvelope(parseText(data));
+      // A binary frame's header is enough to know what it was (its bytes are not needed).
+      const parsed = parseClientEnvelope(isBinary ? JSON.parse(unpackFrame(data as Buffer).header) : parseText(data));
       const refused = new WirecallError('RATE_LIMITED', 'Too many messages; slow down');
       if (!parsed.ok) {
         if (parsed.id !== undefined) this.replyError(parsed.id, refused);
@@ -382,8 +392,9 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
           return;
         case 'cancel':
         case 'unsub':
-          // Only frees work: honoured even over the limit (the client already counts it done).
-          this.#handle(envelope);
+          // Only frees work: honoured even over the limit (the client already counts it done);
+          // before welcome the frames it would act on are still queued, so it waits with them.
+          if (this.#phase === 'ready') this.#handle(envelope);
           return;
         case 'credit':
         case 'item':

@@ -1,4 +1,5 @@
 import { encodeValue, itemFrame, toWire, WirecallError } from '@wirecall/core';
+import { isTracked } from '../router/tracked.js';
 import type { ServerCall } from './call-runner.js';
 import { isLargerThan, valueFrame } from './value-frame.js';
 
@@ -47,12 +48,30 @@ function closeIterator(iterator: AsyncIterator<unknown> | Iterator<unknown>, cal
   }
 }
 
+/** Longest id a resumable stream's item may carry (the wire's bound on ids). */
+const MAX_ITEM_ID_LENGTH = 256;
+
 /** Sends one item; returns why it could not be sent, or undefined. */
-function sendItem(call: ServerCall, item: unknown): unknown {
+function sendItem(call: ServerCall, yielded: unknown): unknown {
   const { entry, host } = call;
+  let item = yielded;
+  let itemId: string | undefined;
+  if (entry!.def.resumable === true) {
+    // A resumable stream names every item, so the client can come back after the last one.
+    if (!isTracked(yielded)) return new TypeError(`${entry!.name} is resumable: yield tracked(id, item)`);
+    if (typeof yielded.id !== 'string' || yielded.id.length === 0 || yielded.id.length > MAX_ITEM_ID_LENGTH) {
+      return new TypeError(`an item id of ${entry!.name} must be a string of 1 to ${MAX_ITEM_ID_LENGTH} characters`);
+    }
+    item = yielded.item;
+    itemId = yielded.id;
+  }
   const checked = toWire(entry!.def.stream!, item);
   if (!checked.ok) return new Error(`An item of ${entry!.name} does not match the contract`, { cause: checked.issues });
-  const frame = valueFrame((value) => itemFrame(call.id, value), encodeValue(checked.value), call.sink.acceptsBinary);
+  const frame = valueFrame(
+    (value) => itemFrame(call.id, value, itemId),
+    encodeValue(checked.value),
+    call.sink.acceptsBinary,
+  );
   const max = host.limits.maxPayloadBytes;
   if (isLargerThan(frame, max)) {
     return new WirecallError('PAYLOAD_TOO_LARGE', `An item of ${entry!.name} is larger than ${max} bytes`, {

@@ -8,6 +8,7 @@ import type {
   isStreamProcedure,
 } from '@wirecall/core';
 import type { z } from 'zod';
+import type { Tracked } from './tracked.js';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 
 /** What a handler receives. */
@@ -46,15 +47,32 @@ export interface InputStreamArgs<TItem> {
   inputStream: AsyncIterable<TItem>;
 }
 
+/** The args of a resumable stream's handler. */
+export interface ResumableArgs {
+  /** The id of the last item the caller got, when it calls again after a drop; else undefined. */
+  lastEventId: string | undefined;
+}
+
 /** The args a procedure's handler gets. */
 export type ProcedureArgs<
   TContract extends AnyContract,
   TName extends ProcedureName<TContract>,
   TContext,
-> = TContract['procedures'][TName] extends { inputStream: z.ZodType }
-  ? HandlerArgs<inferParsedInput<TContract, TName>, TContext> &
-      InputStreamArgs<inferParsedInputStreamItem<TContract, TName>>
-  : HandlerArgs<inferParsedInput<TContract, TName>, TContext>;
+> = HandlerArgs<inferParsedInput<TContract, TName>, TContext> &
+  (TContract['procedures'][TName] extends { inputStream: z.ZodType }
+    ? InputStreamArgs<inferParsedInputStreamItem<TContract, TName>>
+    : unknown) &
+  (TContract['procedures'][TName] extends { resumable: true } ? ResumableArgs : unknown);
+
+/** What a streaming handler yields: the item, or for a resumable stream the item with its id. */
+type Yielded<
+  TContract extends AnyContract,
+  TName extends ProcedureName<TContract>,
+> = TContract['procedures'][TName] extends {
+  resumable: true;
+}
+  ? Tracked<inferStreamItemInput<TContract, TName>>
+  : inferStreamItemInput<TContract, TName>;
 
 /**
  * What a procedure's handler returns: its output; or, for a streaming procedure, an async
@@ -65,9 +83,8 @@ export type ProcedureResult<TContract extends AnyContract, TName extends Procedu
     ? MaybePromise<
         TContract['procedures'][TName] extends { output: z.ZodType }
           ? // The final value is required: only a generator's return value can give it.
-            AsyncGenerator<inferStreamItemInput<TContract, TName>, inferHandlerOutput<TContract, TName>, unknown>
-          : | AsyncGenerator<inferStreamItemInput<TContract, TName>, void, unknown>
-            | AsyncIterable<inferStreamItemInput<TContract, TName>>
+            AsyncGenerator<Yielded<TContract, TName>, inferHandlerOutput<TContract, TName>, unknown>
+          : AsyncGenerator<Yielded<TContract, TName>, void, unknown> | AsyncIterable<Yielded<TContract, TName>>
       >
     : MaybePromise<inferHandlerOutput<TContract, TName>>;
 
