@@ -99,7 +99,8 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   /** Streams waiting for the socket's buffer to drain (see whenWritable). */
   #writableWaiters: (() => void)[] | undefined;
   /** Cancelled calls whose handlers have not returned yet (bounded: see #onCall). */
-  readonly #windingDown = new Set<ServerCall>();
+  /** Created on first use, like the in-flight map: an idle connection should cost little more than its socket. */
+  #windingDown: Set<ServerCall> | undefined;
   /** Messages refused in a row by the rate limit; past the burst size the peer is abusive. */
   #overflow = 0;
   #phase: Phase = 'hello';
@@ -159,7 +160,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
 
   /** Calls whose handler has not finished yet (cancelled ones still winding down included). */
   get inFlight(): number {
-    return (this.#inFlight?.size ?? 0) + this.#windingDown.size;
+    return (this.#inFlight?.size ?? 0) + (this.#windingDown?.size ?? 0);
   }
 
   /** Streams this connection listens to. */
@@ -305,8 +306,8 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     if (call.aborted && !call.settled) {
       // Cancelled, its handler still winding down: it stops counting against the limits the
       // client sees, but not against the server's bound on running handlers, nor shutdown's wait.
-      this.#windingDown.add(call);
-    } else if (this.#windingDown.delete(call)) {
+      (this.#windingDown ??= new Set()).add(call);
+    } else if (this.#windingDown?.delete(call) === true) {
       this.#checkDrained();
       return;
     }
@@ -587,7 +588,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     }
     const { maxInFlightCalls } = this.host.limits;
     // Handlers still winding down after a cancel may run beside a full window, up to one more.
-    if (calls.size >= maxInFlightCalls || calls.size + this.#windingDown.size >= 2 * maxInFlightCalls) {
+    if (calls.size >= maxInFlightCalls || calls.size + (this.#windingDown?.size ?? 0) >= 2 * maxInFlightCalls) {
       this.replyError(
         envelope.id,
         new WirecallError('RATE_LIMITED', `At most ${maxInFlightCalls} calls in flight`, {
