@@ -187,6 +187,17 @@ export interface WirecallClient<TContract extends AnyContract> {
   onStateChange(listener: (change: StateChange) => void): () => void;
   /** Closes for good: pending calls reject with `CLOSED`. */
   close(): Promise<void>;
+  /**
+   * The round-trip time to the server in ms, measured now (`UNAVAILABLE` while not connected).
+   * With `shareAcrossTabs`, the shared worker answers: it measures the way to the worker.
+   */
+  ping(): Promise<number>;
+  /**
+   * Drops the connection and makes a new one at once, with `connectionParams` evaluated again (after
+   * a token refresh). Subscriptions resume after the last event seen and queued calls wait; calls in
+   * flight meet the drop as they would any other (idempotent ones are sent again).
+   */
+  reconnect(): void;
   /** Pending calls and listeners, for leak checks and debugging. */
   readonly pending: { calls: number; listeners: number };
 }
@@ -376,6 +387,8 @@ export function createClient<TContract extends AnyContract>(
       return manager.state;
     },
     onStateChange: (listener) => manager.onStateChange(listener),
+    ping: () => manager.ping(),
+    reconnect: () => manager.reconnect(),
     async close() {
       stopWatching();
       closedReason ??= new WirecallError('CLOSED', 'The client was closed');

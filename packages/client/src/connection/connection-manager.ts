@@ -31,6 +31,8 @@ export interface StateChange {
   closeCode?: number;
   /** Why the connection went down or closed for good. */
   error?: WirecallError;
+  /** The last round-trip time measured (a heartbeat or `client.ping()`), in ms. */
+  rttMs?: number;
 }
 
 /** The socket surface wirecall uses: what browsers' WebSocket and `ws` both provide. */
@@ -161,6 +163,12 @@ export class ConnectionManager {
   #closedPromise: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
   readonly #listeners = new Set<(change: StateChange) => void>();
+  /** Pings sent on the current socket and not answered yet, oldest first. */
+  readonly #pings: {
+    sentAt: number;
+    waiter: { resolve: (rttMs: number) => void; reject: (error: unknown) => void } | undefined;
+  }[] = [];
+  #rttMs: number | undefined;
   readonly #options: ConnectionManagerOptions;
   readonly #hooks: ConnectionHooks;
 
@@ -188,6 +196,40 @@ export class ConnectionManager {
     corkUntilMicrotask(this.#socket);
     this.#socket.send(frame);
     return true;
+  }
+
+  /**
+   * Measures the round trip to the server: resolves with the milliseconds from this ping to its
+   * pong. Rejects with `UNAVAILABLE` when not connected, and with `CONNECTION_LOST` when the socket
+   * goes before the pong comes.
+   */
+  ping(): Promise<number> {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || socket?.readyState !== OPEN) {
+      return Promise.reject(new WirecallError('UNAVAILABLE', 'Not connected; nothing to ping'));
+    }
+    return new Promise((resolve, reject) => this.#sendPing(socket, { resolve, reject }));
+  }
+
+  /** The last round-trip time measured, in ms (undefined before the first pong). */
+  get rttMs(): number | undefined {
+    return this.#rttMs;
+  }
+
+  /**
+   * Drops the socket and connects again at once (say, after a token refresh: `connectionParams`
+   * is evaluated again). Subscriptions resume and queued calls wait, as after any drop.
+   */
+  reconnect(): void {
+    if (this.#state === 'closed') return;
+    if (this.#socket !== undefined) this.#drop(this.#socket, 'the client reconnects');
+    this.retryNow();
+  }
+
+  /** Sends a ping; its pong (answered in order) gives the round trip. */
+  #sendPing(socket: SocketLike, waiter?: { resolve: (rttMs: number) => void; reject: (error: unknown) => void }): void {
+    this.#pings.push({ sentAt: Date.now(), waiter });
+    socket.send('{"t":"ping"}');
   }
 
   /** Skips the rest of a backoff wait (the page came back online or became visible). */
@@ -284,7 +326,15 @@ export class ConnectionManager {
       this.#drop(socket, 'the server sent a frame that is not wirecall.v1', CLOSE_CODES.PROTOCOL_ERROR);
       return;
     }
-    if (envelope.t === 'pong') return;
+    if (envelope.t === 'pong') {
+      // The server answers pings in order: this pong is the oldest ping's.
+      const ping = this.#pings.shift();
+      if (ping !== undefined) {
+        this.#rttMs = Date.now() - ping.sentAt;
+        ping.waiter?.resolve(this.#rttMs);
+      }
+      return;
+    }
     if (envelope.t === 'welcome') {
       this.#opened(socket, envelope);
       return;
@@ -300,7 +350,7 @@ export class ConnectionManager {
     if (heartbeat) {
       this.#heartbeat = new Heartbeat(
         heartbeat,
-        () => socket.readyState === OPEN && socket.send('{"t":"ping"}'),
+        () => socket.readyState === OPEN && this.#sendPing(socket),
         () => this.#drop(socket, 'heartbeat timed out'),
       );
       this.#heartbeat.start();
@@ -329,6 +379,8 @@ export class ConnectionManager {
     this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     this.#socket = undefined;
+    const lost = new WirecallError('CONNECTION_LOST', 'The connection closed before the pong');
+    for (const { waiter } of this.#pings.splice(0)) waiter?.reject(lost);
   }
 
   #down(code: number, reason: string): void {
@@ -380,7 +432,13 @@ export class ConnectionManager {
   #setState(state: ClientState, details: Omit<StateChange, 'state' | 'previous' | 'attempt'>): void {
     const previous = this.#state;
     this.#state = state;
-    const change: StateChange = { state, previous, attempt: this.#attempt, ...details };
+    const change: StateChange = {
+      state,
+      previous,
+      attempt: this.#attempt,
+      ...(this.#rttMs === undefined ? {} : { rttMs: this.#rttMs }),
+      ...details,
+    };
     for (const listener of [...this.#listeners]) listener(change);
   }
 }
