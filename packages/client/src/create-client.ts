@@ -2,6 +2,7 @@ import WebSocketImpl from 'isomorphic-ws';
 import type { z } from 'zod';
 import {
   encodeFrame,
+  fromErrorShape,
   toWire,
   WirecallError,
   type AnyContract,
@@ -12,6 +13,8 @@ import {
   type WelcomeEnvelope,
   type inferConnectionParams,
   type inferInputStreamItem,
+  type inferMessageInput,
+  type MessageDef,
   type inferStreamItem,
   type isStreamProcedure,
   type ProcedureName,
@@ -20,7 +23,7 @@ import {
   type inferParams,
   type inferPayload,
 } from '@wirecall/core';
-import { encodeValue } from './value-codec.js';
+import { decodeValue, encodeValue } from './value-codec.js';
 import {
   ConnectionManager,
   type ClientState,
@@ -37,6 +40,7 @@ import {
 } from './options.js';
 import type { CallStream } from './streams/call-stream.js';
 import type { StreamSupport } from './stream-hooks.js';
+import { MessageSender } from './message-sender.js';
 import { RequestManager } from './request-manager.js';
 import { sharedSocketClass, type ShareAcrossTabs } from './shared-tabs/shared-socket.js';
 import { SubscriptionManager, type EventMeta, type SubscribeOptions } from './subscription-manager.js';
@@ -122,9 +126,19 @@ export interface ClientSettings {
   shareAcrossTabs?: ShareAcrossTabs;
   /** Random source for backoff jitter, injectable to replay a sequence in tests. @default Math.random */
   random?: () => number;
+  /**
+   * A message (`client.send.x`) was refused: invalid before it left, or unknown, invalid or refused
+   * by the server, or its handler failed there. @default the logger's warn
+   */
+  onMessageError?: (error: WirecallError, meta: { message: string }) => void;
   /** @default console */
   logger?: ClientLogger;
 }
+
+/** `client.send.<name>(payload)` for every client message of the contract: no answer to wait for. */
+export type SendProxy<TContract extends AnyContract> = {
+  [TName in keyof TContract['messages'] & string]: (payload: inferMessageInput<TContract, TName>) => void;
+} & {};
 
 /** One procedure as the client calls it. */
 export type CallFunction<TInput, TOutput> = (input: TInput, options?: CallOptions) => Promise<TOutput>;
@@ -179,6 +193,12 @@ export type OnArgs<TContract extends AnyContract, TName extends EventName<TContr
 export interface WirecallClient<TContract extends AnyContract> {
   /** One typed function per procedure. */
   readonly call: CallProxy<TContract>;
+  /**
+   * One typed function per client message: sent without an answer (nothing to await). Checked
+   * before it leaves; dropped while offline unless the contract says `queue: true`; a message the
+   * client or the server refuses is reported to `onMessageError`.
+   */
+  readonly send: SendProxy<TContract>;
   /** Subscribes to an event (with params, for events that declare them). Returns the unsubscribe function. */
   on<TName extends keyof TContract['events'] & string>(name: TName, ...args: OnArgs<TContract, TName>): () => void;
   /** `connecting | open | reconnecting | closed`. */
@@ -245,6 +265,12 @@ export function createClient<TContract extends AnyContract>(
     reportError: (error, context) => logger.error(`error in ${context}`, error),
   });
 
+  const messageFailed = (error: WirecallError, message: string): void => {
+    if (options.onMessageError === undefined) logger.warn(`message ${message} failed`, error);
+    else options.onMessageError(error, { message });
+  };
+  const messages = new MessageSender({ send, failed: messageFailed });
+
   let warnedMismatch = false;
   let closedReason: WirecallError | undefined;
   const manager = new ConnectionManager(
@@ -288,6 +314,7 @@ export function createClient<TContract extends AnyContract>(
         }
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
+        messages.opened();
         requests.opened({
           window: welcome.mi,
           maxPayloadBytes: welcome.mp,
@@ -313,7 +340,8 @@ export function createClient<TContract extends AnyContract>(
         requests.resolve(envelope.id, envelope);
         return;
       case 'error':
-        if (envelope.id === undefined) logger.warn('the server reported an error', envelope.e);
+        if (envelope.n !== undefined) messageFailed(fromErrorShape(envelope.e, undefined, decodeValue), envelope.n);
+        else if (envelope.id === undefined) logger.warn('the server reported an error', envelope.e);
         else if (!requests.reject(envelope.id, envelope.e)) subscriptions.refused(envelope.id, envelope.e);
         return;
       case 'event':
@@ -370,11 +398,19 @@ export function createClient<TContract extends AnyContract>(
     };
   }
 
+  const messageDefs = (contract.messages ?? {}) as Record<string, MessageDef>;
+  const sendProxy: Record<string, (payload: unknown) => void> = {};
+  for (const name of Object.keys(messageDefs)) {
+    const def = messageDefs[name] as MessageDef;
+    sendProxy[name] = (payload) => messages.send(name, def, payload);
+  }
+
   const stopWatching = watchPageLifecycle(() => manager.retryNow());
   manager.start();
 
   return {
     call: Object.freeze(call) as CallProxy<TContract>,
+    send: Object.freeze(sendProxy) as SendProxy<TContract>,
     on(name, ...args) {
       const def = Object.hasOwn(events, name) ? events[name] : undefined;
       if (def === undefined) throw new WirecallError('NOT_FOUND', `Unknown event ${String(name)}`);

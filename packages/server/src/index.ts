@@ -20,6 +20,7 @@ export type {
 } from './options.js';
 export type { ConnectionInfo } from './connection/connection-info.js';
 export { tracked, type Tracked } from './router/tracked.js';
+export type { MessageArgs, MessageHandlers, MessagesField } from './router/messages.js';
 export type {
   Handlers,
   HandlerArgs,

@@ -4,6 +4,7 @@ import type { Broker } from './broker/broker.js';
 import type { HistoryOptions } from './broker/memory-broker.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
 import type { Handlers, Middleware } from './router/handlers.js';
+import type { MessageHandlers } from './router/messages.js';
 import type { IdempotencyOptions } from './router/idempotency-cache.js';
 import type { Logger } from './logger.js';
 
@@ -106,6 +107,8 @@ export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = 
   context?: (args: ContextArgs<TContract, TAuth>) => TContext | Promise<TContext>;
   /** One handler per procedure of the contract. */
   handlers: Handlers<TContract, TContext>;
+  /** One handler per client message of the contract (required when it declares some). */
+  messages?: MessageHandlers<TContract, TContext>;
   /** Run around every handler, in order: authorization, logging, metrics. */
   middleware?: Middleware<TContext>[];
   /**

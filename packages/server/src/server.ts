@@ -42,6 +42,7 @@ import {
 } from './options.js';
 import { withMiddleware, type AnyHandler, type Middleware } from './router/handlers.js';
 import { IdempotencyCache } from './router/idempotency-cache.js';
+import { buildMessages, type MessageEntry, type MessagesField } from './router/messages.js';
 import { TrafficCounters, type ServerStats } from './stats.js';
 
 /** Options of `emit`: the params that pick the stream, for events that declare params. */
@@ -77,6 +78,7 @@ export class WirecallServer<
 > implements ConnectionHost {
   readonly contract: TContract;
   readonly procedures: ReadonlyMap<string, ProcedureEntry>;
+  readonly messages: ReadonlyMap<string, MessageEntry>;
   readonly events: ReadonlyMap<string, EventDef>;
   readonly broker: Broker;
   readonly streams = new StreamRegistry();
@@ -116,6 +118,7 @@ export class WirecallServer<
       options.handlers as unknown as Record<string, AnyHandler>,
       (options.middleware ?? []) as Middleware<unknown>[],
     );
+    this.messages = buildMessages(contract, options.messages as Record<string, MessageEntry['handler']> | undefined);
     this.events = new Map(Object.entries(contract.events as Record<string, EventDef>));
     this.#ownsBroker = options.broker === undefined;
     this.broker = options.broker ?? memoryBroker({ history: options.history ?? {} });
@@ -385,6 +388,9 @@ export function createServer<
   TContract extends AnyContract,
   TAuth = undefined,
   TContext = DefaultContext<TContract, TAuth>,
->(contract: TContract, options: ServerOptions<TContract, TContext, TAuth>): WirecallServer<TContract, TContext, TAuth> {
+>(
+  contract: TContract,
+  options: ServerOptions<TContract, TContext, TAuth> & MessagesField<TContract, TContext>,
+): WirecallServer<TContract, TContext, TAuth> {
   return new WirecallServer(contract, options);
 }

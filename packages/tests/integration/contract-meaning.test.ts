@@ -21,7 +21,9 @@ async function serve<TContract extends AnyContract>(
   contract: TContract,
   options: Omit<Parameters<typeof createServer<TContract>>[1], 'logger'>,
 ): Promise<{ server: WirecallServer<TContract>; url: string }> {
-  const server = createServer(contract, { logger: recordingLogger([]), ...options });
+  const server = createServer(contract, { logger: recordingLogger([]), ...options } as Parameters<
+    typeof createServer<TContract>
+  >[1]);
   const { url } = await server.listen({ port: 0 });
   return { server: server, url };
 }

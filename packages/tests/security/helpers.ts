@@ -3,7 +3,13 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { createClient, type ClientOptions, type StateChange, type WirecallClient } from '@wirecall/client';
 import { CLOSE_CODES, PROTOCOL, type AnyContract } from '@wirecall/core';
-import { createServer, type DefaultContext, type ServerOptions, type WirecallServer } from '@wirecall/server';
+import {
+  createServer,
+  type DefaultContext,
+  type MessagesField,
+  type ServerOptions,
+  type WirecallServer,
+} from '@wirecall/server';
 import WebSocket from 'ws';
 import type { RawClient } from '../helpers/raw-client.js';
 import { recordingLogger, type LogEntry } from '../helpers/test-server.js';
@@ -29,10 +35,12 @@ export async function serve<
   TContext = DefaultContext<TContract, TAuth>,
 >(
   contract: TContract,
-  options: ServerOptions<TContract, TContext, TAuth>,
+  options: ServerOptions<TContract, TContext, TAuth> & MessagesField<TContract, TContext>,
 ): Promise<Served<TContract, TContext, TAuth>> {
   const logs: LogEntry[] = [];
-  const server = createServer<TContract, TAuth, TContext>(contract, { logger: recordingLogger(logs), ...options });
+  // Generic here, so the compiler cannot resolve MessagesField: the callers' options were checked.
+  const withLogger = { logger: recordingLogger(logs), ...options } as typeof options;
+  const server = createServer<TContract, TAuth, TContext>(contract, withLogger);
   const { url, port } = await server.listen({ port: 0, host: '127.0.0.1' });
   return { server, url, port, logs, [Symbol.asyncDispose]: () => server.close({ graceMs: 0 }) };
 }

@@ -185,3 +185,32 @@ describe('names', () => {
     defineContract({ events: { '1st': { payload: z.null() } } });
   });
 });
+
+describe('client messages', () => {
+  const messageApi = defineContract({
+    procedures: { ping: { input: z.null(), output: z.null() } },
+    messages: { typing: { payload: z.object({ room: z.string() }) } },
+  });
+
+  it('are typed to send, and to handle; a missing handler is a compile error', () => {
+    const _client = () => {
+      const client = createClient(messageApi, { url: 'ws://x' });
+      expectTypeOf(client.send.typing).toEqualTypeOf<(payload: { room: string }) => void>();
+      // @ts-expect-error room is a string
+      client.send.typing({ room: 1 });
+      // @ts-expect-error not a message of the contract
+      client.send.shout({ room: 'a' }); // eslint-disable-line @typescript-eslint/no-unsafe-call
+    };
+    const _server = () =>
+      createServer(messageApi, {
+        handlers: { ping: () => null },
+        messages: {
+          typing: ({ payload }) => {
+            expectTypeOf(payload).toEqualTypeOf<{ room: string }>();
+          },
+        },
+      });
+    // @ts-expect-error the contract declares messages: their handlers are required
+    const _missing = () => createServer(messageApi, { handlers: { ping: () => null } });
+  });
+});

@@ -76,6 +76,10 @@ export class Upstream {
       case 'end':
         this.#calls.forward(lane, frame);
         return true;
+      case 'msg':
+        // No id, no answer: it goes up as it is.
+        this.#send(JSON.stringify(frame));
+        return true;
       default:
         return false;
     }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { isErrorCode } from '../errors/codes.js';
 import { fingerprintContract } from './fingerprint.js';
-import type { Contract, EventMap, ProcedureMap } from './types.js';
+import type { Contract, EventMap, MessageMap, ProcedureMap } from './types.js';
 
 /**
  * Names become properties (`client.call.add`) and parts of stream keys, so they are identifier-like:
@@ -125,25 +125,31 @@ export function defineContract<
   const TProcedures extends ProcedureMap = Record<never, never>,
   const TEvents extends EventMap = Record<never, never>,
   TConnectionParams extends z.ZodType | undefined = undefined,
+  const TMessages extends MessageMap = Record<never, never>,
 >(definition: {
   procedures?: TProcedures & CheckProcedures<TProcedures>;
   events?: TEvents & CheckNames<TEvents>;
   connectionParams?: TConnectionParams;
-}): Contract<TProcedures, TEvents, TConnectionParams> {
+  /** Messages the client sends without an answer (a typing notice): `client.send.<name>(payload)`. */
+  messages?: TMessages & CheckNames<TMessages>;
+}): Contract<TProcedures, TEvents, TConnectionParams, TMessages> {
   const procedures = (definition.procedures ?? {}) as TProcedures;
   const events = (definition.events ?? {}) as TEvents;
+  const messages = (definition.messages ?? {}) as TMessages;
   const connectionParams = definition.connectionParams as TConnectionParams;
   assertNames('procedure', procedures);
   assertNames('event', events);
+  assertNames('message', messages);
   assertProcedures(procedures);
   let fingerprint: string | undefined;
   return Object.freeze({
     procedures,
     events,
+    messages,
     connectionParams,
     // Computed on first use: converting every schema to JSON Schema is not free at import time.
     get fingerprint(): string {
-      fingerprint ??= fingerprintContract(procedures, events, connectionParams);
+      fingerprint ??= fingerprintContract({ procedures, events, connectionParams, messages });
       return fingerprint;
     },
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { stableStringify } from '../protocol/stream-key.js';
-import type { EventMap, ProcedureMap } from './types.js';
+import type { EventMap, MessageMap, ProcedureMap } from './types.js';
 
 /**
  * The JSON Schema of a zod schema, every node tagged with its zod type: JSON Schema alone says
@@ -40,11 +40,17 @@ function fnv1a(text: string, seed: number): string {
  * A short hash of every name and schema in a contract. Not a security measure: it lets a client and
  * a server notice at connect time that they were built from different contracts (a stale tab).
  */
-export function fingerprintContract(
-  procedures: ProcedureMap,
-  events: EventMap,
-  connectionParams: z.ZodType | undefined,
-): string {
+export function fingerprintContract({
+  procedures,
+  events,
+  connectionParams,
+  messages,
+}: {
+  procedures: ProcedureMap;
+  events: EventMap;
+  connectionParams: z.ZodType | undefined;
+  messages: MessageMap;
+}): string {
   const shape = {
     procedures: Object.fromEntries(
       Object.entries(procedures).map(([name, def]) => [
@@ -71,6 +77,17 @@ export function fingerprintContract(
       ]),
     ),
     connectionParams: describe(connectionParams),
+    // Only when declared, so contracts without messages keep their fingerprint.
+    ...(Object.keys(messages).length === 0
+      ? {}
+      : {
+          messages: Object.fromEntries(
+            Object.entries(messages).map(([name, def]) => [
+              name,
+              { payload: describe(def.payload), queue: def.queue === true },
+            ]),
+          ),
+        }),
   };
   const text = stableStringify(shape);
   return fnv1a(text, 0x811c9dc5) + fnv1a(text, 0x050c5d1f);

@@ -46,6 +46,17 @@ export interface EventDef {
   conflate?: boolean;
 }
 
+/**
+ * One message the client sends without an answer (a typing notice, a cursor position): its
+ * `payload` schema. Dropped while the client is offline, unless `queue: true`.
+ */
+export interface MessageDef {
+  payload: z.ZodType;
+  /** Keep it while offline and send it on the next connection (a stale notice is usually worse). @default false */
+  queue?: boolean;
+}
+
+export type MessageMap = Record<string, MessageDef>;
 export type ProcedureMap = Record<string, ProcedureDef>;
 export type EventMap = Record<string, EventDef>;
 
@@ -54,9 +65,12 @@ export interface Contract<
   TProcedures extends ProcedureMap = ProcedureMap,
   TEvents extends EventMap = EventMap,
   TConnectionParams extends z.ZodType | undefined = z.ZodType | undefined,
+  TMessages extends MessageMap = MessageMap,
 > {
   readonly procedures: TProcedures;
   readonly events: TEvents;
+  /** Messages the client sends without an answer. */
+  readonly messages: TMessages;
   /** Schema of the params a client sends when it connects (browsers cannot set headers). */
   readonly connectionParams: TConnectionParams;
   /** Hash of the contract's names and schemas; client and server compare it at connect. */
@@ -64,12 +78,21 @@ export interface Contract<
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the widest contract, for constraints
-export type AnyContract = Contract<any, any, any>;
+export type AnyContract = Contract<any, any, any, any>;
 
 export type inferProcedures<TContract extends AnyContract> = TContract['procedures'];
 export type inferEvents<TContract extends AnyContract> = TContract['events'];
 export type ProcedureName<TContract extends AnyContract> = keyof TContract['procedures'] & string;
 export type EventName<TContract extends AnyContract> = keyof TContract['events'] & string;
+export type MessageName<TContract extends AnyContract> = keyof TContract['messages'] & string;
+/** What `client.send.<name>` takes (the payload schema's sending side). */
+export type inferMessageInput<TContract extends AnyContract, TName extends MessageName<TContract>> = inferSend<
+  TContract['messages'][TName]['payload']
+>;
+/** What a message handler receives (parsed by the server). */
+export type inferMessage<TContract extends AnyContract, TName extends MessageName<TContract>> = z.output<
+  TContract['messages'][TName]['payload']
+>;
 
 /** Depth past which {@link inferSend} stops looking for codecs (deeper ones take their input side). */
 type SendDepth = [unknown, unknown, unknown, unknown, unknown, unknown];

@@ -55,6 +55,11 @@ export interface ItemEnvelope extends WireValue {
   /** The item's id, in a resumable stream: where the caller resumes from after a drop. */
   iid?: string;
 }
+/** Message `n` from the client, without an answer; the value is its payload. */
+export interface MessageEnvelope extends WireValue {
+  t: 'msg';
+  n: string;
+}
 /** The caller's input stream of call `id` has no more items. */
 export interface EndEnvelope {
   t: 'end';
@@ -91,7 +96,8 @@ export type ClientEnvelope =
   | PingEnvelope
   | CreditEnvelope
   | ItemEnvelope
-  | EndEnvelope;
+  | EndEnvelope
+  | MessageEnvelope;
 
 // Server -> client
 
@@ -120,6 +126,8 @@ export interface ErrorEnvelope {
   t: 'error';
   id?: RequestId;
   e: ErrorShape;
+  /** The client message (`msg`) this error is about: it was invalid, refused, or its handler failed. */
+  n?: string;
 }
 /**
  * Subscription `id` is active; its events arrive tagged with stream key `k`. `last` is the stream's

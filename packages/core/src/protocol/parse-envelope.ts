@@ -98,6 +98,10 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
     }
     case 'ping':
       return { ok: true, envelope: { t } };
+    case 'msg':
+      if (!isToken(frame.n)) return fail('msg needs a message name');
+      if (!hasValidMeta(frame)) return fail('m must be an object');
+      return { ok: true, envelope: withValue({ t, n: frame.n }, frame) };
     default:
       return fail('unknown message type', id);
   }
@@ -128,7 +132,7 @@ const SERVER_FIELDS: Record<ServerEnvelope['t'], Record<string, FieldCheck>> = {
   },
   result: { id: isRequestId, v: anything, m: isOptionalRecord },
   // The body is rebuilt by fromErrorShape(), which checks every field.
-  error: { id: optional(isRequestId), e: isRecord },
+  error: { id: optional(isRequestId), e: isRecord, n: isOptionalToken },
   event: { k: isStreamKey, eid: isToken, v: anything, m: isOptionalRecord },
   subscribed: { id: isRequestId, k: isStreamKey, last: isOptionalToken },
   item: { id: isRequestId, iid: isOptionalToken, v: anything, m: isOptionalRecord },

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { ResolvedLimits, ServerHooks } from '../options.js';
 import type { AnyHandler } from '../router/handlers.js';
 import type { IdempotencyCache } from '../router/idempotency-cache.js';
+import type { MessageEntry } from '../router/messages.js';
 import type { TrafficCounters } from '../stats.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { StreamRegistry } from './stream-registry.js';
@@ -30,6 +31,8 @@ export interface ContextRequest {
 export interface ConnectionHost {
   readonly contract: AnyContract;
   readonly procedures: ReadonlyMap<string, ProcedureEntry>;
+  /** The contract's client messages, with their handlers. */
+  readonly messages: ReadonlyMap<string, MessageEntry>;
   readonly events: ReadonlyMap<string, EventDef>;
   readonly broker: Broker;
   readonly streams: StreamRegistry;

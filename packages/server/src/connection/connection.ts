@@ -14,6 +14,7 @@ import {
   type CallEnvelope,
   type ClientEnvelope,
   type HelloEnvelope,
+  type MessageEnvelope,
   type RequestId,
   type WireValue,
 } from '@wirecall/core';
@@ -409,6 +410,9 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
           this.replyError(envelope.id, refused);
           return;
         }
+        case 'msg':
+          this.#messageFailed(envelope.n, refused);
+          return;
         default:
           return; // hello, ping: nothing to answer
       }
@@ -507,6 +511,9 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       case 'end':
         this.#inFlight?.get(envelope.id)?.acceptInput(envelope);
         return;
+      case 'msg':
+        this.#onMessage(envelope);
+        return;
       case 'hello':
         this.close(CLOSE_CODES.PROTOCOL_ERROR, 'hello was already received');
         return;
@@ -570,6 +577,44 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     const backlog = this.#backlog ?? [];
     this.#backlog = undefined;
     for (const { data, isBinary } of backlog) if (!this.#closed) this.#process(data, isBinary);
+  }
+
+  /**
+   * A message without an answer: checked, then handed to its handler. Nothing goes back unless it
+   * fails (unknown, invalid, refused, or a handler fault): then an `error` frame names the message.
+   * A handler is isolated like a call's: whatever it throws or rejects with is caught.
+   */
+  #onMessage(envelope: MessageEnvelope): void {
+    const { n } = envelope;
+    const entry = this.host.messages.get(n);
+    if (entry === undefined) {
+      this.#messageFailed(n, new WirecallError('NOT_FOUND', `Unknown message ${n}`));
+      return;
+    }
+    try {
+      const checked = checkSchema(entry.def.payload, decodeValue(envelope));
+      if (!checked.ok) {
+        throw new WirecallError('BAD_REQUEST', `Invalid payload for ${n}`, { data: { issues: checked.issues } });
+      }
+      const result = entry.handler({ payload: checked.value, ctx: this.ctx, connection: this, meta: { message: n } });
+      const then = (result as { then?: unknown } | null | undefined)?.then;
+      if (typeof then === 'function') {
+        Promise.resolve(result).then(undefined, (error: unknown) => this.#messageFailed(n, error));
+      }
+    } catch (error) {
+      this.#messageFailed(n, error);
+    }
+  }
+
+  #messageFailed(name: string, failure: unknown): void {
+    const error = toWirecallError(failure);
+    if (error.code === 'INTERNAL') {
+      this.host.logger.error({ err: error.cause ?? error, message: name, connection: this.id }, 'message failed');
+    }
+    const encoded = encodeErrorBody(error, this.host.logger);
+    this.host.counters.countError(encoded.code);
+    safeHook(this.host, 'onError', () => this.host.hooks.onError?.(error, { connection: this }));
+    this.send(`{"t":"error","n":${JSON.stringify(name)},"e":${encoded.json}}`);
   }
 
   #onCall(envelope: CallEnvelope): void {
