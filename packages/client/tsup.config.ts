@@ -21,6 +21,14 @@ export default defineConfig([
     target: 'es2022',
   },
   {
+    // `@wirecall/client/presence`: its own file too, for contracts that declare presence.
+    entry: { presence: 'src/presence/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
     // The shared worker of `shareAcrossTabs`: one self-contained module, loadable without a bundler.
     // (CommonJS too, for Node code that runs the hub itself.)
     entry: { 'shared-worker': 'src/shared-tabs/shared-worker.ts' },

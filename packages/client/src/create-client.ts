@@ -22,6 +22,9 @@ import {
   type inferOutput,
   type inferParams,
   type inferPayload,
+  type inferPresence,
+  type inferPresenceInput,
+  type PresenceEventName,
 } from '@wirecall/core';
 import { decodeValue, encodeValue } from './value-codec.js';
 import {
@@ -40,6 +43,8 @@ import {
 } from './options.js';
 import type { CallStream } from './streams/call-stream.js';
 import type { StreamSupport } from './stream-hooks.js';
+import type { PresenceOptions, PresenceRouter, PresenceSupport } from './presence-hooks.js';
+import type { Presence } from './presence/presence-room.js';
 import { MessageSender } from './message-sender.js';
 import { RequestManager } from './request-manager.js';
 import { sharedSocketClass, type ShareAcrossTabs } from './shared-tabs/shared-socket.js';
@@ -98,12 +103,27 @@ export type StreamsField<TContract extends AnyContract> =
       };
 
 /**
- * Everything `createClient` takes; `connectionParams` and `streams` as the contract requires (see
- * {@link ConnectionParamsField}, {@link StreamsField}).
+ * `presence` (from `@wirecall/client/presence`) is required when an event of the contract declares
+ * presence, so that forgetting it is a compile error, and apps without any ship none of it.
+ */
+export type PresenceField<TContract extends AnyContract> = [PresenceEventName<TContract>] extends [never]
+  ? {
+      /** Observes and joins presence; this contract declares none. */
+      presence?: PresenceSupport;
+    }
+  : {
+      /** Observes and joins the contract's presence: `import { presence } from '@wirecall/client/presence'`. */
+      presence: PresenceSupport;
+    };
+
+/**
+ * Everything `createClient` takes; `connectionParams`, `streams` and `presence` as the contract
+ * requires (see {@link ConnectionParamsField}, {@link StreamsField}, {@link PresenceField}).
  */
 export type ClientOptions<TContract extends AnyContract> = ClientSettings &
   ConnectionParamsField<TContract> &
-  StreamsField<TContract>;
+  StreamsField<TContract> &
+  PresenceField<TContract>;
 
 export interface ClientSettings {
   /** Server URL, a list of them (rotated on reconnect), or a function evaluated on every connect. */
@@ -190,6 +210,12 @@ export type OnArgs<TContract extends AnyContract, TName extends EventName<TContr
     : | [params: inferParams<TContract, TName>, handler: EventHandler<TContract, TName>, options?: SubscribeOptions]
       | [params: `wirecall: "${TName}" takes params before the handler: client.on("${TName}", params, handler)`];
 
+/** The arguments of `client.presence` after the name: params first for events that declare them. */
+export type PresenceArgs<TContract extends AnyContract, TName extends EventName<TContract>> =
+  inferParams<TContract, TName> extends undefined
+    ? [options?: PresenceOptions]
+    : [params: inferParams<TContract, TName>, options?: PresenceOptions];
+
 export interface WirecallClient<TContract extends AnyContract> {
   /** One typed function per procedure. */
   readonly call: CallProxy<TContract>;
@@ -201,6 +227,15 @@ export interface WirecallClient<TContract extends AnyContract> {
   readonly send: SendProxy<TContract>;
   /** Subscribes to an event (with params, for events that declare them). Returns the unsubscribe function. */
   on<TName extends keyof TContract['events'] & string>(name: TName, ...args: OnArgs<TContract, TName>): () => void;
+  /**
+   * The presence of an event stream (with params, for events that declare them): who is there, who
+   * joins and leaves; `join(data)` enters it. Observed at once, and again after every reconnect.
+   * One per stream: asking twice gives the same one. See docs/rooms.md.
+   */
+  presence<TName extends PresenceEventName<TContract>>(
+    name: TName,
+    ...args: PresenceArgs<TContract, TName>
+  ): Presence<inferPresence<TContract, TName>, inferPresenceInput<TContract, TName>>;
   /** `connecting | open | reconnecting | closed`. */
   readonly state: ClientState;
   /** Reports every state transition; returns the unsubscribe function. */
@@ -248,6 +283,8 @@ export function createClient<TContract extends AnyContract>(
   const logger = options.logger ?? consoleLogger;
   const defaultTimeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
   let nextId = 0;
+  // One id for this client's life: idempotency keys, and its presence member when anonymous.
+  const clientId = randomId();
   const allocateId = (): number => ++nextId;
   const send = (frame: string | Uint8Array): boolean => manager.send(frame);
 
@@ -257,7 +294,7 @@ export function createClient<TContract extends AnyContract>(
     isOffline: () => manager.state === 'reconnecting',
     closedReason: () => closedReason,
     maxQueuedCalls: options.maxQueuedCalls ?? CLIENT_DEFAULTS.maxQueuedCalls,
-    clientId: randomId(),
+    clientId,
   });
   const subscriptions = new SubscriptionManager({
     send,
@@ -270,6 +307,11 @@ export function createClient<TContract extends AnyContract>(
     else options.onMessageError(error, { message });
   };
   const messages = new MessageSender({ send, failed: messageFailed });
+  const presenceRouter: PresenceRouter | undefined = (options as { presence?: PresenceSupport }).presence?.create({
+    send,
+    nextId: allocateId,
+    reportError: (error, context) => logger.error(`error in ${context}`, error),
+  });
 
   let warnedMismatch = false;
   let closedReason: WirecallError | undefined;
@@ -293,7 +335,13 @@ export function createClient<TContract extends AnyContract>(
         const schema = contract.connectionParams as ProcedureDef['input'] | undefined;
         // `bin`: this client reads binary frames (bytes travel raw instead of as base64).
         if (schema === undefined) {
-          return encodeFrame({ t: 'hello', fp: contract.fingerprint, bin: true, ...encodeValue(params) });
+          return encodeFrame({
+            t: 'hello',
+            fp: contract.fingerprint,
+            bin: true,
+            cid: clientId,
+            ...encodeValue(params),
+          });
         }
         const checked = toWire(schema, params);
         if (!checked.ok) {
@@ -302,7 +350,13 @@ export function createClient<TContract extends AnyContract>(
             data: { issues: checked.issues },
           });
         }
-        return encodeFrame({ t: 'hello', fp: contract.fingerprint, bin: true, ...encodeValue(checked.value) });
+        return encodeFrame({
+          t: 'hello',
+          fp: contract.fingerprint,
+          bin: true,
+          cid: clientId,
+          ...encodeValue(checked.value),
+        });
       },
       opened: (welcome: WelcomeEnvelope) => {
         if (welcome.fp !== contract.fingerprint && !warnedMismatch) {
@@ -314,6 +368,7 @@ export function createClient<TContract extends AnyContract>(
         }
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
+        presenceRouter?.opened();
         messages.opened();
         requests.opened({
           window: welcome.mi,
@@ -325,6 +380,7 @@ export function createClient<TContract extends AnyContract>(
       received: (envelope: ServerEnvelope) => route(envelope),
       lost: (error, final) => {
         subscriptions.connectionLost();
+        presenceRouter?.lost();
         requests.connectionLost(error, final);
         if (final) {
           closedReason = error;
@@ -342,7 +398,13 @@ export function createClient<TContract extends AnyContract>(
       case 'error':
         if (envelope.n !== undefined) messageFailed(fromErrorShape(envelope.e, undefined, decodeValue), envelope.n);
         else if (envelope.id === undefined) logger.warn('the server reported an error', envelope.e);
-        else if (!requests.reject(envelope.id, envelope.e)) subscriptions.refused(envelope.id, envelope.e);
+        else if (envelope.op !== undefined || !requests.reject(envelope.id, envelope.e)) {
+          if (!subscriptions.refused(envelope.id, envelope.e))
+            presenceRouter?.refused(envelope.id, envelope.e, envelope.op);
+        }
+        return;
+      case 'presence':
+        presenceRouter?.received(envelope);
         return;
       case 'event':
         subscriptions.event(envelope);
@@ -419,6 +481,19 @@ export function createClient<TContract extends AnyContract>(
         : args) as unknown as [unknown, (payload: never, meta: EventMeta) => void, SubscribeOptions | undefined];
       return subscriptions.add({ event: name, def, params }, { ...subscribeOptions, handler });
     },
+    presence(name, ...args) {
+      const def = Object.hasOwn(events, name) ? events[name] : undefined;
+      if (def?.presence === undefined)
+        throw new WirecallError('NOT_FOUND', `Event ${String(name)} declares no presence`);
+      if (presenceRouter === undefined) {
+        throw new TypeError("wirecall: pass `presence` from '@wirecall/client/presence' to createClient");
+      }
+      const [params, presenceOptions] = (def.params === undefined ? [undefined, ...args] : args) as [
+        unknown,
+        PresenceOptions | undefined,
+      ];
+      return presenceRouter.open({ event: name, def, params, options: presenceOptions ?? {} }) as never;
+    },
     get state() {
       return manager.state;
     },
@@ -431,6 +506,7 @@ export function createClient<TContract extends AnyContract>(
       const closing = manager.close();
       requests.rejectAll(closedReason);
       subscriptions.connectionLost();
+      presenceRouter?.close();
       await closing;
     },
     get pending() {

@@ -16,8 +16,11 @@ import { decodeValue, encodeValue } from './value-codec.js';
 
 /** Facts about one received event. */
 export interface EventMeta {
-  /** The event's id, increasing within its stream; what the client resumes from after a drop. */
-  id: string;
+  /**
+   * The event's id, increasing within its stream; what the client resumes from after a drop.
+   * Undefined for an event the server pushed to this connection alone (not kept in history).
+   */
+  id: string | undefined;
   /** The event's name. */
   event: string;
 }
@@ -167,7 +170,8 @@ export class SubscriptionManager {
   event(envelope: EventEnvelope): void {
     const stream = this.#byKey.get(envelope.k);
     if (stream === undefined) return; // unsubscribed meanwhile
-    stream.lastEventId = envelope.eid;
+    // An event pushed to this connection alone has no id, and moves no resume position.
+    if (envelope.eid !== undefined) stream.lastEventId = envelope.eid;
     let payload: unknown;
     try {
       // Parsing here is what runs the payload's transforms and codecs, once (it travels in its

@@ -1,7 +1,26 @@
 /**
  * @module @wirecall/server: serves a wirecall contract over WebSocket (on `ws`).
  */
-export { createServer, WirecallServer, type EmitArgs, type ListeningAddress } from './server.js';
+export {
+  createServer,
+  WirecallServer,
+  type EmitArgs,
+  type ListeningAddress,
+  type PresenceQuery,
+  type PresenceQueryArgs,
+  type PresenceSnapshot,
+  type Targets,
+} from './server.js';
+export type { UserConnection } from './presence/user-directory.js';
+export type {
+  PresenceEntry,
+  PresenceListener,
+  PresenceMember,
+  PresenceNotice,
+  PresencePage,
+  PresenceStore,
+  SignalBus,
+} from './presence/presence-store.js';
 export type { ServerStats } from './stats.js';
 export type {
   ServerOptions,
@@ -14,6 +33,8 @@ export type {
   MaxConnectionsOptions,
   ServerHooks,
   SubscribeCheckArgs,
+  JoinCheckArgs,
+  PresenceOptions,
   ListenOptions,
   AttachOptions,
   CloseOptions,

@@ -93,6 +93,25 @@ export interface SubscribeCheckArgs<TContract extends AnyContract, TContext> {
   connection: ConnectionInfo;
 }
 
+/** What `canJoin` receives. */
+export interface JoinCheckArgs<TContract extends AnyContract, TContext> extends SubscribeCheckArgs<
+  TContract,
+  TContext
+> {
+  /** The member's data, parsed by the event's `presence` schema. */
+  data: unknown;
+}
+
+export interface PresenceOptions {
+  /**
+   * How long a member whose connection dropped (without closing normally) stays present, so that a
+   * client reconnecting to any node comes back without a leave and a join. @default 10_000
+   */
+  graceMs?: number;
+  /** Members listed to a new observer; the count is always exact. At most 1_000. @default 100 */
+  maxMembers?: number;
+}
+
 export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = undefined> {
   /**
    * Runs before the WebSocket upgrade, on the HTTP request (cookies, headers). Throwing
@@ -117,6 +136,19 @@ export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = 
    * the subscriber's fault).
    */
   canSubscribe?: (args: SubscribeCheckArgs<TContract, TContext>) => boolean | Promise<boolean>;
+  /**
+   * Refuses joining a stream's presence with `FORBIDDEN` when it returns false (observing it is
+   * `canSubscribe`'s to decide). `data` is the member's data, parsed by the contract's schema.
+   */
+  canJoin?: (args: JoinCheckArgs<TContract, TContext>) => boolean | Promise<boolean>;
+  /**
+   * The user a connection belongs to, read from its context (`(ctx) => ctx.userId`), or undefined
+   * for an anonymous one. A user's connections on every node are one presence member, receive
+   * its personal events (`to: 'user'`), and are what `disconnectUser` and `connectionsOf` find.
+   */
+  identify?: (ctx: TContext) => string | undefined;
+  /** Presence: how long dropped members stay, and how many members a newcomer is sent. */
+  presence?: PresenceOptions;
   /**
    * Origins allowed to open a WebSocket (the `Origin` header browsers send), against cross-site
    * WebSocket hijacking; others get HTTP 403. Requests without an Origin (non-browser clients)
@@ -152,7 +184,11 @@ export const SERVER_DEFAULTS = {
     rateLimit: { messagesPerSecond: 1_000, burst: 2_000 },
   },
   maxConnections: { total: 10_000, perIp: 100 },
+  presence: { graceMs: 10_000, maxMembers: 100 },
 } as const;
+
+/** The most members a presence sync lists, whatever `maxMembers` says (one frame stays small). */
+export const MAX_LISTED_MEMBERS = 1_000;
 
 export type ResolvedLimits = Required<Omit<LimitOptions, 'rateLimit'>> & {
   rateLimit: Required<RateLimitOptions> | false;

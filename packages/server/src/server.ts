@@ -3,7 +3,9 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  checkSchema,
   CLOSE_CODES,
+  decodeValue,
   DeadlineQueue,
   encodeValue,
   PROTOCOL,
@@ -17,7 +19,11 @@ import {
   type EventName,
   type inferParams,
   type inferPayloadInput,
+  type inferPresence,
+  type PresenceEventName,
+  type WireValue,
 } from '@wirecall/core';
+import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from './broker/broker.js';
 import { memoryBroker } from './broker/memory-broker.js';
@@ -39,15 +45,64 @@ import {
   type ResolvedLimits,
   type ServerHooks,
   type ServerOptions,
+  MAX_LISTED_MEMBERS,
 } from './options.js';
 import { withMiddleware, type AnyHandler, type Middleware } from './router/handlers.js';
 import { IdempotencyCache } from './router/idempotency-cache.js';
 import { buildMessages, type MessageEntry, type MessagesField } from './router/messages.js';
 import { TrafficCounters, type ServerStats } from './stats.js';
+import { PresenceHub } from './presence/presence-hub.js';
+import { UserDirectory, type UserConnection } from './presence/user-directory.js';
+import { keyFor, personalKey } from './connection/stream-access.js';
 
-/** Options of `emit`: the params that pick the stream, for events that declare params. */
+/** Connections by id (`ConnectionInfo.id`, from any node), or users by id, as an emit's target. */
+export type Targets = string | readonly string[];
+
+/** Where an event goes: a personal event (`to: 'user'`) to users or connections, any other to all or to connections. */
+type EmitTarget<
+  TContract extends AnyContract,
+  TName extends EventName<TContract>,
+> = TContract['events'][TName] extends {
+  to: 'user';
+}
+  ? { user: Targets; connection?: never } | { connection: Targets; user?: never }
+  : {
+      /** To these connections alone, wherever they are: not recorded in history (no resume). */
+      connection?: Targets;
+    };
+
+/**
+ * Options of `emit`: the params that pick the stream (for events that declare params), and the
+ * target (required for personal events).
+ */
 export type EmitArgs<TContract extends AnyContract, TName extends EventName<TContract>> =
-  inferParams<TContract, TName> extends undefined ? [] : [options: { params: inferParams<TContract, TName> }];
+  inferParams<TContract, TName> extends undefined
+    ? TContract['events'][TName] extends { to: 'user' }
+      ? [options: EmitTarget<TContract, TName>]
+      : [options?: EmitTarget<TContract, TName>]
+    : [options: { params: inferParams<TContract, TName> } & EmitTarget<TContract, TName>];
+
+/** What `server.presence()` takes: params for events that declare them, and a page. */
+export type PresenceQueryArgs<TContract extends AnyContract, TName extends EventName<TContract>> =
+  inferParams<TContract, TName> extends undefined
+    ? [options?: PresenceQuery]
+    : [options: PresenceQuery & { params: inferParams<TContract, TName> }];
+
+export interface PresenceQuery {
+  /** Members per page. @default 100 (at most 1_000) */
+  limit?: number;
+  /** From the previous page's `cursor`. */
+  cursor?: string;
+}
+
+/** A page of a stream's presence, as the server reads it. */
+export interface PresenceSnapshot<TData> {
+  /** Members in the stream now (all of them, not only this page's). */
+  count: number;
+  members: { key: string; connections: number; data: TData }[];
+  /** Pass it back for the next page; absent on the last one. */
+  cursor?: string;
+}
 
 /** Where a listening server can be reached. */
 export interface ListeningAddress {
@@ -91,6 +146,12 @@ export class WirecallServer<
   readonly strictContract: boolean;
   readonly heartbeatIntervalMs: number;
   readonly canSubscribe: ConnectionHost['canSubscribe'];
+  readonly canJoin: ConnectionHost['canJoin'];
+  /** This node's id: the first part of every connection id it hands out. */
+  readonly nodeId = randomBytes(6).toString('base64url');
+  readonly presence: PresenceHub | undefined;
+  readonly presenceOptions: { maxMembers: number };
+  readonly #directory: UserDirectory;
   #closing = false;
   readonly #options: ServerOptions<TContract, TContext, TAuth>;
   readonly #ownsBroker: boolean;
@@ -113,6 +174,7 @@ export class WirecallServer<
     this.strictContract = options.strictContract ?? false;
     this.idempotency = new IdempotencyCache(options.idempotency);
     this.canSubscribe = options.canSubscribe as ConnectionHost['canSubscribe'];
+    this.canJoin = options.canJoin as ConnectionHost['canJoin'];
     this.procedures = buildProcedures(
       contract,
       options.handlers as unknown as Record<string, AnyHandler>,
@@ -155,6 +217,20 @@ export class WirecallServer<
     } as ServerOptionsWithPongLimit);
     const heartbeat = options.heartbeat === false ? undefined : { ...SERVER_DEFAULTS.heartbeat, ...options.heartbeat };
     this.heartbeatIntervalMs = heartbeat?.intervalMs ?? SERVER_DEFAULTS.heartbeat.intervalMs;
+    const presence = { ...SERVER_DEFAULTS.presence, ...options.presence };
+    this.presenceOptions = { maxMembers: Math.min(MAX_LISTED_MEMBERS, Math.max(1, presence.maxMembers)) };
+    // A node that dies takes its members with it after two heartbeat intervals.
+    this.presence =
+      this.broker.presence &&
+      new PresenceHub(this.broker.presence, this.logger, {
+        leaseMs: 2 * this.heartbeatIntervalMs,
+        graceMs: presence.graceMs,
+      });
+    this.#directory = new UserDirectory(this.nodeId, this.events, {
+      signals: this.broker.signals,
+      hub: this.presence,
+      logger: this.logger,
+    });
     if (heartbeat) {
       // One timer for every connection, not one per socket.
       this.#heartbeat = setInterval(() => {
@@ -199,8 +275,12 @@ export class WirecallServer<
    * Publishes an event to every subscriber of its stream (for events with params, of those params).
    * The payload is validated against the contract first; a bad payload throws `BAD_REQUEST`.
    * Resolves with the event's id once the broker has accepted it.
+   *
+   * Targets: `user` (personal events) publishes to each user's own stream, with history and
+   * resume, and resolves with the last id. `connection` sends to those connections alone, on any
+   * node, if they subscribe to the stream: no history, no id (resolves with '').
    */
-  emit<TName extends keyof TContract['events'] & string>(
+  async emit<TName extends keyof TContract['events'] & string>(
     name: TName,
     payload: inferPayloadInput<TContract, TName>,
     ...args: EmitArgs<TContract, TName>
@@ -213,25 +293,100 @@ export class WirecallServer<
         data: { issues: checked.issues },
       });
     }
-    let paramsJson: unknown;
-    if (def.params !== undefined) {
-      // Read as a subscriber's params are read, so equal params name the same stream.
-      const params = toWire(def.params, (args[0] as { params?: unknown } | undefined)?.params);
-      if (!params.ok) {
-        throw new WirecallError('BAD_REQUEST', `Params of ${name} do not match the contract`, {
-          data: { issues: params.issues },
-        });
+    const target = (args[0] ?? {}) as { params?: unknown; user?: Targets; connection?: Targets };
+    const paramsJson = this.#paramsJson(name, def, target.params);
+    const value = encodeValue(checked.value);
+    try {
+      if (target.connection !== undefined) {
+        await this.#directory.push(listOf(target.connection), { event: name, params: paramsJson, value });
+        return '';
       }
-      paramsJson = encodeValue(params.parsed).v;
-    }
-    return this.broker.publish(streamKey(name, paramsJson), encodeValue(checked.value)).catch((error: unknown) => {
+      const base = streamKey(name, paramsJson);
+      if (def.to !== 'user') return await this.broker.publish(base, value);
+      if (target.user === undefined)
+        throw new WirecallError('BAD_REQUEST', `Event ${name} is personal: emit it to a user or a connection`);
+      let id = '';
+      for (const user of listOf(target.user)) id = await this.broker.publish(personalKey(base, { user }), value);
+      return id;
+    } catch (error) {
       // The event was not accepted by the broker (Redis down): the emitter must know, by code.
       throw isWirecallError(error)
         ? error
         : new WirecallError('UNAVAILABLE', `Event ${name} was not published: the broker is unavailable`, {
             cause: error,
           });
-    });
+    }
+  }
+
+  /**
+   * Who is in an event stream's presence: the member count and a page of members, read from the
+   * broker (every node's members). Throws `BAD_REQUEST` for an event without `presence`.
+   */
+  async presenceOf<TName extends PresenceEventName<TContract>>(
+    name: TName,
+    ...args: PresenceQueryArgs<TContract, TName>
+  ): Promise<PresenceSnapshot<inferPresence<TContract, TName>>> {
+    const def = this.events.get(name);
+    if (def?.presence === undefined || this.presence === undefined) {
+      throw new WirecallError('BAD_REQUEST', `Event ${name} declares no presence (or the broker keeps none)`);
+    }
+    const query = (args[0] ?? {}) as PresenceQuery & { params?: unknown };
+    const key = keyFor({ event: name, def, params: this.#paramsJson(name, def, query.params) }, undefined);
+    const limit = Math.min(MAX_LISTED_MEMBERS, Math.max(1, query.limit ?? this.presenceOptions.maxMembers));
+    const page = await this.presence.list(key, limit, query.cursor);
+    const schema = def.presence;
+    const members: PresenceSnapshot<inferPresence<TContract, TName>>['members'] = [];
+    for (const member of page.members) {
+      const parsed = checkSchema(schema, decodeValue(JSON.parse(member.data) as WireValue));
+      if (parsed.ok) members.push({ key: member.key, connections: member.connections, data: parsed.value as never });
+    }
+    return page.cursor === undefined
+      ? { count: page.count, members }
+      : { count: page.count, members, cursor: page.cursor };
+  }
+
+  /** A user's connections on every node (with a broker that keeps presence; else this node's). */
+  connectionsOf(user: string): Promise<UserConnection[]> {
+    return this.#directory.connectionsOf(user);
+  }
+
+  /**
+   * Closes every connection of a user, on every node (a revoked session). With the default 4401
+   * the client treats it as an authentication refusal: it reconnects with fresh connection params
+   * and gives up after `maxRefusals`.
+   */
+  disconnectUser(user: string, options: { code?: number; reason?: string } = {}): Promise<void> {
+    return this.#directory.disconnect(
+      user,
+      options.code ?? CLOSE_CODES.UNAUTHORIZED,
+      options.reason ?? 'session ended',
+    );
+  }
+
+  /** The wire form of an emit's params, read as a subscriber's are, so equal params name one stream. */
+  #paramsJson(name: string, def: EventDef, params: unknown): unknown {
+    if (def.params === undefined) return undefined;
+    const checked = toWire(def.params, params);
+    if (!checked.ok) {
+      throw new WirecallError('BAD_REQUEST', `Params of ${name} do not match the contract`, {
+        data: { issues: checked.issues },
+      });
+    }
+    return encodeValue(checked.parsed).v;
+  }
+
+  identify(ctx: unknown): string | undefined {
+    const user = (this.#options.identify as ((ctx: unknown) => unknown) | undefined)?.(ctx);
+    if (user === undefined) return undefined;
+    // A member key and part of a stream key: a short string, like any token on the wire.
+    if (typeof user !== 'string' || user.length === 0 || user.length > 256) {
+      throw new TypeError('identify must return a non-empty string of at most 256 characters, or undefined');
+    }
+    return user;
+  }
+
+  connectionReady(connection: ConnectionInfo): void {
+    this.#directory.added(connection as Connection);
   }
 
   stats(): ServerStats {
@@ -275,6 +430,8 @@ export class WirecallServer<
     );
     for (const { server, listener } of this.#attached) server.off('upgrade', listener);
     this.#stopBroker();
+    this.presence?.close();
+    this.#directory.close();
     this.#stopBrokerStatus?.();
     this.#stopBrokerGap?.();
     if (this.#ownsBroker) await this.broker.close();
@@ -292,6 +449,7 @@ export class WirecallServer<
 
   connectionClosed(connection: ConnectionInfo, close: { code: number; reason: string }): void {
     this.#connections.delete(connection as Connection);
+    this.#directory.removed(connection as Connection);
     (connection as Connection).slot.release();
     safeHook(this, 'onDisconnect', () => this.hooks.onDisconnect?.(connection, close));
   }
@@ -361,6 +519,10 @@ export class WirecallServer<
       return false;
     }
   }
+}
+
+function listOf(targets: Targets): readonly string[] {
+  return typeof targets === 'string' ? [targets] : targets;
 }
 
 function buildProcedures(

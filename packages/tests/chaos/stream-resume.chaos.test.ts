@@ -46,7 +46,7 @@ describe('an event stream through proxy cuts and server restarts', () => {
     const received: Seen[] = [];
     /** received.length when each gap notice arrived: the gap comes before the events after it. */
     const gapsAt: number[] = [];
-    client.on('tick', (tick, meta) => received.push({ id: meta.id, seq: tick.seq }), {
+    client.on('tick', (tick, meta) => received.push({ id: meta.id ?? '(pushed)', seq: tick.seq }), {
       onGap: () => gapsAt.push(received.length),
     });
     await vi.waitFor(() => expect(received.length).toBeGreaterThan(0), { timeout: 10_000, interval: 5 });
@@ -205,7 +205,7 @@ describe('an event stream through proxy cuts and server restarts', () => {
     });
     const received: Seen[] = [];
     const gaps: number[] = [];
-    client.on('tick', (tick, meta) => received.push({ id: meta.id, seq: tick.seq }), {
+    client.on('tick', (tick, meta) => received.push({ id: meta.id ?? '(pushed)', seq: tick.seq }), {
       onGap: () => gaps.push(received.length),
     });
 

@@ -14,7 +14,7 @@ interface Subscriber {
 
 function subscribeTicks(client: TestClient): Subscriber {
   const subscriber: Subscriber = { events: [], gapsAt: [] };
-  client.on('tick', (tick, meta) => subscriber.events.push({ id: meta.id, seq: tick.seq }), {
+  client.on('tick', (tick, meta) => subscriber.events.push({ id: meta.id ?? '(pushed)', seq: tick.seq }), {
     onGap: () => subscriber.gapsAt.push(subscriber.events.length),
   });
   return subscriber;

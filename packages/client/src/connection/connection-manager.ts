@@ -367,7 +367,8 @@ export class ConnectionManager {
     try {
       // A half-open peer will never answer a close frame: cut the TCP connection where we can.
       if (code === CLOSE_CODES.ABNORMAL && socket.terminate) socket.terminate();
-      else socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.NORMAL : code, reason);
+      // Not 1000: a normal close tells the server the client left (its presence goes at once).
+      else socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.CLIENT_RECONNECTING : code, reason);
     } catch {
       // Closing a socket that never opened can throw in some runtimes; it is abandoned either way.
     }

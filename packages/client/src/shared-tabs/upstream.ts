@@ -80,6 +80,19 @@ export class Upstream {
         // No id, no answer: it goes up as it is.
         this.#send(JSON.stringify(frame));
         return true;
+      case 'psub':
+        // Presence is per connection on the server; the shared socket does not carry it (yet).
+        lane.send(
+          JSON.stringify({
+            t: 'error',
+            id: frame.id,
+            e: { code: 'BAD_REQUEST', message: 'presence is not available with shareAcrossTabs' },
+          }),
+        );
+        return true;
+      case 'pset':
+      case 'pdel':
+        return true;
       default:
         return false;
     }

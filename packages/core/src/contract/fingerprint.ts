@@ -73,7 +73,14 @@ export function fingerprintContract({
     events: Object.fromEntries(
       Object.entries(events).map(([name, def]) => [
         name,
-        { payload: describe(def.payload), params: describe(def.params), conflate: def.conflate === true },
+        {
+          payload: describe(def.payload),
+          params: describe(def.params),
+          conflate: def.conflate === true,
+          // Only when declared, so contracts without them keep their fingerprint.
+          ...(def.presence === undefined ? {} : { presence: describe(def.presence) }),
+          ...(def.to === undefined ? {} : { to: def.to }),
+        },
       ]),
     ),
     connectionParams: describe(connectionParams),

@@ -44,6 +44,17 @@ export interface EventDef {
   params?: z.ZodType;
   /** Latest-value stream: a slow consumer gets only the newest pending event. @default false */
   conflate?: boolean;
+  /**
+   * Who is there: the data each member of a stream shows (a name, an avatar). A client observes a
+   * stream's members with `client.presence(...)` and joins with its own data. See docs/rooms.md.
+   */
+  presence?: z.ZodType;
+  /**
+   * `'user'`: a personal event. Each subscriber gets its own stream (per user, from the server's
+   * `identify`), with its own history and resume; `server.emit(name, payload, { user })` sends to
+   * every connection of that user on every node.
+   */
+  to?: 'user';
 }
 
 /**
@@ -196,6 +207,20 @@ export type inferPayloadInput<TContract extends AnyContract, TName extends Event
 export type inferPayload<TContract extends AnyContract, TName extends EventName<TContract>> = z.output<
   TContract['events'][TName]['payload']
 >;
+/** What a member of an event stream's presence sends when it joins (the schema's sending side). */
+export type inferPresenceInput<
+  TContract extends AnyContract,
+  TName extends EventName<TContract>,
+> = TContract['events'][TName] extends { presence: infer TSchema extends z.ZodType } ? inferSend<TSchema> : never;
+/** What observers of an event stream's presence read about each member (parsed on receipt). */
+export type inferPresence<
+  TContract extends AnyContract,
+  TName extends EventName<TContract>,
+> = TContract['events'][TName] extends { presence: infer TSchema extends z.ZodType } ? z.output<TSchema> : never;
+/** Events of the contract that declare presence. */
+export type PresenceEventName<TContract extends AnyContract> = {
+  [TName in EventName<TContract>]: TContract['events'][TName] extends { presence: z.ZodType } ? TName : never;
+}[EventName<TContract>];
 /** The params of an event, or `undefined` for an event without params. */
 export type inferParams<
   TContract extends AnyContract,

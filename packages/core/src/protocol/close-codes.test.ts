@@ -25,6 +25,7 @@ describe('closeCodeBehavior', () => {
     POLICY_VIOLATION: 'refused',
     MESSAGE_TOO_BIG: 'refused',
     INTERNAL_ERROR: 'reconnect',
+    CLIENT_RECONNECTING: 'reconnect',
     SLOW_CONSUMER: 'reconnect',
     BAD_HELLO: 'refused',
     UNAUTHORIZED: 'refused',

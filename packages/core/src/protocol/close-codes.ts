@@ -25,6 +25,11 @@ export const CLOSE_CODES = {
   /** The server hit an unexpected condition. */
   INTERNAL_ERROR: 1011,
   /**
+   * Sent by the client: it drops this connection to make a new one (`reconnect()`, a missed
+   * heartbeat), so the server keeps its presence for the grace period instead of a leave.
+   */
+  CLIENT_RECONNECTING: 4000,
+  /**
    * The client did not read fast enough: its send buffer passed `maxBufferedBytes`. wirecall's own,
    * with no HTTP analogue; the client reconnects (and resumes its streams) with backoff.
    */

@@ -28,6 +28,11 @@ export interface HelloEnvelope extends WireValue {
   fp: string;
   /** The client reads binary frames (bytes as raw bytes); without it the server sends only text. */
   bin?: true;
+  /**
+   * The client's id, the same across its reconnects (random, kept secret): an anonymous client is
+   * one presence member by it, so coming back within the grace period is not a leave and a join.
+   */
+  cid?: string;
 }
 /** Run procedure `p`. `tm` is the caller's remaining time budget in ms (the deadline). */
 export interface CallEnvelope extends WireValue {
@@ -82,6 +87,28 @@ export interface UnsubscribeEnvelope {
   t: 'unsub';
   id: RequestId;
 }
+/**
+ * Observe the presence of event `e`'s stream (params as the value): who is there, and who joins and
+ * leaves. Answered by a `presence` frame with `op: "sync"` (or an `error`); ended by `unsub`.
+ */
+export interface PresenceSubscribeEnvelope extends WireValue {
+  t: 'psub';
+  id: RequestId;
+  e: string;
+}
+/**
+ * Join the presence observed by `psub` `id`, or update this member's data (the value). No answer
+ * unless refused: then an `error` with this `id` and `op: "pset"`.
+ */
+export interface PresenceSetEnvelope extends WireValue {
+  t: 'pset';
+  id: RequestId;
+}
+/** Leave the presence observed by `psub` `id` (observing goes on). */
+export interface PresenceLeaveEnvelope {
+  t: 'pdel';
+  id: RequestId;
+}
 /** Liveness probe; the server answers `pong`. */
 export interface PingEnvelope {
   t: 'ping';
@@ -97,7 +124,10 @@ export type ClientEnvelope =
   | CreditEnvelope
   | ItemEnvelope
   | EndEnvelope
-  | MessageEnvelope;
+  | MessageEnvelope
+  | PresenceSubscribeEnvelope
+  | PresenceSetEnvelope
+  | PresenceLeaveEnvelope;
 
 // Server -> client
 
@@ -128,6 +158,8 @@ export interface ErrorEnvelope {
   e: ErrorShape;
   /** The client message (`msg`) this error is about: it was invalid, refused, or its handler failed. */
   n?: string;
+  /** `"pset"`: joining (or updating) the presence of `psub` `id` was refused; observing goes on. */
+  op?: 'pset';
 }
 /**
  * Subscription `id` is active; its events arrive tagged with stream key `k`. `last` is the stream's
@@ -140,11 +172,15 @@ export interface SubscribedEnvelope {
   k: StreamKey;
   last?: string;
 }
-/** One event of stream `k`, with id `eid` (increasing per stream); the value is the payload. */
+/**
+ * One event of stream `k`, with id `eid` (increasing per stream); the value is the payload. An
+ * event pushed to this connection alone has no `eid`: no history holds it, and it moves no resume
+ * position.
+ */
 export interface EventEnvelope extends WireValue {
   t: 'event';
   k: StreamKey;
-  eid: string;
+  eid?: string;
 }
 /**
  * Events of stream `k` after the client's `after` id could not be replayed (history too short, or
@@ -154,6 +190,31 @@ export interface GapEnvelope {
   t: 'gap';
   k: StreamKey;
   last?: string;
+}
+/** One member of a stream's presence: its key, its connections, its data (`d`, a value). */
+export interface PresenceMemberWire {
+  key: string;
+  /** Connections (tabs, devices) this member is present with. */
+  n: number;
+  d: WireValue;
+}
+/**
+ * The presence of stream `k`. `op: "sync"` answers `psub` `id` with the member count `c`, the first
+ * members (`ms`, capped; `more` when there are others) and `me`, the key this connection joins as.
+ * Then one frame per change: `join` and `update` (member `key` with data `d`), `leave` (`key`);
+ * each carries the new count `c`.
+ */
+export interface PresenceEnvelope {
+  t: 'presence';
+  k: StreamKey;
+  op: 'sync' | 'join' | 'update' | 'leave';
+  c: number;
+  id?: RequestId;
+  me?: string;
+  ms?: PresenceMemberWire[];
+  more?: true;
+  key?: string;
+  d?: WireValue;
 }
 /** Answer to `ping`. */
 export interface PongEnvelope {
@@ -169,7 +230,8 @@ export type ServerEnvelope =
   | GapEnvelope
   | PongEnvelope
   | ItemEnvelope
-  | CreditEnvelope;
+  | CreditEnvelope
+  | PresenceEnvelope;
 
 /** The protocol spoken by this version; offered and required as the WebSocket subprotocol. */
 export const PROTOCOL = 'wirecall.v1';

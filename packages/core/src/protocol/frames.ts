@@ -43,8 +43,10 @@ export function itemFrame(id: RequestId, value: WireValue, itemId?: string): str
   return `{"t":"item","id":${idText(id)}${iid}${valueFields(value)}}`;
 }
 
-export function eventFrame(key: StreamKey, eventId: string, value: WireValue): string {
-  return `{"t":"event","k":${JSON.stringify(key)},"eid":${JSON.stringify(eventId)}${valueFields(value)}}`;
+/** An event frame; without an id for an event pushed to one connection (no history holds it). */
+export function eventFrame(key: StreamKey, eventId: string | undefined, value: WireValue): string {
+  const eid = eventId === undefined ? '' : `,"eid":${JSON.stringify(eventId)}`;
+  return `{"t":"event","k":${JSON.stringify(key)}${eid}${valueFields(value)}}`;
 }
 
 /** An `error` frame around an error body that is already JSON text (`{"code":…,"message":…}`). */

@@ -318,11 +318,17 @@ describe('parseServerEnvelope: malformed frames', () => {
 
   it('refuses event without a valid key or id', () => {
     expectFailWithoutId(parseServerEnvelope(frame({ t: 'event', eid: 'e' })));
-    expectFailWithoutId(parseServerEnvelope(frame({ t: 'event', k: 'tick' })));
     expectFailWithoutId(parseServerEnvelope(frame({ t: 'event', k: '', eid: 'e' })));
     expectFailWithoutId(parseServerEnvelope(frame({ t: 'event', k: 'k'.repeat(4097), eid: 'e' })));
     expectFailWithoutId(parseServerEnvelope(frame({ t: 'event', k: 'tick', eid: 'e'.repeat(257) })));
     expectFailWithoutId(parseServerEnvelope(frame({ t: 'event', k: 'tick', eid: 'e', m: 'x' })));
+  });
+
+  it('accepts an event without an id: pushed to one connection, kept in no history', () => {
+    expect(parseServerEnvelope(frame({ t: 'event', k: 'tick', v: 1 }))).toEqual({
+      ok: true,
+      envelope: { t: 'event', k: 'tick', v: 1 },
+    });
   });
 
   it('refuses subscribed with a malformed last, answering the id', () => {

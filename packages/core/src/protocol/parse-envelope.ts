@@ -92,10 +92,24 @@ export function parseClientEnvelope(frame: unknown): ParseResult<ClientEnvelope>
       if (!isToken(frame.fp)) return fail('hello needs a contract fingerprint');
       if (!hasValidMeta(frame)) return fail('m must be an object');
       if (frame.bin !== undefined && frame.bin !== true) return fail('bin must be true');
+      if (!isOptionalToken(frame.cid)) return fail('cid must be a short string');
       const envelope: HelloEnvelope = withValue({ t, fp: frame.fp }, frame);
       if (frame.bin === true) envelope.bin = true;
+      if (frame.cid !== undefined) envelope.cid = frame.cid;
       return { ok: true, envelope };
     }
+    case 'psub':
+      if (!isRequestId(id)) return fail('psub needs an id');
+      if (!isToken(frame.e)) return fail('psub needs an event name', id);
+      if (!hasValidMeta(frame)) return fail('m must be an object', id);
+      return { ok: true, envelope: withValue({ t, id, e: frame.e }, frame) };
+    case 'pset':
+      if (!isRequestId(id)) return fail('pset needs an id');
+      if (!hasValidMeta(frame)) return fail('m must be an object', id);
+      return { ok: true, envelope: withValue({ t, id }, frame) };
+    case 'pdel':
+      if (!isRequestId(id)) return fail('pdel needs an id');
+      return { ok: true, envelope: { t, id } };
     case 'ping':
       return { ok: true, envelope: { t } };
     case 'msg':
@@ -132,13 +146,25 @@ const SERVER_FIELDS: Record<ServerEnvelope['t'], Record<string, FieldCheck>> = {
   },
   result: { id: isRequestId, v: anything, m: isOptionalRecord },
   // The body is rebuilt by fromErrorShape(), which checks every field.
-  error: { id: optional(isRequestId), e: isRecord, n: isOptionalToken },
-  event: { k: isStreamKey, eid: isToken, v: anything, m: isOptionalRecord },
+  error: { id: optional(isRequestId), e: isRecord, n: isOptionalToken, op: optional((value) => value === 'pset') },
+  event: { k: isStreamKey, eid: isOptionalToken, v: anything, m: isOptionalRecord },
   subscribed: { id: isRequestId, k: isStreamKey, last: isOptionalToken },
   item: { id: isRequestId, iid: isOptionalToken, v: anything, m: isOptionalRecord },
   credit: { id: isRequestId, n: (value) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0 },
   gap: { k: isStreamKey, last: isOptionalToken },
   pong: {},
+  // Members and their data are checked where they are read (the presence module).
+  presence: {
+    k: isStreamKey,
+    op: (value) => value === 'sync' || value === 'join' || value === 'update' || value === 'leave',
+    c: (value) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0,
+    id: optional(isRequestId),
+    me: isOptionalToken,
+    ms: optional(Array.isArray),
+    more: optional((value) => value === true),
+    key: isOptionalToken,
+    d: isOptionalRecord,
+  },
 };
 
 /** Checks a frame the server sent. The client acts on nothing that has not passed here. */

@@ -1,4 +1,5 @@
 import type { StreamKey, WireValue } from '@wirecall/core';
+import type { PresenceStore, SignalBus } from '../presence/presence-store.js';
 
 /** One event as the broker stores and delivers it: its stream, its id, its encoded payload. */
 export interface BrokerEvent {
@@ -64,6 +65,13 @@ export interface Broker {
    * longer than the history): the server sends its subscribers a `gap` from `resumeFrom` on.
    */
   onGap?(listener: BrokerGapListener): () => void;
+  /** Who is in which stream, for every node (needed by events that declare `presence`). */
+  readonly presence?: PresenceStore;
+  /**
+   * Messages between nodes (needed for pushes to one connection, `disconnectUser` and
+   * `connectionsOf` across nodes; without it they reach this node only).
+   */
+  readonly signals?: SignalBus;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { StreamKey, WireValue } from '@wirecall/core';
+import { MemoryPresence, MemorySignals } from '../presence/memory-presence.js';
 import type { Broker, BrokerEvent, BrokerListener, ReplayResult } from './broker.js';
 
 /** How much recent history a broker keeps per stream, for clients that resume after a drop. */
@@ -41,11 +42,14 @@ export class MemoryBroker implements Broker {
   readonly #maxEvents: number;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
+  readonly presence: MemoryPresence;
+  readonly signals = new MemorySignals();
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.#maxEvents = options.history?.maxEvents ?? HISTORY_DEFAULTS.maxEvents;
     this.#maxAgeMs = options.history?.maxAgeMs ?? HISTORY_DEFAULTS.maxAgeMs;
     this.#now = options.now ?? Date.now;
+    this.presence = new MemoryPresence(this.#now);
   }
 
   publish(key: StreamKey, value: WireValue): Promise<string> {
@@ -112,6 +116,8 @@ export class MemoryBroker implements Broker {
   close(): Promise<void> {
     this.#listeners.clear();
     this.#streams.clear();
+    this.presence.clear();
+    this.signals.clear();
     return Promise.resolve();
   }
 

@@ -1,5 +1,6 @@
 import type { StreamKey, WireValue } from '@wirecall/core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { RedisPresence, RedisSignals } from '../presence/redis-presence.js';
 import type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, BrokerStatus, ReplayResult } from './broker.js';
 import { HISTORY_DEFAULTS, type HistoryOptions } from './memory-broker.js';
 import { compareStreamIds, parseStreamId, type StreamId } from './stream-id.js';
@@ -73,6 +74,10 @@ export class RedisBroker implements Broker {
   #closed = false;
   #subscribing = false;
   #subscribeAgain = false;
+  /** Who is in which stream, shared by every node of the prefix (see redis-presence.ts). */
+  readonly presence: RedisPresence;
+  /** Messages between the nodes of the prefix, on their own channel. */
+  readonly signals: RedisSignals;
 
   constructor(options: RedisBrokerOptions = {}) {
     const redisOptions: RedisOptions = {
@@ -97,6 +102,8 @@ export class RedisBroker implements Broker {
     this.#maxEvents = Math.max(1, options.history?.maxEvents ?? HISTORY_DEFAULTS.maxEvents);
     this.#maxAgeMs = options.history?.maxAgeMs ?? HISTORY_DEFAULTS.maxAgeMs;
     this.#commands.defineCommand('wirecallPublish', { numberOfKeys: 1, lua: PUBLISH_SCRIPT });
+    this.presence = new RedisPresence(this.#commands, this.#prefix);
+    this.signals = new RedisSignals(this.#commands, this.#prefix);
     // ioredis reports errors as events; without listeners they would be thrown (and logged twice).
     this.#commands.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
     this.#subscriber.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
@@ -119,7 +126,10 @@ export class RedisBroker implements Broker {
     return this.#commands.status === 'ready' && this.#subscriber.status === 'ready';
   }
 
-  /** Resolves once the subscription is in place (events published after this reach this node). */
+  /**
+   * Resolves once the subscription is in place (events, presence notices and signals published
+   * after this reach this node).
+   */
   ready(): Promise<void> {
     return this.#subscribed;
   }
@@ -204,6 +214,8 @@ export class RedisBroker implements Broker {
     this.#listeners.clear();
     this.#statusListeners.clear();
     this.#gapListeners.clear();
+    this.presence.clear();
+    this.signals.clear();
     this.#subscriber.disconnect();
     if (this.#ownsCommands) this.#commands.disconnect();
     return Promise.resolve();
@@ -260,6 +272,10 @@ export class RedisBroker implements Broker {
   }
 
   #onMessage(channel: string, message: string): void {
+    // Presence notices and signals are not history: delivered as they come (never held for a
+    // catch-up), and those published while the subscription was down are missed for good.
+    if (channel === this.presence.channel) return this.presence.receive(message);
+    if (channel === this.signals.channel) return this.signals.receive(message);
     if (channel !== this.#channel) return;
     const firstBreak = message.indexOf('\n');
     const secondBreak = message.indexOf('\n', firstBreak + 1);
@@ -291,9 +307,9 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * (Re)subscribes to the channel. After a drop, live messages are held while the streams this node
-   * follows are read from history after their last delivered id; then the held ones follow, each
-   * event delivered once and in id order.
+   * (Re)subscribes to the channels (events, presence notices, signals). After a drop, live events
+   * are held while the streams this node follows are read from history after their last delivered
+   * id; then the held ones follow, each event delivered once and in id order.
    */
   async #subscribe(): Promise<void> {
     // One (re)subscription at a time: two overlapping catch-ups would deliver live events between
@@ -323,7 +339,8 @@ export class RedisBroker implements Broker {
     if (this.#missedSome) this.#held ??= [];
     this.#missedSome = false;
     try {
-      await this.#subscriber.subscribe(this.#channel);
+      // All three channels in one SUBSCRIBE, on every (re)subscription: ioredis does not resubscribe.
+      await this.#subscriber.subscribe(this.#channel, this.presence.channel, this.signals.channel);
       this.#markSubscribed();
       if (this.#held) await this.#catchUp();
     } catch (error) {

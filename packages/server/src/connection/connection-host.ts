@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AnyContract, DeadlineQueue, EventDef, ProcedureDef } from '@wirecall/core';
 import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
+import type { PresenceHub } from '../presence/presence-hub.js';
 import type { ResolvedLimits, ServerHooks } from '../options.js';
 import type { AnyHandler } from '../router/handlers.js';
 import type { IdempotencyCache } from '../router/idempotency-cache.js';
@@ -59,6 +60,24 @@ export interface ConnectionHost {
         connection: ConnectionInfo;
       }) => boolean | Promise<boolean>)
     | undefined;
+  /** This node's id, the first part of its connections' ids. */
+  readonly nodeId: string;
+  /** The user of a connection, from its ctx (the server's `identify`). */
+  identify(ctx: unknown): string | undefined;
+  /** Presence on this node; undefined when the broker keeps none. */
+  readonly presence: PresenceHub | undefined;
+  readonly presenceOptions: { maxMembers: number };
+  canJoin:
+    | ((args: {
+        event: string;
+        params: unknown;
+        data: unknown;
+        ctx: unknown;
+        connection: ConnectionInfo;
+      }) => boolean | Promise<boolean>)
+    | undefined;
+  /** Called once when a connection's context is built and it is welcomed. */
+  connectionReady(connection: ConnectionInfo): void;
   /** Called once when a connection has closed and released everything. */
   connectionClosed(connection: ConnectionInfo, close: { code: number; reason: string }): void;
 }

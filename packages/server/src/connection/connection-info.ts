@@ -4,8 +4,14 @@
  * credentials expired, which the client treats as an auth refusal.
  */
 export interface ConnectionInfo {
-  /** Unique within this server process. */
+  /** Unique across the nodes of a deployment (a node's random id, then a counter). */
   readonly id: string;
+  /**
+   * The user this connection belongs to, from the server's `identify` (undefined without it, or
+   * for an anonymous connection): what personal events, presence, `disconnectUser` and
+   * `connectionsOf` go by.
+   */
+  readonly user: string | undefined;
   /** The peer's IP address as the socket saw it (behind a proxy, the proxy's). */
   readonly remoteAddress: string | undefined;
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import {
@@ -26,7 +27,8 @@ import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
 import type { ConnectionSlot } from './connection-slots.js';
 import { encodeErrorBody } from './error-frame.js';
-import { ConnectionSubscriptions, type SubscriptionOwner } from './subscriptions.js';
+import { ConnectionPresence, type PresenceOwner } from './connection-presence.js';
+import { ConnectionSubscriptions } from './subscriptions.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** How long a closing socket may take its close handshake before it is cut. */
@@ -80,8 +82,11 @@ let lastConnectionId = 0;
  *     └── other first frame: 4400, nothing within handshakeTimeoutMs: 4408
  * ```
  */
-export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
-  readonly id = String(++lastConnectionId);
+export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
+  readonly id: string;
+  user: string | undefined;
+  /** The member it counts as in presence: its user, or its anonymous client (set at welcome). */
+  member = '';
   readonly url: string | undefined;
   readonly remoteAddress: string | undefined;
   readonly host: ConnectionHost;
@@ -94,6 +99,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   /** Created on first use, like the subscriptions: an idle connection should cost little more than its socket. */
   #inFlight: Map<RequestId, ServerCall> | undefined;
   #subscriptions: ConnectionSubscriptions | undefined;
+  #presence: ConnectionPresence | undefined;
   readonly #bucket: TokenBucket | undefined;
   /** Streaming calls open now (under `limits.maxStreams`). */
   #streaming = 0;
@@ -127,6 +133,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     host: ConnectionHost,
   ) {
     this.slot = slot;
+    this.id = `${host.nodeId}.${++lastConnectionId}`;
     this.#socket = socket;
     this.#request = request;
     this.url = request.url;
@@ -167,6 +174,20 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
   /** Streams this connection listens to. */
   get subscriptionCount(): number {
     return this.#subscriptions?.size ?? 0;
+  }
+
+  /** Subscriptions and observed presences, which share `maxSubscriptions`. */
+  get streamCount(): number {
+    return (this.#subscriptions?.count ?? 0) + (this.#presence?.size ?? 0);
+  }
+
+  idInUse(id: RequestId): boolean {
+    return (this.#subscriptions?.has(id) ?? false) || (this.#presence?.has(id) ?? false);
+  }
+
+  /** Sends an event pushed to this connection alone, if it listens to the stream; see `emit`. */
+  push(key: string, frame: string): boolean {
+    return this.#subscriptions?.push(key, frame) ?? false;
   }
 
   /** @internal A frame arrived (routed here by the shared socket listener). */
@@ -390,10 +411,15 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
       switch (envelope.t) {
         case 'call':
         case 'sub':
+        case 'psub':
           this.replyError(envelope.id, refused);
+          return;
+        case 'pset':
+          if (this.#phase === 'ready') this.#presenceOf().refuse(envelope.id, refused);
           return;
         case 'cancel':
         case 'unsub':
+        case 'pdel':
           // Only frees work: honoured even over the limit (the client already counts it done);
           // before welcome the frames it would act on are still queued, so it waits with them.
           if (this.#phase === 'ready') this.#handle(envelope);
@@ -489,16 +515,34 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         return;
       }
       case 'sub':
+        if (this.idInUse(envelope.id) || this.streamCount >= this.host.limits.maxSubscriptions) {
+          this.#refuseStream(envelope.id);
+          return;
+        }
         this.#subscriptions ??= new ConnectionSubscriptions(
           this,
           Math.min(CONFLATION_HIGH_WATER_BYTES, this.host.limits.maxBufferedBytes / 4),
         );
-        this.#subscriptions
-          .subscribe(envelope, this.host.limits.maxSubscriptions)
-          .catch((error: unknown) => this.#fault(error));
+        this.#subscriptions.subscribe(envelope).catch((error: unknown) => this.#fault(error));
         return;
       case 'unsub':
         this.#subscriptions?.unsubscribe(envelope.id);
+        this.#presence?.unobserve(envelope.id);
+        return;
+      case 'psub':
+        if (this.idInUse(envelope.id) || this.streamCount >= this.host.limits.maxSubscriptions) {
+          this.#refuseStream(envelope.id);
+          return;
+        }
+        this.#presenceOf()
+          .observe(envelope)
+          .catch((error: unknown) => this.#fault(error));
+        return;
+      case 'pset':
+        this.#presenceOf().set(envelope);
+        return;
+      case 'pdel':
+        this.#presence?.leave(envelope);
         return;
       case 'ping':
         this.send('{"t":"pong"}');
@@ -522,6 +566,21 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         throw new Error(`unhandled envelope ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  #presenceOf(): ConnectionPresence {
+    return (this.#presence ??= new ConnectionPresence(this));
+  }
+
+  /** A `sub` or `psub` whose id is taken, or one stream too many. */
+  #refuseStream(id: RequestId): void {
+    const { maxSubscriptions } = this.host.limits;
+    this.replyError(
+      id,
+      this.idInUse(id)
+        ? new WirecallError('BAD_REQUEST', 'A subscription with this id is already active')
+        : new WirecallError('RATE_LIMITED', `At most ${maxSubscriptions} subscriptions per connection`),
+    );
   }
 
   /** Checks the contract and the connection params, builds the ctx, then welcomes the client. */
@@ -551,6 +610,7 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
         connectionParams = checked.value;
       }
       ctx = await this.host.createContext({ request: this.#request!, auth: this.#auth, connectionParams });
+      this.user = this.host.identify(ctx);
     } catch (thrown) {
       const error = toWirecallError(thrown);
       if (error.code === 'INTERNAL') logger.error({ err: error.cause, connection: this.id }, 'context factory failed');
@@ -559,7 +619,9 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     }
     if (this.#closed) return;
     this.ctx = ctx;
+    this.member = this.user ?? anonymousMember(hello.cid ?? this.id);
     this.#phase = 'ready';
+    this.host.connectionReady(this);
     this.send(
       encodeFrame({
         t: 'welcome',
@@ -679,6 +741,8 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     this.#backlog = undefined;
     this.#request = undefined;
     this.#subscriptions?.release();
+    // Only a close the client asked for (1000) is a departure; any other drop may come back.
+    this.#presence?.release(this.#closeInfo?.code === CLOSE_CODES.NORMAL);
     const lost = new WirecallError('CONNECTION_LOST', 'The connection closed');
     // A server that is shutting down will never see the retry a surviving call waits for.
     for (const call of this.#inFlight?.values() ?? []) {
@@ -686,6 +750,15 @@ export class Connection implements CallSink, SubscriptionOwner, ConnectionInfo {
     }
     this.host.connectionClosed(this, this.#closeInfo ?? { code: CLOSE_CODES.ABNORMAL, reason: '' });
   }
+}
+
+/**
+ * The presence member of a connection without a user: a hash of its client's id, which stays the
+ * same across reconnects (no leave and join when it comes back) and is never shown itself, so no
+ * one can join as another's client.
+ */
+function anonymousMember(clientId: string): string {
+  return `anon-${createHash('sha256').update(clientId).digest('base64url').slice(0, 16)}`;
 }
 
 /** JSON of a text frame. `ws` has already checked it is valid UTF-8, so no decoder has to again. */

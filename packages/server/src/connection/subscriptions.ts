@@ -1,13 +1,7 @@
 import {
-  checkSchema,
-  decodeValue,
   encodeFrame,
-  encodeValue,
-  MAX_STREAM_KEY_LENGTH,
-  streamKey,
   toWirecallError,
   WirecallError,
-  type EventDef,
   type RequestId,
   type StreamKey,
   type SubscribeEnvelope,
@@ -15,6 +9,7 @@ import {
 import type { BrokerEvent } from '../broker/broker.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
+import { resolveStream } from './stream-access.js';
 import { eventFrames, frameFor, type EventFrames } from './stream-registry.js';
 
 /** One stream this connection listens to, and the subscription ids (usually one) that asked for it. */
@@ -74,20 +69,19 @@ export class ConnectionSubscriptions {
     return active;
   }
 
-  async subscribe(envelope: SubscribeEnvelope, maxSubscriptions: number): Promise<void> {
+  /** Subscription ids in use (confirmed or still being checked). */
+  get count(): number {
+    return this.#byId.size;
+  }
+
+  has(id: RequestId): boolean {
+    return this.#byId.has(id);
+  }
+
+  /** Subscribes; the connection has checked that the id is free and the limit not reached. */
+  async subscribe(envelope: SubscribeEnvelope): Promise<void> {
     const { id } = envelope;
     const { host } = this.#owner;
-    if (this.#byId.has(id)) {
-      this.#owner.replyError(id, new WirecallError('BAD_REQUEST', 'A subscription with this id is already active'));
-      return;
-    }
-    if (this.#byId.size >= maxSubscriptions) {
-      this.#owner.replyError(
-        id,
-        new WirecallError('RATE_LIMITED', `At most ${maxSubscriptions} subscriptions per connection`),
-      );
-      return;
-    }
     const def = host.events.get(envelope.e);
     if (def === undefined) {
       this.#owner.replyError(id, new WirecallError('NOT_FOUND', `Unknown event ${envelope.e}`));
@@ -96,22 +90,12 @@ export class ConnectionSubscriptions {
     // Reserve the id now: frames after this one (an unsub, a duplicate) must see it.
     this.#byId.set(id, '');
     let key: StreamKey;
+    let after = envelope.after;
     try {
-      const params = this.#parseParams(envelope, def);
-      if (host.canSubscribe) {
-        const allowed = await host.canSubscribe({
-          event: envelope.e,
-          params,
-          ctx: this.#owner.ctx,
-          connection: this.#owner.info,
-        });
-        if (!allowed) throw new WirecallError('FORBIDDEN', `Not allowed to subscribe to ${envelope.e}`);
-      }
-      key = streamKey(envelope.e, params === undefined ? undefined : encodeValue(params).v);
-      // The key travels in every event frame; clients refuse longer ones (protocol bound).
-      if (key.length > MAX_STREAM_KEY_LENGTH) {
-        throw new WirecallError('BAD_REQUEST', `Params of ${envelope.e} are too large to name a stream`);
-      }
+      const pending = resolveStream(this.#owner, { event: envelope.e, def, value: envelope });
+      const resolved = pending instanceof Promise ? await pending : pending;
+      key = resolved.key;
+      if (resolved.perConnection) after = undefined;
     } catch (thrown) {
       this.#byId.delete(id);
       const error = toWirecallError(thrown);
@@ -138,7 +122,7 @@ export class ConnectionSubscriptions {
     };
     this.#streams.set(key, stream);
     host.streams.add(key, this);
-    await this.#activate(key, stream, { id, after: envelope.after });
+    await this.#activate(key, stream, { id, after });
   }
 
   unsubscribe(id: RequestId): void {
@@ -172,6 +156,16 @@ export class ConnectionSubscriptions {
     this.#owner.send(frame);
   }
 
+  /**
+   * An event pushed to this connection alone (`emit` with `connection`): sent at once when it
+   * listens to the stream, without an id, since no history holds it.
+   */
+  push(key: StreamKey, frame: string): boolean {
+    if (!this.#streams.has(key)) return false;
+    this.#owner.send(frame);
+    return true;
+  }
+
   gap(key: StreamKey, resumeFrom: string | undefined): void {
     if (!this.#streams.has(key)) return;
     this.#owner.send(encodeFrame({ t: 'gap', k: key, ...(resumeFrom === undefined ? {} : { last: resumeFrom }) }));
@@ -184,19 +178,6 @@ export class ConnectionSubscriptions {
     this.#streams.clear();
     this.#byId.clear();
     this.#conflated.clear();
-  }
-
-  #parseParams(envelope: SubscribeEnvelope, def: EventDef): unknown {
-    const raw = decodeValue(envelope);
-    if (def.params === undefined) {
-      if (raw !== undefined) throw new WirecallError('BAD_REQUEST', `Event ${envelope.e} takes no params`);
-      return undefined;
-    }
-    const params = checkSchema(def.params, raw);
-    if (!params.ok) {
-      throw new WirecallError('BAD_REQUEST', `Invalid params for ${envelope.e}`, { data: { issues: params.issues } });
-    }
-    return params.value;
   }
 
   /**

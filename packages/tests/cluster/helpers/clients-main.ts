@@ -136,7 +136,7 @@ const tracked: Tracked[] = config.clients.map((plan, offset) => {
       { room },
       (tick, meta) => {
         received++;
-        const id = parseId(meta.id);
+        const id = parseId(meta.id ?? '');
         const what = `client ${index} ${room}: seq ${tick.seq} after ${pair.last}`;
         if (tick.room !== room) violation('wrongStream', `client ${index} ${room}: got an event of ${tick.room}`);
         else if (tick.seq <= pair.last) violation('repeated', what);
