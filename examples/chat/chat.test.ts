@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { presence } from '@wirecall/client/presence';
 import { streams } from '@wirecall/client/streams';
 import { createClient, isWirecallError } from '@wirecall/client';
 import { PROTOCOL } from '@wirecall/core';
@@ -86,7 +87,7 @@ describe('the chat example', () => {
   });
 
   it('lets a Node client send and receive a message, and refuses one that breaks the contract', async () => {
-    const client = createClient(api, { url: server.wsUrl, logger: silent, streams });
+    const client = createClient(api, { url: server.wsUrl, logger: silent, streams, presence });
     try {
       const received: Message[] = [];
       const off = client.on('message', { room: 'c' }, (message) => received.push(message));

@@ -62,8 +62,15 @@ export const api = defineContract({
     },
   },
   events: {
-    /** One stream per room: the page subscribes to the room it shows. */
-    message: { payload: Message, params: z.object({ room: Room }) },
+    /**
+     * One stream per room: the page subscribes to the room it shows. Its presence is who has the
+     * room open, by name, and whether they are typing right now.
+     */
+    message: {
+      payload: Message,
+      params: z.object({ room: Room }),
+      presence: z.object({ name: Author, typing: z.boolean().default(false) }),
+    },
   },
 });
 export type Api = typeof api;

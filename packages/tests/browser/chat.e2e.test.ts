@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { presence } from '@wirecall/client/presence';
 import { streams } from '@wirecall/client/streams';
 import { createClient, type WirecallClient } from '@wirecall/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -23,6 +24,13 @@ const SCREENSHOT = fileURLToPath(new URL('../artifacts/chat-e2e.png', import.met
 const BACKOFF = 'minDelayMs=100&maxDelayMs=1000';
 const WAIT = { timeout: 15_000 };
 const silent = { warn: () => {}, error: () => {} };
+
+/** Waits until the page lists exactly these names as having the room open. */
+async function waitForOnline(page: Page, names: string[]): Promise<void> {
+  await expect
+    .poll(async () => (await page.getByTestId('online').locator('li').allTextContents()).sort(), WAIT)
+    .toEqual([...names].sort());
+}
 
 /** What a page shows for one message. */
 interface Shown {
@@ -103,6 +111,18 @@ describe.skipIf(!chromiumCheck.available)(browserSuite('the chat example in Chro
     }
   });
 
+  it('shows who has the room open and who is typing, from the room’s presence', async () => {
+    for (const page of [alice, bob]) await waitForOnline(page, ['alice', 'bob']);
+    await bob.getByTestId('message-input').pressSequentially('typing', { delay: 20 });
+    await expect.poll(() => alice.getByTestId('typing').textContent(), WAIT).toBe('bob is typing…');
+    expect(await bob.getByTestId('typing').textContent()).toBe(''); // not about oneself
+    await bob.getByTestId('message-input').fill('');
+    // The notice clears itself after a pause: it never outlives the typist.
+    await expect.poll(() => alice.getByTestId('typing').textContent(), WAIT).toBe('');
+    // carol and dave are in another room: not listed here.
+    expect(await alice.getByTestId('online').getAttribute('data-count')).toBe('2');
+  });
+
   it(
     'shows reconnecting while the server is down, then delivers what was sent meanwhile once and reports the gap',
     { timeout: 45_000 },
@@ -132,7 +152,7 @@ describe.skipIf(!chromiumCheck.available)(browserSuite('the chat example in Chro
       expect(await dave.getByTestId('connection-state').getAttribute('data-state')).toBe('closed');
 
       server = await startChatProcess({ port });
-      node = createClient(api, { url: server.wsUrl, logger: silent, streams });
+      node = createClient(api, { url: server.wsUrl, logger: silent, streams, presence });
       const sentMeanwhile: Message[] = [];
       for (let i = 1; i <= 3; i++) {
         sentMeanwhile.push(await node.call.send({ room: 'a', author: 'node', text: `sent while away #${i}` }));
@@ -182,6 +202,8 @@ describe.skipIf(!chromiumCheck.available)(browserSuite('the chat example in Chro
         }
         expect(await page.locator(`[data-testid="message"][data-id="${otherRoom.id}"]`).count()).toBe(0);
         await expect.poll(() => page.getByTestId('gap').textContent()).toContain('could not be recovered');
+        // The restarted server lost its presence; each page joined again on reconnecting.
+        await waitForOnline(page, ['alice', 'bob']);
       }
     },
   );

@@ -9,10 +9,12 @@
  * `factor`, `jitter`, `maxAttempts`; the library's defaults when absent).
  */
 import { createClient, isWirecallError, type ReconnectOptions } from '@wirecall/client';
+import { presence } from '@wirecall/client/presence';
 import { streams } from '@wirecall/client/streams';
 import { api, Room } from '../contract.js';
 import { watchConnection } from './connection-badge.js';
 import { MessageList } from './message-list.js';
+import { WhoIsHere } from './who-is-here.js';
 
 const params = new URLSearchParams(location.search);
 
@@ -43,15 +45,20 @@ nameInput.value =
   params.get('name') ??
   localStorage.getItem('wirecall-chat-name') ??
   `guest-${Math.floor(Math.random() * 9_000 + 1_000)}`;
-nameInput.addEventListener('change', () => localStorage.setItem('wirecall-chat-name', nameInput.value.trim()));
 const author = (): string => nameInput.value.trim();
 
 const messages = new MessageList(element<HTMLOListElement>('messages'), element('empty'), author);
+const whoIsHere = new WhoIsHere(element('online'), element('typing'));
+nameInput.addEventListener('change', () => {
+  localStorage.setItem('wirecall-chat-name', author());
+  whoIsHere.rename(author());
+});
 
 const client = createClient(api, {
   url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
   reconnect: reconnectFromUrl(),
   streams, // the bot's answers are a streaming procedure
+  presence, // who has the room open
 });
 watchConnection(element('connection'), client);
 
@@ -117,13 +124,19 @@ function join(next: Room): void {
   history.replaceState(null, '', url);
   document.title = `#${next} · wirecall chat`;
 
-  leave = client.on('message', { room: next }, (message) => messages.add(message, 'event'), {
+  const stopListening = client.on('message', { room: next }, (message) => messages.add(message, 'event'), {
     onGap: () => {
       showGap();
       void loadHistory(next);
     },
     onError: showError,
   });
+  const roomPresence = client.presence('message', { room: next }, { onError: showError });
+  whoIsHere.show(roomPresence, author());
+  leave = () => {
+    stopListening();
+    roomPresence.close();
+  };
   void loadHistory(next);
 }
 
@@ -196,8 +209,11 @@ fileInput.addEventListener('change', () => {
   );
 });
 
+textInput.addEventListener('input', () => whoIsHere.typed());
+
 element<HTMLFormElement>('composer').addEventListener('submit', (event) => {
   event.preventDefault();
+  whoIsHere.stoppedTyping();
   const text = textInput.value;
   if (text.startsWith('/bot ')) {
     textInput.value = '';
