@@ -64,7 +64,10 @@ export interface LimitOptions {
    * with 4001 (conflated streams are thinned out long before). @default 8_388_608
    */
   maxBufferedBytes?: number;
-  /** Message rate per connection; excess messages get `RATE_LIMITED`, sustained abuse closes with 1008. `false`: none. */
+  /**
+   * Message rate per connection; excess messages get `RATE_LIMITED`. Refusals leak away at half the
+   * rate; more than `burst` outstanding (a flood, or a steady 1.5× the rate) close with 1008. `false`: none.
+   */
   rateLimit?: RateLimitOptions | false;
 }
 

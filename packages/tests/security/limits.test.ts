@@ -177,6 +177,46 @@ describe('limits.maxInFlightCalls (concurrent calls)', () => {
 });
 
 describe('limits.rateLimit (message floods)', () => {
+  /** Writes every frame at once, as fast as the socket takes them, and waits for the close. */
+  async function flood(frames: string[]): Promise<{ code: number; answered: number; passed: number }> {
+    await using ctx = await startTestServer(); // the default limit: 1,000/s, bursts of 2,000
+    await using bystander = connectClient(ctx.url, { logger: quietClientLogger });
+    await using raw = await RawClient.greeted(ctx.url);
+    for (const frame of frames) raw.sendText(frame);
+    const { code } = await raw.waitForClose(15_000);
+    // One connection's flood never touches another's.
+    expect(await bystander.call.add({ a: 2, b: 2 })).toBe(4);
+    return {
+      code,
+      answered: raw.frames.filter((frame) => frame.e?.code === 'RATE_LIMITED').length,
+      passed: raw.frames.filter((frame) => frame.t !== 'error' || frame.e?.code !== 'RATE_LIMITED').length,
+    };
+  }
+
+  it('closes a flood of 20,000 pings written at once with 1008', async () => {
+    const result = await flood(Array.from({ length: 20_000 }, () => '{"t":"ping"}'));
+    expect(result.code).toBe(1008);
+    // The burst passed (pongs), and the close came long before the flood was through.
+    expect(result.passed).toBeGreaterThanOrEqual(1_000);
+    expect(result.passed).toBeLessThan(10_000);
+  });
+
+  it('closes a flood of 6,000 calls written at once with 1008, after answering the refused ones it read', async () => {
+    const frames = Array.from({ length: 6_000 }, (_, id) =>
+      JSON.stringify({ t: 'call', id, p: 'add', v: { a: id, b: 1 } }),
+    );
+    const result = await flood(frames);
+    expect(result.code).toBe(1008);
+    expect(result.answered).toBeGreaterThanOrEqual(1);
+    // About `burst` refusals (plus the few that leaked away meanwhile), then the close.
+    expect(result.answered).toBeLessThan(3_000);
+  });
+
+  it('closes a flood of 6,000 malformed frames (each with an id, each answerable) with 1008', async () => {
+    const result = await flood(Array.from({ length: 6_000 }, (_, id) => JSON.stringify({ t: 'call', id })));
+    expect(result.code).toBe(1008);
+  });
+
   it('answers calls beyond the burst with RATE_LIMITED, and closes a continuing flood with 1008', async () => {
     await using ctx = await startTestServer({ limits: { rateLimit: { messagesPerSecond: 10, burst: 5 } } });
     await using bystander = connectClient(ctx.url, { logger: quietClientLogger });

@@ -108,8 +108,6 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
   /** Cancelled calls whose handlers have not returned yet (bounded: see #onCall). */
   /** Created on first use, like the in-flight map: an idle connection should cost little more than its socket. */
   #windingDown: Set<ServerCall> | undefined;
-  /** Messages refused in a row by the rate limit; past the burst size the peer is abusive. */
-  #overflow = 0;
   #phase: Phase = 'hello';
   #backlog: { data: RawData; isBinary: boolean }[] | undefined;
   /** The client reads binary frames (`hello.bin`): values with bytes go out as raw bytes. */
@@ -381,7 +379,6 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
       this.#refuseForRate(data, isBinary);
       return;
     }
-    this.#overflow = 0;
     if (this.#phase === 'greeting') {
       this.#backlog ??= [];
       if (this.#backlog.push({ data, isBinary }) > MAX_BACKLOG) {
@@ -394,8 +391,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
 
   /** Over the rate limit: answer `RATE_LIMITED` where there is an id; close on sustained abuse. */
   #refuseForRate(data: RawData, isBinary: boolean): void {
-    const { rateLimit } = this.host.limits;
-    if (rateLimit && ++this.#overflow > rateLimit.burst) {
+    if (this.#bucket?.abusive === true) {
       this.close(CLOSE_CODES.POLICY_VIOLATION, 'message rate limit exceeded');
       return;
     }
@@ -443,7 +439,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
           return; // hello, ping: nothing to answer
       }
     } catch {
-      // Not even JSON: nothing to answer; the overflow count still grows.
+      // Not even JSON: nothing to answer; it still counts as a refusal.
     }
   }
 
@@ -742,7 +738,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
     this.#request = undefined;
     this.#subscriptions?.release();
     // Only a close the client asked for (1000) is a departure; any other drop may come back.
-    this.#presence?.release(this.#closeInfo?.code === CLOSE_CODES.NORMAL);
+    this.#presence?.release(true);
     const lost = new WirecallError('CONNECTION_LOST', 'The connection closed');
     // A server that is shutting down will never see the retry a surviving call waits for.
     for (const call of this.#inFlight?.values() ?? []) {
