@@ -738,7 +738,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
     this.#request = undefined;
     this.#subscriptions?.release();
     // Only a close the client asked for (1000) is a departure; any other drop may come back.
-    this.#presence?.release(true);
+    this.#presence?.release(this.#closeInfo?.code === CLOSE_CODES.NORMAL);
     const lost = new WirecallError('CONNECTION_LOST', 'The connection closed');
     // A server that is shutting down will never see the retry a surviving call waits for.
     for (const call of this.#inFlight?.values() ?? []) {
