@@ -99,6 +99,12 @@ async function memberOn(node: PresenceNode, key: string) {
   return (await node.presenceOf(ROOM)).members.find((entry) => entry.key === key);
 }
 
+/** Each member's number of connections, as a node reads them from the broker. */
+async function connectionCounts(node: PresenceNode): Promise<Record<string, number>> {
+  const page = await node.presenceOf(ROOM);
+  return Object.fromEntries(page.members.map((entry) => [entry.key, entry.connections]));
+}
+
 describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broker)', redis), () => {
   const prefix = uniquePrefix('presence-cluster');
   let tests = 0;
@@ -210,7 +216,9 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     expect([...nodeA.problems(), ...nodeB.problems()]).toEqual([]);
   });
 
-  it('takes the members of a node that dies (SIGKILL) out once its lease ends; the others stay', async () => {
+  it('takes the members of a node that dies (SIGKILL) out once its lease ends; the others stay', async ({
+    annotate,
+  }) => {
     const [victim, survivor] = await Promise.all([
       startPresenceNodeProcess(config('victim')),
       startInProcessPresenceNode(config('survivor')),
@@ -219,6 +227,10 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     // Observers on the surviving node; members on the victim alone, and carol on both.
     await using watcher = kit.open(survivor.url, 'watcher');
     const seen = watch(watcher);
+    let lastLeaveAt = 0;
+    seen.room.subscribe((change) => {
+      if (change.type === 'leave') lastLeaveAt = performance.now();
+    });
     await vi.waitFor(() => expect(seen.room.me).toBe('watcher'), WAIT);
     await using vic = kit.open(victim.url, 'vic', { reconnect: false });
     await using guest = kit.open(victim.url, undefined, { reconnect: false });
@@ -242,7 +254,10 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
 
     // The victim dies without a word: no close frames, no leaves. Its lease runs out; the survivor sweeps.
     await victim.kill('SIGKILL');
+    const killedAt = performance.now();
     await vi.waitFor(() => expect(namesOf(seen.room)).toEqual({ carol: 'Carol' }), WAIT);
+    // For the report, not asserted: about 2.5 heartbeat intervals (500 ms) at most is documented.
+    await annotate(`the dead node's members left ${Math.round(lastLeaveAt - killedAt)} ms after the kill`);
     expect(seen.room.count).toBe(1);
     expect(seen.changes.slice(0, 4)).toEqual(['sync', 'join vic', `join ${guestKey}`, 'join carol']);
     expect(seen.changes.slice(4).sort()).toEqual([`leave ${guestKey}`, 'leave vic'].sort());
@@ -267,6 +282,7 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     await vi.waitFor(() => expect(seen.room.members.has('dave')).toBe(true), WAIT);
     expect(seen.changes.slice(6)).toEqual(['join dave']);
     expect(seen.errors).toEqual([]);
+    expect(kit.problems()).toEqual([]);
     expect(survivor.problems()).toEqual([]);
   });
 
@@ -298,25 +314,10 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     guest.reconnect();
     expect((await ann.call.whoami(null)).node).toBe('node-b');
     expect((await guest.call.whoami(null)).node).toBe('node-b');
-    // Each is one member with two connections (the dropped one, the new one), then with one.
-    await vi.waitFor(async () => {
-      const members = (await nodeB.presenceOf(ROOM)).members;
-      expect(members.map((entry) => [entry.key, entry.connections])).toEqual(
-        [
-          ['ann', 2],
-          [guestKey, 2],
-        ].sort(),
-      );
-    }, WAIT);
-    await vi.waitFor(async () => {
-      const members = (await nodeA.presenceOf(ROOM)).members;
-      expect(members.map((entry) => [entry.key, entry.connections])).toEqual(
-        [
-          ['ann', 1],
-          [guestKey, 1],
-        ].sort(),
-      );
-    }, WAIT);
+    // Each is one member with two connections (the dropped one, kept for the grace period, and the
+    // new one), then, once the grace period is over, with one.
+    await vi.waitFor(async () => expect(await connectionCounts(nodeB)).toEqual({ ann: 2, [guestKey]: 2 }), WAIT);
+    await vi.waitFor(async () => expect(await connectionCounts(nodeA)).toEqual({ ann: 1, [guestKey]: 1 }), WAIT);
     // The grace period is over; a marker shows that no leave (or join) was announced meanwhile.
     await using dave = kit.open(nodeB.url, 'dave');
     watch(dave).room.join({ name: 'Dave' });
@@ -363,15 +364,7 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     expect((await ann.call.whoami(null)).node).toBe('survivor');
     expect((await guest.call.whoami(null)).node).toBe('survivor');
     // The dead node's entries run out and are swept: one connection each is left, the new one.
-    await vi.waitFor(async () => {
-      const members = (await survivor.presenceOf(ROOM)).members;
-      expect(members.map((entry) => [entry.key, entry.connections])).toEqual(
-        [
-          ['ann', 1],
-          [guestKey, 1],
-        ].sort(),
-      );
-    }, WAIT);
+    await vi.waitFor(async () => expect(await connectionCounts(survivor)).toEqual({ ann: 1, [guestKey]: 1 }), WAIT);
     await vi.waitFor(async () => expect(await survivor.connectionsOf('ann')).toHaveLength(1), WAIT);
     await using dave = kit.open(survivor.url, 'dave');
     watch(dave).room.join({ name: 'Dave' });
@@ -379,6 +372,7 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     expect(seen.changes).toEqual(['sync', 'join ann', `join ${guestKey}`, 'join dave']);
     expect(seen.room.count).toBe(3);
     expect(seen.errors).toEqual([]);
+    expect(kit.problems()).toEqual([]);
     expect(survivor.problems()).toEqual([]);
   });
 
@@ -403,28 +397,32 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
       );
       client.on('notice', (notice) => got[name]!.push(`notice ${notice.text}`));
     }
-    const [phoneIs, laptopIs, bobIs] = await Promise.all([phone, laptop, bob].map((client) => client.call.whoami(null)));
-    expect([phoneIs!.node, laptopIs!.node, bobIs!.node]).toEqual(['node-a', 'node-b', 'node-b']);
+    const [phoneIs, laptopIs, bobIs] = await Promise.all([
+      phone.call.whoami(null),
+      laptop.call.whoami(null),
+      bob.call.whoami(null),
+    ]);
+    expect([phoneIs.node, laptopIs.node, bobIs.node]).toEqual(['node-a', 'node-b', 'node-b']);
     await vi.waitFor(async () => expect((await nodeA.stats()).subscriptions).toBe(2), WAIT);
     await vi.waitFor(async () => expect((await nodeB.stats()).subscriptions).toBe(4), WAIT);
 
     // connectionsOf lists a user's connections on every node, from either node.
     const annConnections = [
-      { id: phoneIs!.connection, node: nodeA.nodeId },
-      { id: laptopIs!.connection, node: nodeB.nodeId },
+      { id: phoneIs.connection, node: nodeA.nodeId },
+      { id: laptopIs.connection, node: nodeB.nodeId },
     ].sort((a, b) => a.id.localeCompare(b.id));
     for (const node of [nodeA, nodeB]) {
       const listed = (await node.connectionsOf('ann'))
         .map(({ id, node: on }) => ({ id, node: on }))
         .sort((a, b) => a.id.localeCompare(b.id));
       expect(listed).toEqual(annConnections);
-      expect((await node.connectionsOf('bob')).map((entry) => entry.id)).toEqual([bobIs!.connection]);
+      expect((await node.connectionsOf('bob')).map((entry) => entry.id)).toEqual([bobIs.connection]);
     }
 
     // A push from node A to the laptop's connection on node B: it alone gets it, without an id.
-    expect(await nodeA.emit(ROOM, 'for the laptop', [laptopIs!.connection])).toBe('');
+    expect(await nodeA.emit(ROOM, 'for the laptop', [laptopIs.connection])).toBe('');
     // A push to two connections, one on each node.
-    await nodeA.emit(ROOM, 'for phone and bob', [phoneIs!.connection, bobIs!.connection]);
+    await nodeA.emit(ROOM, 'for phone and bob', [phoneIs.connection, bobIs.connection]);
     // A marker to everyone: whoever got a push got it before this.
     await nodeA.emit(ROOM, 'everyone');
     for (const name of ['phone', 'laptop', 'bob']) {
@@ -459,8 +457,8 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
       await vi.waitFor(async () => expect(await node.connectionsOf('ann')).toEqual([]), WAIT);
     }
     expect(bob.state).toBe('open');
-    expect((await bob.call.whoami(null)).connection).toBe(bobIs!.connection);
-    expect((await nodeB.connectionsOf('bob')).map((entry) => entry.id)).toEqual([bobIs!.connection]);
+    expect((await bob.call.whoami(null)).connection).toBe(bobIs.connection);
+    expect((await nodeB.connectionsOf('bob')).map((entry) => entry.id)).toEqual([bobIs.connection]);
     expect(kit.problems()).toEqual([]);
     expect([...nodeA.problems(), ...nodeB.problems()]).toEqual([]);
   });

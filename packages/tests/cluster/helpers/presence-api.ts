@@ -82,11 +82,7 @@ export function presenceCommands(server: WirecallServer<PresenceApi, { user: str
     nodeId: (): string => server.nodeId,
     /** `room` to stream `{ room }`: to every subscriber, or to these connections alone. */
     emit: ({ room, text, connection }: { room: string; text: string; connection?: string[] }): Promise<string> =>
-      server.emit(
-        'room',
-        { text },
-        connection === undefined ? { params: { room } } : { params: { room }, connection },
-      ),
+      server.emit('room', { text }, connection === undefined ? { params: { room } } : { params: { room }, connection }),
     /** A personal `notice` to these users. */
     notify: ({ user, text }: { user: string[]; text: string }): Promise<string> =>
       server.emit('notice', { text }, { user }),

@@ -6,7 +6,7 @@
  * (child-channel.ts). The server's log is forwarded to the parent as `log` lines.
  */
 import { redisBroker } from '@wirecall/server/redis';
-import { channelLogger, serveCommands, type CommandHandler } from './child-channel.js';
+import { channelLogger, serveCommands } from './child-channel.js';
 import { createPresenceServer, presenceCommands, type PresenceNodeConfig } from './presence-api.js';
 
 /** What the node announces once it listens. */
@@ -22,7 +22,7 @@ await broker.ready();
 const server = createPresenceServer(config, broker, channelLogger);
 const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
 
-serveCommands(presenceCommands(server) as Record<string, CommandHandler>, {
+serveCommands(presenceCommands(server), {
   port,
   pid: process.pid,
   nodeId: server.nodeId,

@@ -86,7 +86,13 @@ function recordingLogger(logs: ChildLog[]): Logger {
     (level: string) =>
     (details: object, message?: string): void => {
       const err = (details as { err?: unknown }).err;
-      logs.push({ level, ...(message === undefined ? {} : { message }), ...(err === undefined ? {} : { err: String(err) }) });
+      // As a child forwards it (child-channel.ts): an error's message.
+      const text = err instanceof Error ? err.message : err === undefined ? undefined : JSON.stringify(err);
+      logs.push({
+        level,
+        ...(message === undefined ? {} : { message }),
+        ...(text === undefined ? {} : { err: text }),
+      });
     };
   return { error: record('error'), warn: record('warn'), info: record('info'), debug: () => {} };
 }
@@ -99,7 +105,8 @@ export async function startInProcessPresenceNode(config: PresenceNodeConfig): Pr
   const server = createPresenceServer(config, broker, recordingLogger(logs));
   const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
   const commands = presenceCommands(server) as unknown as Record<string, (args: unknown) => unknown>;
-  const request = (async (cmd: string, args?: unknown) => commands[cmd]!(args)) as Request;
+  // As a child answers: later, and a command that throws rejects.
+  const request = ((cmd: string, args?: unknown) => Promise.resolve().then(() => commands[cmd]!(args))) as Request;
   let closing: Promise<void> | undefined;
   const node: InProcessPresenceNode = {
     name: config.name,
