@@ -20,8 +20,10 @@ import type { PresenceContext, PresenceOptions, PresenceRouter } from '../presen
 export interface PresenceMember<TData> {
   /** The member's key: its user id (the server's `identify`), or an anonymous client's key. */
   key: string;
-  /** Connections (tabs, devices) it is present with. */
-  connections: number;
+  /**
+   * What it shows, parsed by the schema. (How many connections a member has is not here: a second
+   * tab of a present member announces nothing to the others. `server.presenceOf` counts them.)
+   */
   data: TData;
 }
 
@@ -260,8 +262,7 @@ class PresenceRoom implements Room {
       case 'join':
       case 'update': {
         const key = envelope.key ?? '';
-        const before = this.#members.get(key);
-        const member = this.#member({ key, n: before?.connections ?? 1, d: envelope.d ?? {} });
+        const member = this.#member({ key, d: envelope.d ?? {} });
         if (member === undefined) return;
         this.#members.set(key, member);
         this.#emit({ type: envelope.op, member });
@@ -292,7 +293,7 @@ class PresenceRoom implements Room {
   }
 
   /** A member from the wire, its data parsed (transforms and codecs run here, once). */
-  #member(wire: PresenceMemberWire): PresenceMember<unknown> | undefined {
+  #member(wire: Omit<PresenceMemberWire, 'n'>): PresenceMember<unknown> | undefined {
     if (typeof wire !== 'object' || wire === null || typeof wire.key !== 'string') return undefined;
     const checked = checkSchema(this.#spec.def.presence!, decodeValue(wire.d ?? {}));
     if (!checked.ok) {
@@ -303,7 +304,7 @@ class PresenceRoom implements Room {
       );
       return undefined;
     }
-    return { key: wire.key, connections: typeof wire.n === 'number' ? wire.n : 1, data: checked.value };
+    return { key: wire.key, data: checked.value };
   }
 
   #emit(change: PresenceChange<unknown>): void {
