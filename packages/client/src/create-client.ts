@@ -281,6 +281,8 @@ export function createClient<TContract extends AnyContract>(
   options: ClientOptions<TContract>,
 ): WirecallClient<TContract> {
   const logger = options.logger ?? consoleLogger;
+  /** Where exceptions of the app's own callbacks go: logged, never thrown into the connection. */
+  const reportError = (error: unknown, context: string): void => logger.error(`error in ${context}`, error);
   const defaultTimeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
   let nextId = 0;
   // One id for this client's life: idempotency keys, and its presence member when anonymous.
@@ -299,7 +301,7 @@ export function createClient<TContract extends AnyContract>(
   const subscriptions = new SubscriptionManager({
     send,
     nextId: allocateId,
-    reportError: (error, context) => logger.error(`error in ${context}`, error),
+    reportError,
   });
 
   const messageFailed = (error: WirecallError, message: string): void => {
@@ -310,7 +312,7 @@ export function createClient<TContract extends AnyContract>(
   const presenceRouter: PresenceRouter | undefined = (options as { presence?: PresenceSupport }).presence?.create({
     send,
     nextId: allocateId,
-    reportError: (error, context) => logger.error(`error in ${context}`, error),
+    reportError,
   });
 
   let warnedMismatch = false;
@@ -325,6 +327,7 @@ export function createClient<TContract extends AnyContract>(
       reconnect: options.reconnect === false ? false : { ...CLIENT_DEFAULTS.reconnect, ...options.reconnect },
       heartbeat: options.heartbeat === false ? false : { ...CLIENT_DEFAULTS.heartbeat, ...options.heartbeat },
       random: options.random ?? Math.random,
+      reportError,
     },
     {
       hello: async () => {

@@ -41,6 +41,8 @@ export interface PendingCall {
   window: number;
   /** The caller's input stream (an upload). */
   upload: StreamSender | undefined;
+  /** Times the server refused it for its in-flight limit (it never ran): bounds its re-sends. */
+  refusals: number;
 }
 
 export interface CallRequest {
@@ -96,6 +98,12 @@ export class RequestManager {
   /** The server takes binary frames on this socket (`welcome.bin`): bytes travel raw. */
   #binary = false;
   #keySeq = 0;
+  /**
+   * Armed after the server refused a call for its in-flight limit: nothing is sent until it fires
+   * (or an answer frees a slot), then the refused calls go first.
+   */
+  #windowRetry: ReturnType<typeof setTimeout> | undefined;
+  #windowRetryAt = 0;
 
   constructor(options: RequestManagerOptions) {
     this.#options = options;
@@ -162,6 +170,7 @@ export class RequestManager {
       stream,
       window: request.window,
       upload: undefined,
+      refusals: 0,
     };
     call.upload = upload?.(call);
     this.#watchDeadline(call.deadline);
@@ -244,6 +253,7 @@ export class RequestManager {
     this.#window = limits.window ?? Infinity;
     this.#maxPayloadBytes = limits.maxPayloadBytes ?? Infinity;
     this.#maxStreams = limits.maxStreams ?? Infinity;
+    this.#stopWindowRetry(); // a new connection: no handler of the old one counts against it
     for (const call of this.#held) {
       call.where = 'waiting';
       this.#waiting.add(call);
@@ -270,10 +280,12 @@ export class RequestManager {
     }
     this.#inFlight = 0;
     this.#streamsInFlight = 0;
+    this.#stopWindowRetry();
   }
 
   /** Rejects everything (client closed). */
   rejectAll(error: WirecallError): void {
+    this.#stopWindowRetry();
     for (const call of [...this.#pending.values()]) this.#fail(call, error);
   }
 
@@ -302,6 +314,7 @@ export class RequestManager {
       return true;
     }
     value = checked.value;
+    this.#answered(call);
     this.#settle(call);
     call.resolve(value);
     return true;
@@ -309,27 +322,82 @@ export class RequestManager {
 
   /**
    * An `error` arrived for `id`. An `UNAVAILABLE` that the server marks `notExecuted` (it is shutting
-   * down and never ran the handler) holds the call, idempotent or not, for the next connection. Any
-   * other error, including an `UNAVAILABLE` a handler threw after running, rejects the call.
+   * down and never ran the handler) holds the call, idempotent or not, for the next connection. A
+   * `RATE_LIMITED` with `data.maxInFlightCalls` (the server's in-flight limit, which also counts the
+   * handlers of cancelled calls still winding down, and which it checks before running anything) sends
+   * the call again shortly, a bounded number of times within its deadline. Any other error, including
+   * an `UNAVAILABLE` a handler threw after running, rejects the call.
    */
   reject(id: RequestId, shape: ErrorShape): boolean {
     const call = this.#pending.get(id);
     if (call === undefined) return false;
     const error = fromErrorShape(shape, call.def.errors, decodeValue);
-    const notExecuted = (error.data as { notExecuted?: unknown } | undefined)?.notExecuted === true;
-    if (error.code === 'UNAVAILABLE' && notExecuted && call.where === 'sent') {
-      this.#inFlight--;
-      call.where = 'held';
-      this.#held.add(call);
-      this.#pump();
-      return true;
+    if (call.where === 'sent') {
+      const data = error.data as { notExecuted?: unknown; maxInFlightCalls?: unknown } | undefined;
+      if (error.code === 'UNAVAILABLE' && data?.notExecuted === true) {
+        this.#unsend(call);
+        call.where = 'held';
+        this.#held.add(call);
+        this.#pump();
+        return true;
+      }
+      if (error.code === 'RATE_LIMITED' && typeof data?.maxInFlightCalls === 'number' && this.#retryLater(call)) {
+        return true;
+      }
     }
+    // A refusal frees no slot on the server; any other answer comes from a call it took.
+    if (error.code !== 'RATE_LIMITED') this.#answered(call);
     this.#fail(call, error);
     return true;
   }
 
+  /**
+   * Puts a call the server refused for its in-flight limit back at the head of the queue, and holds
+   * the queue for a backoff delay. False when the call has been refused too often, or its deadline
+   * would pass before the next attempt: it then fails with the refusal.
+   */
+  #retryLater(call: PendingCall): boolean {
+    const delayMs = Math.min(WINDOW_RETRY_MS * 2 ** call.refusals, WINDOW_RETRY_MAX_MS);
+    // Another refusal may have armed the wait already: the call goes again when it ends.
+    const retryAt = this.#windowRetry === undefined ? Date.now() + delayMs : this.#windowRetryAt;
+    if (call.refusals >= WINDOW_RETRIES || retryAt >= call.deadline) return false;
+    call.refusals++;
+    this.#unsend(call);
+    call.where = 'waiting';
+    // Back in creation order (ids only grow), ahead of the calls that came after it.
+    const queued = [...this.#waiting, call].sort((a, b) => Number(a.id) - Number(b.id));
+    this.#waiting.clear();
+    for (const each of queued) this.#waiting.add(each);
+    if (this.#windowRetry === undefined) {
+      this.#windowRetryAt = retryAt;
+      this.#windowRetry = setTimeout(() => {
+        this.#windowRetry = undefined;
+        this.#pump();
+      }, delayMs);
+      (this.#windowRetry as { unref?: () => void }).unref?.();
+    }
+    return true;
+  }
+
+  /** The server answered a call it ran: its slot is free there, so a held queue may go on at once. */
+  #answered(call: PendingCall): void {
+    if (call.where === 'sent') this.#stopWindowRetry(); // #settle pumps
+  }
+
+  #stopWindowRetry(): void {
+    clearTimeout(this.#windowRetry);
+    this.#windowRetry = undefined;
+  }
+
+  /** A sent call is not on the server after all: it leaves the window. */
+  #unsend(call: PendingCall): void {
+    this.#inFlight--;
+    if (call.stream !== undefined || call.upload !== undefined) this.#streamsInFlight--;
+  }
+
   /** Sends waiting calls while the window has room and the socket takes them. */
   #pump(): void {
+    if (this.#windowRetry !== undefined) return; // the server is full: the refused calls wait, then go first
     for (const call of this.#waiting) {
       if (this.#inFlight >= this.#window) return;
       const remaining = call.deadline - Date.now();
@@ -432,6 +500,15 @@ export class RequestManager {
 
 /** The longest delay a timer can hold (~24.8 days); a later deadline is re-checked then. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A call the server refused for its in-flight limit is sent again after this long, doubling on each
+ * refusal up to {@link WINDOW_RETRY_MAX_MS}, at most {@link WINDOW_RETRIES} times (about 5.6 s in
+ * all): the server counts cancelled calls whose handlers have not returned, which it does not announce.
+ */
+const WINDOW_RETRY_MS = 25;
+const WINDOW_RETRY_MAX_MS = 1_000;
+const WINDOW_RETRIES = 10;
 
 /** A stream cut by a drop says how many items arrived (`data.received`). */
 function withReceived(call: PendingCall, error: WirecallError): WirecallError {

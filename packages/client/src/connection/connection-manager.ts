@@ -88,7 +88,17 @@ export interface ConnectionManagerOptions {
   reconnect: ResolvedReconnect | false;
   heartbeat: ResolvedHeartbeat | false;
   random: () => number;
+  /**
+   * Where exceptions of `onStateChange` listeners go; they never break the connection or other
+   * listeners. @default console.error
+   */
+  reportError?: (error: unknown, context: string) => void;
 }
+
+/** Where listener exceptions go when the client hands over no logger of its own. */
+const consoleReport = (error: unknown, context: string): void =>
+  // eslint-disable-next-line no-console -- the fallback of `reportError`, as the client's default logger prints
+  console.error(`[wirecall] error in ${context}`, error);
 
 /** The TCP socket under Node's `ws`; browsers have none (their WebSocket batches on its own). */
 interface CorkableSocket {
@@ -171,10 +181,12 @@ export class ConnectionManager {
   #rttMs: number | undefined;
   readonly #options: ConnectionManagerOptions;
   readonly #hooks: ConnectionHooks;
+  readonly #reportError: (error: unknown, context: string) => void;
 
   constructor(options: ConnectionManagerOptions, hooks: ConnectionHooks) {
     this.#options = options;
     this.#hooks = hooks;
+    this.#reportError = options.reportError ?? consoleReport;
   }
 
   get state(): ClientState {
@@ -440,6 +452,14 @@ export class ConnectionManager {
       ...(this.#rttMs === undefined ? {} : { rttMs: this.#rttMs }),
       ...details,
     };
-    for (const listener of [...this.#listeners]) listener(change);
+    // A listener that throws must not stop the others, nor the transition itself: the retry timer,
+    // the flush of queued calls and the close all run after this loop.
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.#reportError(error, 'onStateChange listener');
+      }
+    }
   }
 }
