@@ -1,5 +1,4 @@
 import WebSocketImpl from 'isomorphic-ws';
-import type { z } from 'zod';
 import {
   encodeFrame,
   fromErrorShape,
@@ -25,6 +24,7 @@ import {
   type inferPresence,
   type inferPresenceInput,
   type PresenceEventName,
+  type SchemaLike,
 } from '@wirecall/core';
 import { decodeValue, encodeValue } from './value-codec.js';
 import {
@@ -80,7 +80,7 @@ export type ConnectionParamsField<TContract extends AnyContract> =
 /** Whether any procedure of the contract streams (items out or in). */
 type HasStreamingProcedure<TContract extends AnyContract> = true extends {
   [TName in keyof TContract['procedures']]: TContract['procedures'][TName] extends
-    { stream: z.ZodType } | { inputStream: z.ZodType }
+    { stream: SchemaLike } | { inputStream: SchemaLike }
     ? true
     : false;
 }[keyof TContract['procedures']]
@@ -169,7 +169,7 @@ export type InputSource<TItem> = AsyncIterable<TItem> | Iterable<TItem>;
 /** A procedure as the client calls it, by what it streams (items out, items in, both, or neither). */
 export type ProcedureFunction<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
   isStreamProcedure<TContract, TName> extends true
-    ? TContract['procedures'][TName] extends { inputStream: z.ZodType }
+    ? TContract['procedures'][TName] extends { inputStream: SchemaLike }
       ? (
           input: inferInput<TContract, TName>,
           source: InputSource<inferInputStreamItem<TContract, TName>>,
@@ -179,7 +179,7 @@ export type ProcedureFunction<TContract extends AnyContract, TName extends Proce
           input: inferInput<TContract, TName>,
           options?: CallOptions,
         ) => CallStream<inferStreamItem<TContract, TName>, inferOutput<TContract, TName>>
-    : TContract['procedures'][TName] extends { inputStream: z.ZodType }
+    : TContract['procedures'][TName] extends { inputStream: SchemaLike }
       ? (
           input: inferInput<TContract, TName>,
           source: InputSource<inferInputStreamItem<TContract, TName>>,

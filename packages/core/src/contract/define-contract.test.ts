@@ -42,6 +42,28 @@ describe('defineContract', () => {
     const api = buildApi();
     expect(Object.isFrozen(api)).toBe(true);
   });
+
+  it('refuses a schema position that holds no zod schema, naming it', () => {
+    // Shaped like a schema for the types (they read only `_zod`), but nothing the runtime can parse with.
+    const fake = { _zod: { input: 0, output: 0 } } as unknown as z.ZodNumber;
+    expect(() => defineContract({ procedures: { p: { input: fake, output: z.number() } } })).toThrow(
+      'wirecall: procedure p: input is not a zod schema',
+    );
+    expect(() => defineContract({ procedures: { p: { input: z.null(), stream: fake } } })).toThrow(
+      'wirecall: procedure p: stream is not a zod schema',
+    );
+    expect(() =>
+      defineContract({ procedures: { p: { input: z.null(), output: z.null(), errors: { GONE: fake } } } }),
+    ).toThrow('wirecall: procedure p: the data of error GONE is not a zod schema');
+    expect(() => defineContract({ events: { e: { payload: z.null(), params: fake } } })).toThrow(
+      'wirecall: event e: params is not a zod schema',
+    );
+    expect(() => defineContract({ messages: { m: { payload: fake } } })).toThrow(
+      'wirecall: message m: payload is not a zod schema',
+    );
+    expect(() => defineContract({ connectionParams: fake })).toThrow('wirecall: connectionParams is not a zod schema');
+    expect(() => defineContract({ procedures: { p: { input: z.null(), output: z.null() } } })).not.toThrow();
+  });
 });
 
 describe('contract names', () => {

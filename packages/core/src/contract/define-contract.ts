@@ -1,7 +1,6 @@
-import type { z } from 'zod';
 import { isErrorCode } from '../errors/codes.js';
 import { fingerprintContract } from './fingerprint.js';
-import type { Contract, EventMap, MessageMap, ProcedureMap } from './types.js';
+import type { Contract, EventMap, MessageMap, ProcedureMap, SchemaLike } from './types.js';
 
 /**
  * Names become properties (`client.call.add`) and parts of stream keys, so they are identifier-like:
@@ -22,6 +21,23 @@ function assertNames(kind: string, map: object): void {
   }
 }
 
+/**
+ * The types accept anything shaped like a zod schema (see `SchemaLike`); the runtime parses with
+ * zod, so a schema position that holds something else fails here, at definition, not mid-call.
+ */
+function isZodSchema(value: unknown): boolean {
+  return typeof (value as { safeParse?: unknown } | undefined)?.safeParse === 'function';
+}
+
+function assertSchemas(kind: string, map: object, keys: readonly string[]): void {
+  for (const [name, def] of Object.entries(map) as [string, Record<string, unknown>][]) {
+    for (const key of keys) {
+      if (def[key] === undefined && key !== keys[0]) continue;
+      if (!isZodSchema(def[key])) throw new TypeError(`wirecall: ${kind} ${name}: ${key} is not a zod schema`);
+    }
+  }
+}
+
 function assertProcedures(procedures: ProcedureMap): void {
   for (const [name, def] of Object.entries(procedures)) {
     if (def.output === undefined && def.stream === undefined) {
@@ -33,6 +49,9 @@ function assertProcedures(procedures: ProcedureMap): void {
           `wirecall: procedure ${name} declares error ${JSON.stringify(code)}: declared codes are ` +
             'SCREAMING_SNAKE (A-Z, 0-9, _; at most 64) and not a built-in code',
         );
+      }
+      if (!isZodSchema(def.errors![code])) {
+        throw new TypeError(`wirecall: procedure ${name}: the data of error ${code} is not a zod schema`);
       }
     }
   }
@@ -95,7 +114,7 @@ export type MissingOutput<TName extends string> =
 export type CheckProcedures<TMap> = {
   [TName in keyof TMap]: TName extends string
     ? IsName<TName> extends true
-      ? TMap[TName] extends { output: z.ZodType } | { stream: z.ZodType }
+      ? TMap[TName] extends { output: SchemaLike } | { stream: SchemaLike }
         ? TMap[TName]
         : MissingOutput<TName>
       : InvalidName<TName>
@@ -124,7 +143,7 @@ export type CheckNames<TMap> = {
 export function defineContract<
   const TProcedures extends ProcedureMap = Record<never, never>,
   const TEvents extends EventMap = Record<never, never>,
-  TConnectionParams extends z.ZodType | undefined = undefined,
+  TConnectionParams extends SchemaLike | undefined = undefined,
   const TMessages extends MessageMap = Record<never, never>,
 >(definition: {
   procedures?: TProcedures & CheckProcedures<TProcedures>;
@@ -140,6 +159,12 @@ export function defineContract<
   assertNames('procedure', procedures);
   assertNames('event', events);
   assertNames('message', messages);
+  assertSchemas('procedure', procedures, ['input', 'output', 'stream', 'inputStream']);
+  assertSchemas('event', events, ['payload', 'params', 'presence']);
+  assertSchemas('message', messages, ['payload']);
+  if (connectionParams !== undefined && !isZodSchema(connectionParams)) {
+    throw new TypeError('wirecall: connectionParams is not a zod schema');
+  }
   assertProcedures(procedures);
   let fingerprint: string | undefined;
   return Object.freeze({

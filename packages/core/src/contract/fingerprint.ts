@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { stableStringify } from '../protocol/stream-key.js';
-import type { EventMap, MessageMap, ProcedureMap } from './types.js';
+import type { EventMap, MessageMap, ProcedureMap, SchemaLike } from './types.js';
 
 /**
  * The JSON Schema of a zod schema, every node tagged with its zod type: JSON Schema alone says
  * nothing for a Date, a BigInt, a Set or a Uint8Array (all "any"), and those differences matter.
  */
-function describe(schema: z.ZodType | undefined): unknown {
-  if (schema === undefined) return null;
+function describe(contractSchema: SchemaLike | undefined): unknown {
+  if (contractSchema === undefined) return null;
+  const schema = contractSchema as z.ZodType;
   try {
     return z.toJSONSchema(schema, {
       unrepresentable: 'any',
@@ -48,7 +49,7 @@ export function fingerprintContract({
 }: {
   procedures: ProcedureMap;
   events: EventMap;
-  connectionParams: z.ZodType | undefined;
+  connectionParams: SchemaLike | undefined;
   messages: MessageMap;
 }): string {
   const shape = {

@@ -1,22 +1,32 @@
 import type { z } from 'zod';
 
 /**
+ * A schema, as the types see it: what zod's `z.input` and `z.output` read. A contract's schemas are
+ * zod schemas (defineContract checks that each can parse); the types ask for no more than this,
+ * because matching a schema against the `z.ZodType` class is a structural comparison that made a
+ * 400-procedure contract type-check twice as slowly as tRPC (bench/README.md, "Type-checking cost").
+ */
+export interface SchemaLike {
+  readonly _zod: { readonly input: unknown; readonly output: unknown };
+}
+
+/**
  * One procedure: what the caller sends (`input`) and what the handler returns (`output`); or, for
  * a streaming procedure, the items the handler yields (`stream`), with `output` as an optional
  * final value. `inputStream` makes the caller send a stream of items too (an upload).
  * `idempotent: true` lets the client retry the call after a dropped connection.
  */
 export interface ProcedureDef {
-  input: z.ZodType;
+  input: SchemaLike;
   /** The result; for a streaming procedure the final value after the items (optional there). */
-  output?: z.ZodType;
+  output?: SchemaLike;
   /**
    * Items the handler yields (an async generator), delivered to the caller as an async iterable
    * under credit-based flow control. See docs/streams.md.
    */
-  stream?: z.ZodType;
+  stream?: SchemaLike;
   /** Items the caller sends (an async iterable), delivered to the handler as one. */
-  inputStream?: z.ZodType;
+  inputStream?: SchemaLike;
   /**
    * The stream survives a dropped connection: the handler yields each item with an id
    * (`tracked(id, item)`), and after a reconnect the client calls again with the last id it saw,
@@ -32,7 +42,7 @@ export interface ProcedureDef {
    *
    * @example errors: { OUT_OF_STOCK: z.object({ sku: z.string(), left: z.number() }) }
    */
-  errors?: Record<string, z.ZodType>;
+  errors?: Record<string, SchemaLike>;
 }
 
 /**
@@ -40,15 +50,15 @@ export interface ProcedureDef {
  * (for example `{ room }`); the server sends an event only to subscribers of its params.
  */
 export interface EventDef {
-  payload: z.ZodType;
-  params?: z.ZodType;
+  payload: SchemaLike;
+  params?: SchemaLike;
   /** Latest-value stream: a slow consumer gets only the newest pending event. @default false */
   conflate?: boolean;
   /**
    * Who is there: the data each member of a stream shows (a name, an avatar). A client observes a
    * stream's members with `client.presence(...)` and joins with its own data. See docs/rooms.md.
    */
-  presence?: z.ZodType;
+  presence?: SchemaLike;
   /**
    * `'user'`: a personal event. Each subscriber gets its own stream (per user, from the server's
    * `identify`), with its own history and resume; `server.emit(name, payload, { user })` sends to
@@ -62,7 +72,7 @@ export interface EventDef {
  * `payload` schema. Dropped while the client is offline, unless `queue: true`.
  */
 export interface MessageDef {
-  payload: z.ZodType;
+  payload: SchemaLike;
   /** Keep it while offline and send it on the next connection (a stale notice is usually worse). @default false */
   queue?: boolean;
 }
@@ -75,7 +85,7 @@ export type EventMap = Record<string, EventDef>;
 export interface Contract<
   TProcedures extends ProcedureMap = ProcedureMap,
   TEvents extends EventMap = EventMap,
-  TConnectionParams extends z.ZodType | undefined = z.ZodType | undefined,
+  TConnectionParams extends SchemaLike | undefined = SchemaLike | undefined,
   TMessages extends MessageMap = MessageMap,
 > {
   readonly procedures: TProcedures;
@@ -108,18 +118,25 @@ export type inferMessage<TContract extends AnyContract, TName extends MessageNam
 /** Depth past which {@link inferSend} stops looking for codecs (deeper ones take their input side). */
 type SendDepth = [unknown, unknown, unknown, unknown, unknown, unknown];
 
-/** Whether a codec sits inside `TSchema`, through objects, arrays and optional wrappers. */
+/** A zod schema's definition, as the types read it (`_zod.def`: what kind of schema, its parts). */
+type DefOf<TSchema> = TSchema extends { _zod: { def: infer TDef } } ? TDef : never;
+
+/**
+ * Whether a codec sits inside `TSchema`, through objects, arrays and optional wrappers. Read from
+ * `_zod.def` rather than by matching zod's classes: a class match is a structural comparison that
+ * cost hundreds of types per schema (bench/README.md, "Type-checking cost").
+ */
 type HasCodec<TSchema, TDepth extends unknown[] = []> = TDepth['length'] extends SendDepth['length']
   ? false
-  : TSchema extends z.ZodCodec
+  : DefOf<TSchema> extends { reverseTransform: unknown }
     ? true
-    : TSchema extends z.ZodObject<infer TShape>
+    : DefOf<TSchema> extends { type: 'object'; shape: infer TShape }
       ? true extends { [K in keyof TShape]: HasCodec<TShape[K], [...TDepth, unknown]> }[keyof TShape]
         ? true
         : false
-      : TSchema extends z.ZodArray<infer TItem> | z.ZodOptional<infer TItem> | z.ZodNullable<infer TItem>
+      : DefOf<TSchema> extends { type: 'array'; element: infer TItem }
         ? HasCodec<TItem, [...TDepth, unknown]>
-        : TSchema extends z.ZodDefault<infer TItem>
+        : DefOf<TSchema> extends { type: 'optional' | 'nullable' | 'default'; innerType: infer TItem }
           ? HasCodec<TItem, [...TDepth, unknown]>
           : false;
 
@@ -133,19 +150,19 @@ type IsOptionalKey<TSchema> = TSchema extends { _zod: { optin: infer TOptional }
 
 /** {@link inferSend} for a schema with a codec inside: the codec's place takes either side. */
 type SendWithCodec<TSchema> =
-  TSchema extends z.ZodCodec<infer TWire, infer TApp>
+  DefOf<TSchema> extends { reverseTransform: unknown; in: infer TWire; out: infer TApp }
     ? z.input<TWire> | z.output<TApp>
-    : TSchema extends z.ZodObject<infer TShape>
+    : DefOf<TSchema> extends { type: 'object'; shape: infer TShape }
       ? Simplify<
           { [K in keyof TShape as IsOptionalKey<TShape[K]> extends true ? never : K]: inferSend<TShape[K]> } & {
             [K in keyof TShape as IsOptionalKey<TShape[K]> extends true ? K : never]?: inferSend<TShape[K]>;
           }
         >
-      : TSchema extends z.ZodArray<infer TItem>
+      : DefOf<TSchema> extends { type: 'array'; element: infer TItem }
         ? inferSend<TItem>[]
-        : TSchema extends z.ZodOptional<infer TItem> | z.ZodDefault<infer TItem>
+        : DefOf<TSchema> extends { type: 'optional' | 'default'; innerType: infer TItem }
           ? inferSend<TItem> | undefined
-          : TSchema extends z.ZodNullable<infer TItem>
+          : DefOf<TSchema> extends { type: 'nullable'; innerType: infer TItem }
             ? inferSend<TItem> | null
             : z.input<TSchema>;
 
@@ -169,36 +186,36 @@ type SchemaAt<
   TContract extends AnyContract,
   TName extends ProcedureName<TContract>,
   TKey extends string,
-> = TContract['procedures'][TName] extends { [K in TKey]: infer TSchema extends z.ZodType } ? TSchema : undefined;
+> = TContract['procedures'][TName] extends { [K in TKey]: infer TSchema extends SchemaLike } ? TSchema : undefined;
 
 /**
  * What the handler may return: the output schema's input side (a one-way `.transform` runs on the
  * client, which receives its result); codecs take either side. `undefined` without an output.
  */
 export type inferHandlerOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
-  SchemaAt<TContract, TName, 'output'> extends z.ZodType ? inferSend<SchemaAt<TContract, TName, 'output'>> : undefined;
+  SchemaAt<TContract, TName, 'output'> extends SchemaLike ? inferSend<SchemaAt<TContract, TName, 'output'>> : undefined;
 /** What the caller's promise resolves to (the output schema's output side, parsed by the client). */
 export type inferOutput<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
-  SchemaAt<TContract, TName, 'output'> extends z.ZodType ? z.output<SchemaAt<TContract, TName, 'output'>> : undefined;
+  SchemaAt<TContract, TName, 'output'> extends SchemaLike ? z.output<SchemaAt<TContract, TName, 'output'>> : undefined;
 /** Whether a procedure answers with a stream of items. */
 export type isStreamProcedure<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
-  SchemaAt<TContract, TName, 'stream'> extends z.ZodType ? true : false;
+  SchemaAt<TContract, TName, 'stream'> extends SchemaLike ? true : false;
 /** What the handler of a streaming procedure yields (the stream schema's sending side). */
 export type inferStreamItemInput<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
-  SchemaAt<TContract, TName, 'stream'> extends z.ZodType ? inferSend<SchemaAt<TContract, TName, 'stream'>> : never;
+  SchemaAt<TContract, TName, 'stream'> extends SchemaLike ? inferSend<SchemaAt<TContract, TName, 'stream'>> : never;
 /** What the caller's input stream yields (the `inputStream` schema's sending side). */
 export type inferInputStreamItem<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
-  SchemaAt<TContract, TName, 'inputStream'> extends z.ZodType
+  SchemaAt<TContract, TName, 'inputStream'> extends SchemaLike
     ? inferSend<SchemaAt<TContract, TName, 'inputStream'>>
     : never;
 /** What the handler's `inputStream` yields (the `inputStream` schema's output side, parsed by the server). */
 export type inferParsedInputStreamItem<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
-  SchemaAt<TContract, TName, 'inputStream'> extends z.ZodType
+  SchemaAt<TContract, TName, 'inputStream'> extends SchemaLike
     ? z.output<SchemaAt<TContract, TName, 'inputStream'>>
     : never;
 /** What the caller's iteration yields (the stream schema's output side, parsed by the client). */
 export type inferStreamItem<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
-  SchemaAt<TContract, TName, 'stream'> extends z.ZodType ? z.output<SchemaAt<TContract, TName, 'stream'>> : never;
+  SchemaAt<TContract, TName, 'stream'> extends SchemaLike ? z.output<SchemaAt<TContract, TName, 'stream'>> : never;
 /** What `server.emit` takes. */
 export type inferPayloadInput<TContract extends AnyContract, TName extends EventName<TContract>> = inferSend<
   TContract['events'][TName]['payload']
@@ -211,26 +228,25 @@ export type inferPayload<TContract extends AnyContract, TName extends EventName<
 export type inferPresenceInput<
   TContract extends AnyContract,
   TName extends EventName<TContract>,
-> = TContract['events'][TName] extends { presence: infer TSchema extends z.ZodType } ? inferSend<TSchema> : never;
+> = TContract['events'][TName] extends { presence: infer TSchema extends SchemaLike } ? inferSend<TSchema> : never;
 /** What observers of an event stream's presence read about each member (parsed on receipt). */
 export type inferPresence<
   TContract extends AnyContract,
   TName extends EventName<TContract>,
-> = TContract['events'][TName] extends { presence: infer TSchema extends z.ZodType } ? z.output<TSchema> : never;
+> = TContract['events'][TName] extends { presence: infer TSchema extends SchemaLike } ? z.output<TSchema> : never;
 /** Events of the contract that declare presence. */
 export type PresenceEventName<TContract extends AnyContract> = {
-  [TName in EventName<TContract>]: TContract['events'][TName] extends { presence: z.ZodType } ? TName : never;
+  [TName in EventName<TContract>]: TContract['events'][TName] extends { presence: SchemaLike } ? TName : never;
 }[EventName<TContract>];
 /** The params of an event, or `undefined` for an event without params. */
 export type inferParams<
   TContract extends AnyContract,
   TName extends EventName<TContract>,
-> = TContract['events'][TName] extends { params: infer TParams extends z.ZodType } ? inferSend<TParams> : undefined;
+> = TContract['events'][TName] extends { params: infer TParams extends SchemaLike } ? inferSend<TParams> : undefined;
 /** The connection params a client must send, or `undefined` when the contract declares none. */
-export type inferConnectionParams<TContract extends AnyContract> = TContract['connectionParams'] extends z.ZodType
+export type inferConnectionParams<TContract extends AnyContract> = TContract['connectionParams'] extends SchemaLike
   ? inferSend<TContract['connectionParams']>
   : undefined;
 /** The connection params as the server's `context` factory gets them (parsed by the schema). */
-export type inferParsedConnectionParams<TContract extends AnyContract> = TContract['connectionParams'] extends z.ZodType
-  ? z.output<TContract['connectionParams']>
-  : undefined;
+export type inferParsedConnectionParams<TContract extends AnyContract> =
+  TContract['connectionParams'] extends SchemaLike ? z.output<TContract['connectionParams']> : undefined;

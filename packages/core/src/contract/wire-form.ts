@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { SchemaCheck } from './check-schema.js';
+import type { SchemaLike } from './types.js';
 
 /**
  * What travels on the wire for a schema is its **input side**: the receiving end parses it, once,
@@ -197,7 +198,8 @@ function toInputSide(schema: z.ZodType, value: unknown): unknown {
  * Transforms run during the check, but their results are discarded: the receiver's parse is the
  * one that counts.
  */
-export function toWire(schema: z.ZodType, value: unknown): WireCheck {
+export function toWire(contractSchema: SchemaLike, value: unknown): WireCheck {
+  const schema = contractSchema as z.ZodType;
   if (!changesValues(schema)) {
     // Parsing changes nothing but unknown keys: the parsed value is the input side, stripped.
     const parsed = schema.safeParse(value);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AnyContract, inferSend, ProcedureName } from '../contract/types.js';
+import type { AnyContract, inferSend, ProcedureName, SchemaLike } from '../contract/types.js';
 import type { ErrorCode } from './codes.js';
 import type { WirecallError } from './wirecall-error.js';
 
@@ -27,7 +27,7 @@ export type BuiltinData<TCode extends ErrorCode> = TCode extends keyof BuiltinEr
 export type inferErrorSchemas<
   TContract extends AnyContract,
   TName extends ProcedureName<TContract>,
-> = TContract['procedures'][TName] extends { errors: infer TErrors extends Record<string, z.ZodType> }
+> = TContract['procedures'][TName] extends { errors: infer TErrors extends Record<string, SchemaLike> }
   ? TErrors
   : Record<never, never>;
 
@@ -66,7 +66,7 @@ type AllErrorSchemas<TContract extends AnyContract> = {
 /** The data a handler gives for a declared code (its schema's sending side, over every procedure declaring it). */
 type DeclaredData<TContract extends AnyContract, TCode extends string> =
   AllErrorSchemas<TContract> extends infer TMap
-    ? TMap extends Record<TCode, infer TSchema extends z.ZodType>
+    ? TMap extends Record<TCode, infer TSchema extends SchemaLike>
       ? inferSend<TSchema>
       : never
     : never;

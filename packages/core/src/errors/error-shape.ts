@@ -1,6 +1,6 @@
-import type { z } from 'zod';
 import { encodeValue } from '../codec/value-codec.js';
 import { checkSchema } from '../contract/check-schema.js';
+import type { SchemaLike } from '../contract/types.js';
 import type { WireValue } from '../protocol/envelopes.js';
 import { isErrorCode, type ErrorCode } from './codes.js';
 import { isErrorCodeName, isWirecallError, WirecallError } from './wirecall-error.js';
@@ -71,7 +71,7 @@ const malformed = (): WirecallError => new WirecallError('INTERNAL', 'Malformed 
  */
 export function fromErrorShape(
   shape: unknown,
-  declared: Record<string, z.ZodType> | undefined = undefined,
+  declared: Record<string, SchemaLike> | undefined = undefined,
   decode: (wire: WireValue) => unknown = (wire) => wire.v,
 ): WirecallError {
   if (typeof shape !== 'object' || shape === null) return malformed();

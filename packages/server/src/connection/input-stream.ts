@@ -5,8 +5,8 @@ import {
   WirecallError,
   type EndEnvelope,
   type ItemEnvelope,
+  type SchemaLike,
 } from '@wirecall/core';
-import type { z } from 'zod';
 
 /** Items a caller may send ahead of the handler before it waits for credit. */
 export const INPUT_STREAM_WINDOW = 16;
@@ -34,7 +34,7 @@ interface Waiter {
  */
 export class InputStream implements AsyncIterableIterator<unknown> {
   readonly #owner: InputStreamOwner;
-  readonly #schema: z.ZodType;
+  readonly #schema: SchemaLike;
   readonly #queue: unknown[] = [];
   /** Pending `next()` calls, oldest first (a handler may ask for several at once). */
   readonly #waiters: Waiter[] = [];
@@ -47,7 +47,7 @@ export class InputStream implements AsyncIterableIterator<unknown> {
   /** The handler stopped reading (break, return): further items are dropped. */
   #closed = false;
 
-  constructor(owner: InputStreamOwner, schema: z.ZodType) {
+  constructor(owner: InputStreamOwner, schema: SchemaLike) {
     this.#owner = owner;
     this.#schema = schema;
   }

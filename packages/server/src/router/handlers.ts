@@ -6,8 +6,8 @@ import type {
   inferParsedInputStreamItem,
   inferStreamItemInput,
   isStreamProcedure,
+  SchemaLike,
 } from '@wirecall/core';
-import type { z } from 'zod';
 import type { Tracked } from './tracked.js';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 
@@ -59,7 +59,7 @@ export type ProcedureArgs<
   TName extends ProcedureName<TContract>,
   TContext,
 > = HandlerArgs<inferParsedInput<TContract, TName>, TContext> &
-  (TContract['procedures'][TName] extends { inputStream: z.ZodType }
+  (TContract['procedures'][TName] extends { inputStream: SchemaLike }
     ? InputStreamArgs<inferParsedInputStreamItem<TContract, TName>>
     : unknown) &
   (TContract['procedures'][TName] extends { resumable: true } ? ResumableArgs : unknown);
@@ -81,7 +81,7 @@ type Yielded<
 export type ProcedureResult<TContract extends AnyContract, TName extends ProcedureName<TContract>> =
   isStreamProcedure<TContract, TName> extends true
     ? MaybePromise<
-        TContract['procedures'][TName] extends { output: z.ZodType }
+        TContract['procedures'][TName] extends { output: SchemaLike }
           ? // The final value is required: only a generator's return value can give it.
             AsyncGenerator<Yielded<TContract, TName>, inferHandlerOutput<TContract, TName>, unknown>
           : AsyncGenerator<Yielded<TContract, TName>, void, unknown> | AsyncIterable<Yielded<TContract, TName>>
