@@ -1,6 +1,6 @@
 // Checks each published package the way its consumers will meet it: publint for the package.json
 // and exports map, and "are the types wrong" for type resolution under node10, node16 (CJS and
-// ESM) and bundler. Run after `npm run build`.
+// ESM) and bundler; then an app compiled against the built types. Run after `npm run build`.
 import { execFileSync } from 'node:child_process';
 
 const packages = ['packages/core', 'packages/server', 'packages/client'];
@@ -20,6 +20,11 @@ for (const dir of packages) {
   // node10 resolution ignores `exports`; the top-level main/types fields cover it.
   run('npx', ['--no-install', 'attw', '--pack', dir, '--profile', 'node16']);
 }
+
+// An app compiled against the dist .d.ts alone: the entry points' types must fit one another
+// (each bundles its own copy of shared declarations).
+console.log('\n== scripts/consumer (an app on the built types)');
+run('npx', ['--no-install', 'tsc', '-p', 'scripts/consumer']);
 
 if (failed) {
   console.error('\nPackage checks failed.');

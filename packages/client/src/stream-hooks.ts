@@ -40,5 +40,15 @@ export interface CallParts {
  */
 export interface StreamSupport {
   /** Starts a streaming call: a `CallStream` for a procedure with items, a promise for an upload. */
-  call(manager: RequestManager, request: CallRequest): unknown;
+  call(manager: StreamCallHost, request: CallRequest): unknown;
 }
+
+/**
+ * What streaming calls use of the client's request manager. Its public members only, not the class:
+ * each entry point's .d.ts declares its own copy of a class, and a class with private fields is a
+ * different type in each copy, so `streams` would not fit `createClient`'s option for npm users.
+ */
+export type StreamCallHost = Pick<
+  RequestManager,
+  'start' | 'failCall' | 'sendFrame' | 'frameOf' | 'tooLarge' | 'maxPayloadBytes' | 'setDeadline'
+>;

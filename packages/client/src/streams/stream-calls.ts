@@ -7,8 +7,8 @@ import {
   WirecallError,
   type ProcedureDef,
 } from '@wirecall/core';
-import type { CallRequest, PendingCall, RequestManager } from '../request-manager.js';
-import type { StreamSender, StreamSupport } from '../stream-hooks.js';
+import type { CallRequest, PendingCall } from '../request-manager.js';
+import type { StreamCallHost, StreamSender, StreamSupport } from '../stream-hooks.js';
 import { decodeValue, encodeValue } from '../value-codec.js';
 import { ClientStream } from './call-stream.js';
 import { UploadPump } from './upload-pump.js';
@@ -22,7 +22,7 @@ function asWirecallError(error: unknown, code: 'BAD_REQUEST' | 'INTERNAL', messa
 }
 
 /** The caller's input stream of `call`: each item checked against the contract and the size limit. */
-function uploadOf(manager: RequestManager, request: CallRequest, call: PendingCall): StreamSender {
+function uploadOf(manager: StreamCallHost, request: CallRequest, call: PendingCall): StreamSender {
   const schema = request.def.inputStream as NonNullable<ProcedureDef['inputStream']>;
   return new UploadPump(request.source!, {
     sendItem: (item) => {
@@ -71,7 +71,7 @@ function uploadOf(manager: RequestManager, request: CallRequest, call: PendingCa
 }
 
 /** Starts a call that answers with items (and a final value), maybe with an input stream too. */
-function streamCall(manager: RequestManager, request: CallRequest): ClientStream {
+function streamCall(manager: StreamCallHost, request: CallRequest): ClientStream {
   const started: { call?: PendingCall | undefined } = {};
   const stream = new ClientStream(
     {
