@@ -6,7 +6,7 @@ import { REDIS_URL, redisSuite, requireRedis } from '../../packages/tests/cluste
 
 /**
  * The cluster demo doubles as a smoke test: run src/main.ts the way `npm start` does and check the
- * summary a reader would see. It needs Redis (REDIS_URL); without one it is skipped locally and fails
+ * summary a reader would see, for the events and for the lobby's presence. It needs Redis (REDIS_URL); without one it is skipped locally and fails
  * in CI, like the cluster suites. Runs against the workspace sources (the `@wirecall/source`
  * condition, which main.ts passes on to its nodes), so no build is needed.
  */
@@ -32,7 +32,7 @@ async function runCluster(): Promise<{ code: number | null; stdout: string; stde
 
 describe.skipIf(!redis.available)(redisSuite('the cluster example', redis), () => {
   it(
-    'runs 3 nodes, loses one mid-stream, and the client still gets every event once, in order',
+    'runs 3 nodes, loses one mid-stream, and the client still gets every event once, in order, and stays present',
     { timeout: 45_000 },
     async () => {
       const { code, stdout, stderr } = await runCluster();
@@ -65,6 +65,33 @@ describe.skipIf(!redis.available)(redisSuite('the cluster example', redis), () =
       expect(summary![2]).not.toBe(killed);
       expect(Number(summary![3])).toBeGreaterThan(0);
       expect(stdout).toContain('[main] OK: every event arrived exactly once, in order');
+
+      // Presence: alice (the client) and bob, on another node, see each other; bob never sees alice
+      // leave while she moves off the killed node, even once her entry there has run out.
+      const [, bobNode] =
+        /^\[main\] the client is alice, in the lobby from node-\d; bob, a second client, is on (node-\d) only$/m.exec(
+          stdout,
+        ) ?? [];
+      expect(bobNode, stdout).toBeDefined();
+      expect([killed, summary![2]]).not.toContain(bobNode);
+      const online = [...stdout.matchAll(/^\[bob\] online in lobby: (.*)$/gm)].map((match) => match[1]);
+      expect(online).toEqual([
+        `alice (on ${killed}), bob (on ${bobNode})`,
+        `alice (on ${summary![2]}), bob (on ${bobNode})`,
+      ]);
+      expect(stdout).toMatch(/^\[alice\] bob is typing…$/m);
+      expect(stdout).toMatch(/^\[bob\] alice is typing…$/m);
+      expect(stdout).toContain(`[bob] alice is now on ${summary![2]}, still in the lobby: no leave, no join`);
+      expect(stdout).toContain(
+        `[main] ${bobNode} counts 1 connection for alice: her entry on ${killed} ran out with its lease`,
+      );
+      expect(stdout).not.toContain('left the lobby');
+      expect(stdout).toMatch(
+        new RegExp(
+          `^\\[main\\] presence: bob saw alice join once and never leave while she moved ${killed} -> ${summary![2]}; typing seen across nodes$`,
+          'm',
+        ),
+      );
       expect(code).toBe(0);
     },
   );

@@ -29,7 +29,8 @@ export const server = createServer(api, {
   broker: redisBroker({ url: 'redis://127.0.0.1:6379' }),
   handlers: {
     add: ({ input }) => input.a + input.b,
-    count: function* ({ input }) {
+    // eslint-disable-next-line @typescript-eslint/require-await -- a stream handler is an async generator, awaiting or not
+    count: async function* ({ input }) {
       for (let n = 1; n <= input.to; n++) yield n;
     },
   },

@@ -6,6 +6,10 @@
  * it got every event exactly once and in order, prints a summary, and exits 0 (1 if anything was
  * wrong).
  *
+ * The client is also alice, present in the lobby's presence, and a second client, bob, is present
+ * from another node: each sees the other join and type. When alice's node is killed, she moves to
+ * another node without bob ever seeing her leave, even once her entry on the dead node runs out.
+ *
  *   redis-server --daemonize yes    (if no Redis runs yet; REDIS_URL points elsewhere)
  *   npm start                       (from examples/cluster, once the packages are built)
  */
@@ -15,8 +19,9 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient, type WirecallClient } from '@wirecall/client';
+import { presence, type Presence, type PresenceChange } from '@wirecall/client/presence';
 import { Redis } from 'ioredis';
-import { api, type Api } from './contract.js';
+import { api, type Api, type Member } from './contract.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NODES = ['node-1', 'node-2', 'node-3'];
@@ -29,6 +34,12 @@ const EMIT_EVERY_MS = 20;
 /** Limits, so a broken run ends instead of hanging. */
 const START_TIMEOUT_MS = 15_000;
 const DELIVERY_TIMEOUT_MS = 15_000;
+/** The room whose presence alice and bob are in. */
+const LOBBY = { room: 'lobby' };
+/** Limit for each presence step: seeing a join or an update, or a dead node's entry running out. */
+const PRESENCE_TIMEOUT_MS = 10_000;
+/** How often main asks a node for alice's connections, while the dead node's entry runs out. */
+const POLL_EVERY_MS = 100;
 /** Keys of this run only: several runs can share one Redis. */
 const PREFIX = `wirecall-example-${process.pid}-${Date.now()}`;
 
@@ -130,13 +141,241 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
+/** Asks `test` again and again until it says yes; rejects after `ms`. */
+async function poll(test: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  let waiting = true;
+  const answered = (async () => {
+    while (waiting && !(await test())) await sleep(POLL_EVERY_MS);
+  })();
+  try {
+    await within(answered, ms, what);
+  } finally {
+    waiting = false; // a loop that ran out of time stops too
+  }
+}
+
+/**
+ * One user in the lobby's presence: joins it with the node it is on and whether it is typing, and
+ * prints what changes for the others (`[bob] alice is typing…`). `seen` keeps those changes, in
+ * order, for the checks at the end.
+ */
+class LobbyMember {
+  readonly user: string;
+  readonly room: Presence<Member, Member>;
+  readonly seen: { type: 'join' | 'update' | 'leave'; key: string; data?: Member }[] = [];
+  /** The others' data as of the previous change: what an update is compared with to print it. */
+  readonly #known = new Map<string, Member>();
+  #data: Member | undefined;
+
+  constructor(user: string, client: WirecallClient<Api>) {
+    this.user = user;
+    this.room = client.presence('news', LOBBY, {
+      onError: (error) => console.error(`[${user}] lobby presence: ${error.message}`),
+    });
+    this.room.subscribe((change) => this.#changed(change));
+  }
+
+  join(node: string): void {
+    this.#set({ node, typing: false });
+  }
+
+  /**
+   * Tells the others the node this user is on now. (After a reconnect the client is back in the
+   * lobby on its own, with its last data: only the node is new. Before joining, there is no one to tell.)
+   */
+  movedTo(node: string): void {
+    if (this.#data !== undefined) this.#set({ ...this.#data, node });
+  }
+
+  typing(typing: boolean): void {
+    if (this.#data !== undefined) this.#set({ ...this.#data, typing });
+  }
+
+  /** What this user sees of `key`'s data, if `key` is in the lobby. */
+  sees(key: string): Member | undefined {
+    return this.room.members.get(key)?.data;
+  }
+
+  /** Who is in the lobby, as this user sees it: `alice (on node-1), bob (on node-3)`. */
+  online(): string {
+    return [...this.room.members.values()]
+      .sort((a, b) => a.key.localeCompare(b.key))
+      .map((member) => `${member.key} (on ${member.data.node})`)
+      .join(', ');
+  }
+
+  /** Resolves once `test` holds, checked now and after every change; rejects after the presence limit. */
+  async until(test: () => boolean, what: string): Promise<void> {
+    let stop = (): void => {};
+    const met = new Promise<void>((resolve) => {
+      stop = this.room.subscribe(() => {
+        if (test()) resolve();
+      });
+      if (test()) resolve();
+    });
+    try {
+      await within(met, PRESENCE_TIMEOUT_MS, what);
+    } finally {
+      stop();
+    }
+  }
+
+  /** Joining again updates: the others see an `update`, not a leave and a join. */
+  #set(data: Member): void {
+    this.#data = data;
+    this.room.join(data);
+  }
+
+  #changed(change: PresenceChange<Member>): void {
+    if (change.type === 'sync') {
+      // Every (re)connect lists the lobby anew: later updates are compared with that list.
+      this.#known.clear();
+      for (const member of this.room.members.values()) this.#known.set(member.key, member.data);
+      return;
+    }
+    const key = change.type === 'leave' ? change.key : change.member.key;
+    if (key === this.room.me) return; // the user's own joins and updates are no news to it
+    if (change.type === 'leave') {
+      this.#known.delete(key);
+      this.seen.push({ type: 'leave', key });
+      this.#say(`${key} left the lobby`);
+      return;
+    }
+    const { data } = change.member;
+    const before = this.#known.get(key);
+    this.#known.set(key, data);
+    this.seen.push({ type: change.type, key, data });
+    if (change.type === 'join') {
+      this.#say(`${key} joined the lobby (on ${data.node})`);
+      return;
+    }
+    if (data.node !== before?.node) this.#say(`${key} is now on ${data.node}, still in the lobby: no leave, no join`);
+    if (data.typing !== before?.typing) this.#say(data.typing ? `${key} is typing…` : `${key} stopped typing`);
+  }
+
+  #say(line: string): void {
+    console.log(`[${this.user}] ${line}`);
+  }
+}
+
+/** Whether `viewer` saw `key` start typing and then stop. */
+function sawTyping(viewer: LobbyMember, key: string): boolean {
+  const flags = viewer.seen.flatMap((change) => (change.key === key && change.data ? [change.data.typing] : []));
+  const started = flags.indexOf(true);
+  return started !== -1 && flags.includes(false, started + 1);
+}
+
+/** alice (the client) and bob, each present in the lobby from a node of their own. */
+class LobbyDemo {
+  readonly alice: LobbyMember;
+  readonly bob: LobbyMember;
+  readonly bobNode: string;
+  /** An admin client of bob's node: reads what that node counts of the lobby's members. */
+  readonly admin: WirecallClient<Api>;
+
+  constructor(parts: { alice: LobbyMember; bob: LobbyMember; bobNode: string; admin: WirecallClient<Api> }) {
+    this.alice = parts.alice;
+    this.bob = parts.bob;
+    this.bobNode = parts.bobNode;
+    this.admin = parts.admin;
+  }
+
+  /** They meet in the lobby, on two nodes; bob types, and alice sees it. */
+  async meet(aliceNode: string): Promise<void> {
+    const { alice, bob } = this;
+    console.log(
+      `[main] the client is alice, in the lobby from ${aliceNode}; bob, a second client, is on ${this.bobNode} only`,
+    );
+    // bob observes first, so that alice's join reaches him as a join (not in his first list).
+    await bob.until(() => bob.room.me !== undefined, 'bob observing the lobby');
+    bob.join(this.bobNode);
+    alice.join(aliceNode);
+    for (const member of [alice, bob]) {
+      await member.until(() => member.room.members.size === 2, `${member.user} seeing alice and bob in the lobby`);
+    }
+    console.log(`[bob] online in lobby: ${bob.online()}`);
+    bob.typing(true);
+    await alice.until(() => alice.sees('bob')?.typing === true, 'alice seeing bob type');
+    bob.typing(false);
+    await alice.until(() => alice.sees('bob')?.typing === false, 'alice seeing bob stop typing');
+  }
+
+  /**
+   * After alice lost her node `from` and moved to another one: bob still sees her, on the new node. Her entry on the dead
+   * node stays in Redis until its lease runs out (no node is left to remove it), which is when a
+   * wrong leave would be announced: wait for that, then let alice type. Presence notices reach every
+   * node in the order Redis made them, so once bob sees her typing, any leave announced before would
+   * have reached him too.
+   */
+  async afterMove(from: string): Promise<void> {
+    const { alice, bob } = this;
+    const moved = (): boolean => {
+      const node = bob.sees('alice')?.node;
+      return node !== undefined && node !== from;
+    };
+    await bob.until(moved, `bob seeing alice move off ${from}`);
+    await poll(
+      async () => (await this.admin.call.connections(LOBBY)).alice === 1,
+      PRESENCE_TIMEOUT_MS,
+      `alice's entry on ${from} running out`,
+    );
+    console.log(`[main] ${this.bobNode} counts 1 connection for alice: her entry on ${from} ran out with its lease`);
+    alice.typing(true);
+    await bob.until(() => bob.sees('alice')?.typing === true, 'bob seeing alice type');
+    alice.typing(false);
+    await bob.until(() => bob.sees('alice')?.typing === false, 'bob seeing alice stop typing');
+    console.log(`[bob] online in lobby: ${bob.online()}`);
+  }
+
+  /**
+   * Prints what bob saw of alice, who was on the nodes `visited`: one join, no leave, her moves as
+   * updates; and typing seen both ways. Returns whether all of it was so.
+   */
+  report(visited: readonly string[], stepsOk: boolean): boolean {
+    const aboutAlice = this.bob.seen.filter((change) => change.key === 'alice');
+    const joins = aboutAlice.filter((change) => change.type === 'join').length;
+    const leaves = aboutAlice.filter((change) => change.type === 'leave').length;
+    // The nodes bob saw alice on, in order (an update that left her node as it was is not a move).
+    const path = aboutAlice
+      .flatMap((change) => (change.data ? [change.data.node] : []))
+      .filter((node, index, nodes) => node !== nodes[index - 1]);
+    const typing = sawTyping(this.alice, 'bob') && sawTyping(this.bob, 'alice');
+    const ok = stepsOk && joins === 1 && leaves === 0 && visited.length > 1 && path.join() === visited.join() && typing;
+    console.log(
+      ok
+        ? `[main] presence: bob saw alice join once and never leave while she moved ${path.join(' -> ')}; typing seen across nodes`
+        : `[main] presence FAILED: bob saw alice join ${joins} times and leave ${leaves} times, on ` +
+            `${path.join(' -> ') || 'no node'} (she was on ${visited.join(' -> ')}); typing seen across nodes: ${typing}`,
+    );
+    return ok;
+  }
+}
+
+/** Runs a step of the presence demo: a failure is printed, and makes the presence part fail. */
+async function step(body: () => Promise<void>): Promise<boolean> {
+  try {
+    await body();
+    return true;
+  } catch (error) {
+    console.error(`[main] ${(error as Error).message}`);
+    return false;
+  }
+}
+
 async function run(nodes: Node[]): Promise<boolean> {
   const urls = await within(Promise.all(nodes.map((node) => node.url)), START_TIMEOUT_MS, 'starting the nodes');
 
   // The subscriber: one client, every node's URL. A failed attempt moves to the next URL.
   // Half jitter: the first retry waits 200-400 ms, long enough for a few events to be emitted while the
   // client is away. (With many clients keep the default full jitter, which spreads their retries.)
-  const client = createClient(api, { url: urls, reconnect: { minDelayMs: 400, maxDelayMs: 2_000, jitter: 0.5 } });
+  const client = createClient(api, {
+    url: urls,
+    // The subscriber is also alice, present in the lobby as herself whichever node she is on.
+    connectionParams: { user: 'alice' },
+    presence,
+    reconnect: { minDelayMs: 400, maxDelayMs: 2_000, jitter: 0.5 },
+  });
+  const alice = new LobbyMember('alice', client);
   let current: string | undefined;
   const visited: string[] = [];
   /** Events emitted while the client had no node: it can only get them from the history in Redis. */
@@ -154,6 +393,7 @@ async function run(nodes: Node[]): Promise<boolean> {
         current = name;
         visited.push(name);
         console.log(`[client] connected to ${name}`);
+        alice.movedTo(name);
       },
       () => {}, // lost again before the answer: the next `open` asks again
     );
@@ -178,12 +418,25 @@ async function run(nodes: Node[]): Promise<boolean> {
       { onGap: () => gaps++ },
     );
   }
-  await within(client.call.whoami(null), START_TIMEOUT_MS, 'connecting the client');
+  const aliceNode = await within(client.call.whoami(null), START_TIMEOUT_MS, 'connecting the client');
 
-  // The emitters: one admin client per node, so each event is emitted by the node main picks.
+  // The emitters: one admin client per node, so each event is emitted by the node main picks. (They
+  // take `presence` because the contract's types ask for it; they never use it.)
   const publishers = new Map<string, WirecallClient<Api>>(
-    nodes.map((node, index) => [node.name, createClient(api, { url: urls[index]!, reconnect: false })]),
+    nodes.map((node, index) => [node.name, createClient(api, { url: urls[index]!, presence, reconnect: false })]),
   );
+  // bob, on one node only: two after alice's, so that alice, who moves to the next URL when she loses
+  // her node, moves to the third one and the two stay on different nodes.
+  const bobIndex = (nodes.findIndex((node) => node.name === aliceNode) + 2) % nodes.length;
+  const bobNode = nodes[bobIndex]!.name;
+  const bobClient = createClient(api, { url: urls[bobIndex]!, connectionParams: { user: 'bob' }, presence });
+  const lobby = new LobbyDemo({
+    alice,
+    bob: new LobbyMember('bob', bobClient),
+    bobNode,
+    admin: publishers.get(bobNode)!,
+  });
+  const met = await step(() => lobby.meet(aliceNode));
   const emittedBy = new Map<string, number>(nodes.map((node) => [node.name, 0]));
   const perRoom = new Map<string, number>(ROOMS.map((room) => [room, 0]));
   const live = [...nodes];
@@ -212,6 +465,7 @@ async function run(nodes: Node[]): Promise<boolean> {
     () => true,
     (error: Error) => (console.error(`[main] ${error.message}`), false),
   );
+  const moved = met && (await step(() => lobby.afterMove(killed!)));
   // Every room's events exactly once, in order: seq 1, 2, 3, … with nothing missing or repeated.
   let missing = 0;
   let duplicated = 0;
@@ -225,6 +479,10 @@ async function run(nodes: Node[]): Promise<boolean> {
     });
     for (let seq = 1; seq <= perRoom.get(room)!; seq++) if (!seen.has(seq)) missing++;
   }
+  // Out of the lobby before the clients close: the leaves that closing announces are not the demo's.
+  lobby.bob.room.close();
+  alice.room.close();
+  await bobClient.close();
   await client.close();
   for (const publisher of publishers.values()) await publisher.close();
 
@@ -244,7 +502,7 @@ async function run(nodes: Node[]): Promise<boolean> {
     new Set(visited).size > 1 &&
     replayed === whileAway.size;
   console.log(ok ? '[main] OK: every event arrived exactly once, in order' : '[main] FAILED');
-  return ok;
+  return lobby.report(visited, moved) && ok;
 }
 
 if (!(await redisAnswers())) {

@@ -23,10 +23,20 @@ await broker.ready();
 
 const server = createServer(api, {
   broker,
+  context: ({ connectionParams }) => ({ user: connectionParams?.user }),
+  // A user's connections, on any node, are one presence member.
+  identify: (ctx) => ctx.user,
+  // A presence lease is two heartbeat intervals: with 1 s, the entries a dead node leaves behind run
+  // out within seconds, while the demo watches (the default, 15 s, keeps them 30 s).
+  heartbeat: { intervalMs: 1_000 },
   handlers: {
     whoami: () => name,
     publish: ({ input }): Promise<string> =>
       server.emit('news', { ...input, from: name }, { params: { room: input.room } }),
+    connections: async ({ input }): Promise<Record<string, number>> => {
+      const { members } = await server.presenceOf('news', { params: { room: input.room } });
+      return Object.fromEntries(members.map((member) => [member.key, member.connections]));
+    },
   },
 });
 const { url } = await server.listen({ port, host: '127.0.0.1' });
