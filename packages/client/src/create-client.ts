@@ -1,6 +1,10 @@
 import WebSocketImpl from 'isomorphic-ws';
 import {
   encodeFrame,
+  freezeDeep,
+  messageEntries,
+  placeAt,
+  procedureEntries,
   fromErrorShape,
   toWire,
   WirecallError,
@@ -13,7 +17,6 @@ import {
   type inferConnectionParams,
   type inferInputStreamItem,
   type inferMessageInput,
-  type MessageDef,
   type inferStreamItem,
   type isStreamProcedure,
   type ProcedureName,
@@ -77,15 +80,24 @@ export type ConnectionParamsField<TContract extends AnyContract> =
         connectionParams: ConnectionParamsOption<TContract>;
       };
 
-/** Whether any procedure of the contract streams (items out or in). */
-type HasStreamingProcedure<TContract extends AnyContract> = true extends {
-  [TName in keyof TContract['procedures']]: TContract['procedures'][TName] extends
-    { stream: SchemaLike } | { inputStream: SchemaLike }
-    ? true
-    : false;
-}[keyof TContract['procedures']]
+/** Whether any procedure of the contract or of its groups streams (items out or in). */
+type HasStreamingProcedure<TContract extends AnyContract> = true extends
+  | {
+      [TName in keyof TContract['procedures']]: TContract['procedures'][TName] extends
+        { stream: SchemaLike } | { inputStream: SchemaLike }
+        ? true
+        : false;
+    }[keyof TContract['procedures']]
+  | GroupsStream<TContract['groups']>
   ? true
   : false;
+
+/** {@link HasStreamingProcedure} of each group (nothing for the widest contract's `any` groups). */
+type GroupsStream<TGroups> = 0 extends 1 & TGroups
+  ? false
+  : {
+      [TGroup in keyof TGroups]: TGroups[TGroup] extends AnyContract ? HasStreamingProcedure<TGroups[TGroup]> : false;
+    }[keyof TGroups];
 
 /**
  * `streams` (from `@wirecall/client/streams`) is required when the contract has streaming
@@ -158,7 +170,21 @@ export interface ClientSettings {
 /** `client.send.<name>(payload)` for every client message of the contract: no answer to wait for. */
 export type SendProxy<TContract extends AnyContract> = {
   [TName in keyof TContract['messages'] & string]: (payload: inferMessageInput<TContract, TName>) => void;
-} & {};
+} & GroupProxies<TContract['groups'], 'send'>;
+
+/**
+ * The proxies of a contract's groups (`client.call.users`, `client.send.users`), one per group;
+ * nothing for a contract without groups, nor for the widest contract's `any` groups.
+ */
+type GroupProxies<TGroups, TKind extends 'call' | 'send'> = 0 extends 1 & TGroups
+  ? unknown
+  : {
+      readonly [TGroup in keyof TGroups]: TGroups[TGroup] extends AnyContract
+        ? TKind extends 'call'
+          ? CallProxy<TGroups[TGroup]>
+          : SendProxy<TGroups[TGroup]>
+        : never;
+    };
 
 /** One procedure as the client calls it. */
 export type CallFunction<TInput, TOutput> = (input: TInput, options?: CallOptions) => Promise<TOutput>;
@@ -193,7 +219,7 @@ export type ProcedureFunction<TContract extends AnyContract, TName extends Proce
  */
 export type CallProxy<TContract extends AnyContract> = {
   [TName in keyof TContract['procedures'] & string]: ProcedureFunction<TContract, TName>;
-} & {};
+} & GroupProxies<TContract['groups'], 'call'>;
 
 export type EventHandler<TContract extends AnyContract, TName extends EventName<TContract>> = (
   payload: inferPayload<TContract, TName>,
@@ -434,19 +460,17 @@ export function createClient<TContract extends AnyContract>(
     }
   }
 
-  const procedures = contract.procedures as Record<string, ProcedureDef>;
   const events = contract.events as Record<string, EventDef>;
-  const call: Record<string, (...args: unknown[]) => unknown> = {};
+  const call: Record<string, unknown> = {};
   const streamSupport = (options as { streams?: StreamSupport }).streams;
-  for (const name of Object.keys(procedures)) {
-    const def = procedures[name] as ProcedureDef;
+  for (const { name, path, def } of procedureEntries(contract)) {
     const takesStream = def.inputStream !== undefined;
     if ((def.stream !== undefined || takesStream) && streamSupport === undefined) {
       throw new TypeError(
         `wirecall: procedure ${name} streams; pass \`streams\` from '@wirecall/client/streams' to createClient`,
       );
     }
-    call[name] = (input, ...rest) => {
+    placeAt(call, path, (input: unknown, ...rest: unknown[]) => {
       const source = takesStream ? (rest[0] as InputSource<unknown> | undefined) : undefined;
       const callOptions = ((takesStream ? rest[1] : rest[0]) ?? {}) as CallOptions;
       const request = {
@@ -460,22 +484,20 @@ export function createClient<TContract extends AnyContract>(
         source,
       };
       return def.stream === undefined && !takesStream ? requests.call(request) : streamSupport!.call(requests, request);
-    };
+    });
   }
 
-  const messageDefs = (contract.messages ?? {}) as Record<string, MessageDef>;
-  const sendProxy: Record<string, (payload: unknown) => void> = {};
-  for (const name of Object.keys(messageDefs)) {
-    const def = messageDefs[name] as MessageDef;
-    sendProxy[name] = (payload) => messages.send(name, def, payload);
+  const sendProxy: Record<string, unknown> = {};
+  for (const { name, path, def } of messageEntries(contract)) {
+    placeAt(sendProxy, path, (payload: unknown) => messages.send(name, def, payload));
   }
 
   const stopWatching = watchPageLifecycle(() => manager.retryNow());
   manager.start();
 
   return {
-    call: Object.freeze(call) as CallProxy<TContract>,
-    send: Object.freeze(sendProxy) as SendProxy<TContract>,
+    call: freezeDeep(call) as CallProxy<TContract>,
+    send: freezeDeep(sendProxy) as SendProxy<TContract>,
     on(name, ...args) {
       const def = Object.hasOwn(events, name) ? events[name] : undefined;
       if (def === undefined) throw new WirecallError('NOT_FOUND', `Unknown event ${String(name)}`);

@@ -3,6 +3,14 @@
  * server and client. No I/O happens here.
  */
 export { defineContract } from './contract/define-contract.js';
+export {
+  procedureEntries,
+  messageEntries,
+  valueAt,
+  placeAt,
+  freezeDeep,
+  type ContractEntry,
+} from './contract/contract-entries.js';
 export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
 export { toWire, type WireCheck } from './contract/wire-form.js';
 export type * from './contract/types.js';

@@ -3,6 +3,8 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  procedureEntries,
+  valueAt,
   checkSchema,
   CLOSE_CODES,
   decodeValue,
@@ -175,12 +177,8 @@ export class WirecallServer<
     this.idempotency = new IdempotencyCache(options.idempotency);
     this.canSubscribe = options.canSubscribe as ConnectionHost['canSubscribe'];
     this.canJoin = options.canJoin as ConnectionHost['canJoin'];
-    this.procedures = buildProcedures(
-      contract,
-      options.handlers as unknown as Record<string, AnyHandler>,
-      (options.middleware ?? []) as Middleware<unknown>[],
-    );
-    this.messages = buildMessages(contract, options.messages as Record<string, MessageEntry['handler']> | undefined);
+    this.procedures = buildProcedures(contract, options.handlers, (options.middleware ?? []) as Middleware<unknown>[]);
+    this.messages = buildMessages(contract, options.messages);
     this.events = new Map(Object.entries(contract.events as Record<string, EventDef>));
     this.#ownsBroker = options.broker === undefined;
     this.broker = options.broker ?? memoryBroker({ history: options.history ?? {} });
@@ -527,14 +525,14 @@ function listOf(targets: Targets): readonly string[] {
 
 function buildProcedures(
   contract: AnyContract,
-  handlers: Record<string, AnyHandler>,
+  handlers: object,
   middleware: readonly Middleware<unknown>[],
 ): Map<string, ProcedureEntry> {
   const entries = new Map<string, ProcedureEntry>();
-  for (const [name, def] of Object.entries(contract.procedures as Record<string, ProcedureEntry['def']>)) {
-    const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+  for (const { name, path, def } of procedureEntries(contract)) {
+    const handler = valueAt(handlers, path);
     if (typeof handler !== 'function') throw new TypeError(`wirecall: no handler for procedure ${name}`);
-    entries.set(name, { name, def, handler: withMiddleware(handler, middleware) });
+    entries.set(name, { name, def, handler: withMiddleware(handler as AnyHandler, middleware) });
   }
   return entries;
 }

@@ -1,6 +1,16 @@
 import { isErrorCode } from '../errors/codes.js';
 import { fingerprintContract } from './fingerprint.js';
-import type { Contract, EventMap, MessageMap, ProcedureMap, SchemaLike } from './types.js';
+import { messageEntries, procedureEntries } from './contract-entries.js';
+import type {
+  AnyContract,
+  Contract,
+  EventMap,
+  GroupEvents,
+  GroupMap,
+  MessageMap,
+  ProcedureMap,
+  SchemaLike,
+} from './types.js';
 
 /**
  * Names become properties (`client.call.add`) and parts of stream keys, so they are identifier-like:
@@ -12,6 +22,48 @@ const NAME_RULE = 'start with a letter, _ or $, then only letters, digits, _ $ .
 
 /** A code a procedure declares: SCREAMING_SNAKE, like the built-in ones, and not one of them. */
 const DECLARED_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** Group names are plain identifiers: they become a property (`client.call.users`) and a prefix. */
+const GROUP_PATTERN = /^[A-Za-z_$][\w$]{0,63}$/;
+
+function assertGroups(groups: GroupMap, taken: object): void {
+  for (const [name, group] of Object.entries(groups)) {
+    if (Object.hasOwn(taken, name)) {
+      throw new TypeError(`wirecall: group ${name} has the name of a procedure or message of the same contract`);
+    }
+    if (!GROUP_PATTERN.test(name) || name === '__proto__') {
+      throw new TypeError(`wirecall: group name ${JSON.stringify(name)} is not allowed: letters, digits, _ and $`);
+    }
+    if (typeof group !== 'object' || group === null || typeof group.procedures !== 'object') {
+      throw new TypeError(`wirecall: group ${name} is not a contract (make it with defineContract)`);
+    }
+    if (group.connectionParams !== undefined) {
+      throw new TypeError(`wirecall: group ${name} declares connectionParams; only the root contract may`);
+    }
+  }
+}
+
+/** Every event, the groups' under `<group>.<name>`; a name taken twice is refused. */
+function allEvents(events: EventMap, groups: GroupMap): EventMap {
+  const all: EventMap = { ...events };
+  for (const [group, contract] of Object.entries(groups)) {
+    for (const [name, def] of Object.entries(contract.events as EventMap)) {
+      const wireName = `${group}.${name}`;
+      if (Object.hasOwn(all, wireName)) throw new TypeError(`wirecall: event ${wireName} is declared twice`);
+      all[wireName] = def;
+    }
+  }
+  return all;
+}
+
+/** A group's procedure or message may not take a wire name the root already uses. */
+function assertUnique(kind: string, names: Iterable<string>): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new TypeError(`wirecall: ${kind} ${name} is declared twice`);
+    seen.add(name);
+  }
+}
 
 function assertNames(kind: string, map: object): void {
   for (const name of Object.keys(map)) {
@@ -145,37 +197,67 @@ export function defineContract<
   const TEvents extends EventMap = Record<never, never>,
   TConnectionParams extends SchemaLike | undefined = undefined,
   const TMessages extends MessageMap = Record<never, never>,
+  const TGroups extends GroupMap = Record<never, never>,
 >(definition: {
   procedures?: TProcedures & CheckProcedures<TProcedures>;
   events?: TEvents & CheckNames<TEvents>;
   connectionParams?: TConnectionParams;
   /** Messages the client sends without an answer (a typing notice): `client.send.<name>(payload)`. */
   messages?: TMessages & CheckNames<TMessages>;
-}): Contract<TProcedures, TEvents, TConnectionParams, TMessages> {
+  /**
+   * Groups, each a contract of its own (`groups: { users: usersContract }`): called as
+   * `client.call.users.get(...)`, handled by `handlers: { users: { get } }`, on the wire `users.get`;
+   * their events are `users.<event>`.
+   */
+  groups?: TGroups;
+}): Contract<
+  TProcedures,
+  [keyof TGroups] extends [never] ? TEvents : TEvents & GroupEvents<TGroups>,
+  TConnectionParams,
+  TMessages,
+  TGroups
+> {
   const procedures = (definition.procedures ?? {}) as TProcedures;
-  const events = (definition.events ?? {}) as TEvents;
   const messages = (definition.messages ?? {}) as TMessages;
+  const groups = Object.freeze({ ...definition.groups }) as TGroups;
   const connectionParams = definition.connectionParams as TConnectionParams;
   assertNames('procedure', procedures);
-  assertNames('event', events);
+  assertNames('event', definition.events ?? {});
   assertNames('message', messages);
   assertSchemas('procedure', procedures, ['input', 'output', 'stream', 'inputStream']);
-  assertSchemas('event', events, ['payload', 'params', 'presence']);
+  assertSchemas('event', definition.events ?? {}, ['payload', 'params', 'presence']);
   assertSchemas('message', messages, ['payload']);
   if (connectionParams !== undefined && !isZodSchema(connectionParams)) {
     throw new TypeError('wirecall: connectionParams is not a zod schema');
   }
+  assertGroups(groups, { ...procedures, ...messages });
   assertProcedures(procedures);
+  const events = allEvents(definition.events ?? {}, groups) as TEvents & GroupEvents<TGroups>;
   let fingerprint: string | undefined;
-  return Object.freeze({
+  const contract = Object.freeze({
     procedures,
     events,
     messages,
     connectionParams,
+    groups,
     // Computed on first use: converting every schema to JSON Schema is not free at import time.
     get fingerprint(): string {
-      fingerprint ??= fingerprintContract({ procedures, events, connectionParams, messages });
+      fingerprint ??= fingerprintContract({
+        procedures: Object.fromEntries(procedureEntries(contract).map(({ name, def }) => [name, def])),
+        events,
+        connectionParams,
+        messages: Object.fromEntries(messageEntries(contract).map(({ name, def }) => [name, def])),
+      });
       return fingerprint;
     },
   });
+  assertUnique(
+    'procedure',
+    procedureEntries(contract as AnyContract).map(({ name }) => name),
+  );
+  assertUnique(
+    'message',
+    messageEntries(contract as AnyContract).map(({ name }) => name),
+  );
+  return contract;
 }

@@ -78,6 +78,8 @@ export interface MessageDef {
 }
 
 export type MessageMap = Record<string, MessageDef>;
+/** Groups of a contract: each a contract of its own (one team's part), by its name. */
+export type GroupMap = Record<string, AnyContract>;
 export type ProcedureMap = Record<string, ProcedureDef>;
 export type EventMap = Record<string, EventDef>;
 
@@ -87,8 +89,11 @@ export interface Contract<
   TEvents extends EventMap = EventMap,
   TConnectionParams extends SchemaLike | undefined = SchemaLike | undefined,
   TMessages extends MessageMap = MessageMap,
+  TGroups extends GroupMap = GroupMap,
 > {
+  /** This contract's own procedures (its groups' are in `groups`). */
   readonly procedures: TProcedures;
+  /** Every event, its groups' included under `<group>.<name>`: events are addressed by name. */
   readonly events: TEvents;
   /** Messages the client sends without an answer. */
   readonly messages: TMessages;
@@ -96,10 +101,25 @@ export interface Contract<
   readonly connectionParams: TConnectionParams;
   /** Hash of the contract's names and schemas; client and server compare it at connect. */
   readonly fingerprint: string;
+  /**
+   * Groups (`users`, `billing`): contracts of their own, whose procedures are called as
+   * `client.call.users.get(...)`, implemented by `handlers: { users: { get } }`, and travel as
+   * `users.get`. See docs/contracts.md.
+   */
+  readonly groups: TGroups;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the widest contract, for constraints
-export type AnyContract = Contract<any, any, any, any>;
+export type AnyContract = Contract<any, any, any, any, any>;
+
+/** The events of `TGroups`, named `<group>.<event>` (a group's own groups are already in its events). */
+export type GroupEvents<TGroups extends GroupMap> = {
+  [
+    TKey in {
+      [TGroup in keyof TGroups & string]: `${TGroup}.${keyof TGroups[TGroup]['events'] & string}`;
+    }[keyof TGroups & string]
+  ]: TKey extends `${infer TGroup}.${infer TEvent}` ? TGroups[TGroup]['events'][TEvent] : never;
+};
 
 export type inferProcedures<TContract extends AnyContract> = TContract['procedures'];
 export type inferEvents<TContract extends AnyContract> = TContract['events'];

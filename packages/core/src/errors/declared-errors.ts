@@ -58,10 +58,19 @@ export type inferCallError<TContract extends AnyContract, TName extends Procedur
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by the app's declaration merging
 export interface Register {}
 
-/** Every procedure's declared errors, as one union of code-to-schema maps. */
-type AllErrorSchemas<TContract extends AnyContract> = {
-  [TName in ProcedureName<TContract>]: inferErrorSchemas<TContract, TName>;
-}[ProcedureName<TContract>];
+/** Every procedure's declared errors, its groups' included, as one union of code-to-schema maps. */
+type AllErrorSchemas<TContract extends AnyContract> =
+  | {
+      [TName in ProcedureName<TContract>]: inferErrorSchemas<TContract, TName>;
+    }[ProcedureName<TContract>]
+  | GroupErrorSchemas<TContract['groups']>;
+
+/** {@link AllErrorSchemas} of each group (nothing for the widest contract's `any` groups). */
+type GroupErrorSchemas<TGroups> = 0 extends 1 & TGroups
+  ? never
+  : {
+      [TGroup in keyof TGroups]: TGroups[TGroup] extends AnyContract ? AllErrorSchemas<TGroups[TGroup]> : never;
+    }[keyof TGroups];
 
 /** The data a handler gives for a declared code (its schema's sending side, over every procedure declaring it). */
 type DeclaredData<TContract extends AnyContract, TCode extends string> =

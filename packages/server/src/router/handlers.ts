@@ -88,12 +88,26 @@ export type ProcedureResult<TContract extends AnyContract, TName extends Procedu
       >
     : MaybePromise<inferHandlerOutput<TContract, TName>>;
 
-/** One handler per procedure of the contract; a missing or extra handler is a compile error. */
+/**
+ * One handler per procedure of the contract, and an object of handlers per group
+ * (`{ add, users: { get, list } }`); a missing or extra handler is a compile error. A group's
+ * handlers can live in their own file, typed `Handlers<typeof usersContract, Ctx>`.
+ */
 export type Handlers<TContract extends AnyContract, TContext> = {
   [TName in ProcedureName<TContract>]: (
     args: ProcedureArgs<TContract, TName, TContext>,
   ) => ProcedureResult<TContract, TName>;
-};
+} & GroupHandlers<TContract['groups'], TContext>;
+
+/**
+ * The handlers of a contract's groups, one object per group; nothing for a contract without groups,
+ * nor for the widest contract (`any` groups would recurse without end).
+ */
+type GroupHandlers<TGroups, TContext> = 0 extends 1 & TGroups
+  ? unknown
+  : [keyof TGroups] extends [never]
+    ? unknown
+    : { [TGroup in keyof TGroups]: TGroups[TGroup] extends AnyContract ? Handlers<TGroups[TGroup], TContext> : never };
 
 /**
  * Runs around every handler: call `next()` to continue (it resolves with the handler's result),
