@@ -41,6 +41,8 @@ export type {
 } from './options.js';
 export type { ConnectionInfo } from './connection/connection-info.js';
 export { tracked, type Tracked } from './router/tracked.js';
+export { middleware, Guard, type GuardArgs, type Passed, type WithContext } from './router/middleware.js';
+export type { Caller, CallerFunction, CallerCallOptions } from './caller.js';
 export type { MessageArgs, MessageHandlers, MessagesField } from './router/messages.js';
 export type {
   Handlers,

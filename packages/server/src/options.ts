@@ -14,7 +14,7 @@ export interface AuthenticateArgs {
 }
 
 /** What the `context` factory receives once the client's `hello` has arrived. */
-export interface ContextArgs<TContract extends AnyContract, TAuth> {
+export interface ContextArgs<TContract extends AnyContract, TAuth = undefined> {
   /** The HTTP upgrade request: headers, URL, remote address. */
   request: IncomingMessage;
   /** What `authenticate` returned (undefined without it). */

@@ -49,6 +49,7 @@ import {
   type ServerOptions,
   MAX_LISTED_MEMBERS,
 } from './options.js';
+import { createCaller, type Caller } from './caller.js';
 import { withMiddleware, type AnyHandler, type Middleware } from './router/handlers.js';
 import { IdempotencyCache } from './router/idempotency-cache.js';
 import { buildMessages, type MessageEntry, type MessagesField } from './router/messages.js';
@@ -406,6 +407,19 @@ export class WirecallServer<
       errors: { ...errors },
       broker: { connected: this.broker.connected ?? true },
     };
+  }
+
+  /**
+   * Calls this server's procedures in process, with `ctx` as the connection's context: for
+   * server-side rendering, scripts and tests. Inputs and outputs are checked and parsed as over a
+   * socket, middleware runs, and failures reject with the same `WirecallError`s.
+   *
+   * @example
+   * const caller = server.createCaller({ user: ada });
+   * const profile = await caller.users.get({ id: 'u1' });
+   */
+  createCaller(ctx: TContext): Caller<TContract> {
+    return createCaller(this, ctx) as Caller<TContract>;
   }
 
   /**
