@@ -45,8 +45,11 @@ describe('calls through repeated connection cuts', () => {
           const id = `r${round}-${i}`;
           users.set(id, outcomeOf(client.call.getUser({ id }, { timeoutMs: 20_000 })));
         }
+        // Seeded spacing, not a wait for anything: calls land at varied points between cuts.
         if (rng.next() < 0.3) await delay(rng.int(0, 3));
       }
+      // Seeded spacing, not a wait for anything: the cut catches calls queued, on the wire, running
+      // or answered, wherever the time drawn leaves them.
       await delay(rng.int(0, 10));
       if (rng.next() < 0.7) cuts += proxy.resetAll() > 0 ? 1 : 0;
     }

@@ -32,7 +32,10 @@ describe('a half-open connection (black hole: bytes stop, nothing closes)', () =
 
     // Made while the client knows it is offline: queued (whenOffline defaults to 'queue').
     const queued = client.call.add({ a: 2, b: 3 }, { timeoutMs: 1_000 });
-    await delay(300); // the outage lasts a while: reconnect attempts are black-holed too
+    // The outage lasts: the next reconnect attempt is black-holed too, and gives up at its connect timeout.
+    const retryLost = await nextState(client, 'reconnecting');
+    expect(retryLost).toMatchObject({ previous: 'reconnecting', closeCode: 1006, error: { code: 'CONNECTION_LOST' } });
+    expect(retryLost.error?.message).toContain('connect timed out');
     expect(client.state).toBe('reconnecting');
 
     const up = nextState(client, 'open');
@@ -72,7 +75,8 @@ describe('a half-open connection (black hole: bytes stop, nothing closes)', () =
       timeout: 5_000,
       interval: 5,
     });
-    // Pings are answered: a healthy idle connection survives several heartbeat periods.
+    // Pings are answered: a healthy idle connection survives several heartbeat periods. A fixed wait
+    // on purpose: nothing is meant to happen in it (the server must not terminate the connection).
     await delay(500);
     expect(ctx.server.stats()).toMatchObject({ connections: 1, subscriptions: 2 });
 

@@ -75,7 +75,7 @@ describe('what the client does with each way a connection ends', () => {
     // Later calls reject at once with the error that ended the connection.
     expect(label(await settledNow(client.call.announce({ text: 'late' })))).toBe('CONNECTION_LOST');
 
-    await delay(200); // time for a reconnect that must not happen
+    await delay(200); // a fixed wait on purpose: nothing may happen in it (no reconnect)
     expect(client.state).toBe('closed');
     expect(proxy.accepted).toBe(1);
   });
@@ -106,7 +106,7 @@ describe('what the client does with each way a connection ends', () => {
     expect(label(await queued)).toBe(final.error?.code);
 
     expect(proxy.accepted).toBe(3);
-    await delay(300); // time for a storm that must not happen
+    await delay(300); // a fixed wait on purpose: nothing may happen in it (no reconnect storm)
     expect(proxy.accepted).toBe(3);
     expect(client.state).toBe('closed');
   });
@@ -143,7 +143,7 @@ describe('what the client does with each way a connection ends', () => {
     const changes = recordStates(client);
     const queued = outcomeOf(client.call.add({ a: 1, b: 1 }, { timeoutMs: 3_000 }));
     await vi.waitFor(() => expect(proxy.accepted).toBeGreaterThanOrEqual(3), { timeout: 5_000, interval: 5 });
-    await delay(300); // time for attempts past maxRefusals, which must not happen
+    await delay(300); // a fixed wait on purpose: nothing may happen in it (no attempt past maxRefusals)
     expect(
       { accepted: proxy.accepted, state: client.state },
       `state changes: ${JSON.stringify(changes.map(({ state, closeCode, error }) => [state, closeCode, error?.code]))}`,

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { label, mulberry32, nextState, outcomeOf, recordingClientLogger, settledNow } from '../helpers/chaos-kit.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -31,7 +30,10 @@ describe('calls made while the client is reconnecting', () => {
     const user = client.call.getUser({ id: 'queued' });
     const slept = client.call.sleep({ ms: 0, tag: 'queued' }, { whenOffline: 'queue' });
     expect(client.pending.calls).toBe(3);
-    await delay(50); // the outage lasts: several reconnect attempts fail meanwhile
+    // The outage lasts: two more reconnect attempts fail meanwhile, and the calls stay queued.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(await nextState(client, 'reconnecting')).toMatchObject({ previous: 'reconnecting', closeCode: 1006 });
+    }
     expect(client.state).toBe('reconnecting');
     expect(label(await settledNow(sum))).toBe('pending');
     expect(ctx.observed.runs.size).toBe(0); // nothing reached the server
