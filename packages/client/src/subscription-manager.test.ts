@@ -319,6 +319,18 @@ describe('SubscriptionManager', () => {
       expect(unsubs()).toEqual([]);
     });
 
+    it('keeps a newer stream when a refused listener calls its off() late', () => {
+      const { manager, on, subs, reconnect } = setUp();
+      const offRefused = on('chat', { room: 'a' });
+      manager.refused(1, { code: 'FORBIDDEN', message: 'not yet' });
+      on('chat', { room: 'a' }); // allowed now: a new stream under the same local key
+      expect(manager.subscribed(2, 'chat:a', undefined)).toBe(true);
+      offRefused();
+      expect(manager.size).toBe(1);
+      reconnect();
+      expect(subs().map((frame) => frame.id)).toEqual([1, 2, 3]); // the live stream is restored
+    });
+
     it('answers false for an id that is not a subscription (a call’s error)', () => {
       const { manager } = setUp();
       expect(manager.refused(99, { code: 'INTERNAL', message: 'not ours' })).toBe(false);

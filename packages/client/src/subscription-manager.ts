@@ -245,7 +245,9 @@ export class SubscriptionManager {
   }
 
   #forget(stream: Stream): void {
-    this.#byLocalKey.delete(stream.localKey);
+    // A refused stream is forgotten at once; a listener's late `off()` must not take the newer
+    // stream that reuses its local key with it.
+    if (this.#byLocalKey.get(stream.localKey) === stream) this.#byLocalKey.delete(stream.localKey);
     if (stream.id !== undefined) this.#byId.delete(stream.id);
     if (stream.key !== undefined) this.#byKey.delete(stream.key);
     stream.id = undefined;

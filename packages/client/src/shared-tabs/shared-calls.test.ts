@@ -188,6 +188,18 @@ describe('SharedCalls', () => {
       expect(sentCalls()).toEqual([1, 2]);
     });
 
+    it('never sends a queued call of its own in the slot its cancelled call frees', () => {
+      const { calls, sentCalls, cancels, call } = setUp();
+      calls.setWindow(1);
+      const a = lane('a');
+      call(a, 1); // sent
+      call(a, 2); // queued behind it
+      call(a, 3, { ik: 'key-3' }); // queued too, idempotent
+      calls.leave(a);
+      expect(sentCalls()).toEqual([1]);
+      expect(cancels()).toEqual([1]);
+    });
+
     it('drops its idempotent calls not sent yet: no retry can be waiting for them', () => {
       const { calls, sentCalls, cancels, call } = setUp();
       calls.setWindow(1);

@@ -112,9 +112,12 @@ export class SharedCalls {
    * socket, they run on, so the tab's retry (same idempotency key) gets their answer.
    */
   leave(lane: Lane): void {
-    for (const id of this.#idsOf.get(lane)?.values() ?? []) {
-      const call = this.#calls.get(id)!;
-      if (call.idempotent && !call.queued) call.lane = undefined;
+    const calls = [...(this.#idsOf.get(lane)?.values() ?? [])].map((id) => this.#calls.get(id)!);
+    // Queued ones first: cancelling a sent call frees a slot, which must not send the gone tab's next call.
+    for (const call of calls) if (call.queued) this.cancel(lane, call.tabId);
+    for (const call of calls) {
+      if (call.queued) continue;
+      if (call.idempotent) call.lane = undefined;
       else this.cancel(lane, call.tabId);
     }
     this.#idsOf.delete(lane);

@@ -159,4 +159,24 @@ describe('IdempotencyCache', () => {
       for (const key of ['a', 'b', 'c']) expect(cache.join(key, retry().answer), key).toBe(true);
     });
   });
+
+  describe('eviction around running calls', () => {
+    it('drops expired answers even behind a call that is still running', () => {
+      const cache = new IdempotencyCache({ windowMs: 1_000 });
+      expect(cache.join('long', noAnswer)).toBe(false); // runs for the whole test
+      finish(cache, 'k', ok(1));
+      vi.advanceTimersByTime(5_000);
+      expect(cache.join('k', noAnswer), 'the answer is past its window: a new first attempt').toBe(false);
+      expect(cache.size).toBe(2);
+    });
+
+    it('answers a retry from a full cache instead of evicting the answer it came for', () => {
+      const cache = new IdempotencyCache({ maxEntries: 2 });
+      finish(cache, 'a', ok('a'));
+      finish(cache, 'b', ok('b'));
+      const again = retry();
+      expect(cache.join('a', again.answer)).toBe(true);
+      expect(again.answers).toEqual([ok('a')]);
+    });
+  });
 });

@@ -16,10 +16,9 @@ export type Outcome =
   /** `error` is the error body's JSON text, encoded once for every answer it gives. */
   | { ok: false; error: string };
 
-interface Entry {
-  outcome: Outcome | undefined;
-  /** Retries that arrived while the first attempt was still running. */
-  waiters: ((outcome: Outcome) => void)[];
+/** A finished call's answer, kept for retries until `expiresAt`. */
+interface Answer {
+  outcome: Outcome;
   expiresAt: number;
 }
 
@@ -29,7 +28,10 @@ interface Entry {
  * server: a retry arrives on a new connection after a reconnect.
  */
 export class IdempotencyCache {
-  readonly #entries = new Map<string, Entry>();
+  /** Calls still running, with the retries waiting for them: never evicted (a retry must not run twice). */
+  readonly #running = new Map<string, ((outcome: Outcome) => void)[]>();
+  /** Finished calls' answers, oldest first: in the order they expire, since the window is fixed. */
+  readonly #answers = new Map<string, Answer>();
   readonly #windowMs: number;
   readonly #maxEntries: number;
 
@@ -41,48 +43,49 @@ export class IdempotencyCache {
   /**
    * Either joins an earlier attempt (returns true, and `answer` runs once it has an outcome) or
    * registers this call as the first attempt (returns false; call {@link complete} when done).
+   * The key is looked up before anything is evicted, so a full cache never drops the very answer
+   * a retry came for.
    */
   join(key: string, answer: (outcome: Outcome) => void): boolean {
     const now = Date.now();
-    this.#evict(now);
-    const entry = this.#entries.get(key);
-    if (entry === undefined) {
-      this.#entries.set(key, { outcome: undefined, waiters: [], expiresAt: Infinity });
-      return false;
+    const waiters = this.#running.get(key);
+    if (waiters !== undefined) {
+      waiters.push(answer);
+      return true;
     }
-    if (entry.outcome === undefined) entry.waiters.push(answer);
-    else answer(entry.outcome);
-    return true;
+    const kept = this.#answers.get(key);
+    if (kept !== undefined && kept.expiresAt > now) {
+      answer(kept.outcome);
+      return true;
+    }
+    this.#answers.delete(key);
+    this.#evict(now);
+    this.#running.set(key, []);
+    return false;
   }
 
   /** The first attempt finished: answer waiting retries; keep the outcome if it may be reused. */
   complete(key: string, outcome: Outcome, reusable: boolean): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
-    if (reusable) {
-      entry.outcome = outcome;
-      entry.expiresAt = Date.now() + this.#windowMs;
-    } else {
-      this.#entries.delete(key);
-    }
-    for (const answer of entry.waiters) answer(outcome);
-    entry.waiters = [];
+    const waiters = this.#running.get(key);
+    if (waiters === undefined) return;
+    this.#running.delete(key);
+    if (reusable) this.#answers.set(key, { outcome, expiresAt: Date.now() + this.#windowMs });
+    for (const answer of waiters) answer(outcome);
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#running.size + this.#answers.size;
   }
 
-  /** Drops expired answers and, past the size bound, the oldest finished ones. */
+  /**
+   * Drops expired answers and, past the size bound, the oldest ones. Running calls count toward
+   * the bound but are never dropped, and never stop the expired answers behind them from going.
+   */
   #evict(now: number): void {
-    for (const [key, entry] of this.#entries) {
-      const overfull = this.#entries.size >= this.#maxEntries;
-      if (entry.outcome === undefined) {
-        if (!overfull) break;
-        continue; // running calls stay: their retries must not run twice
-      }
-      if (entry.expiresAt > now && !overfull) break;
-      this.#entries.delete(key);
+    for (const [key, kept] of this.#answers) {
+      const overfull = this.size >= this.#maxEntries;
+      if (kept.expiresAt > now && !overfull) break;
+      this.#answers.delete(key);
     }
   }
 }
