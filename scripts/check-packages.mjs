@@ -17,8 +17,9 @@ function run(command, args) {
 for (const dir of packages) {
   console.log(`\n== ${dir}`);
   run('npx', ['--no-install', 'publint', '--strict', dir]);
-  // node10 resolution ignores `exports`; the top-level main/types fields cover it.
-  run('npx', ['--no-install', 'attw', '--pack', dir, '--profile', 'node16']);
+  // Every resolution, node10 included: it ignores `exports`, so `main`/`types` cover the root entry
+  // and `typesVersions` the subpaths (`@wirecall/server/redis`, `@wirecall/client/streams`, ...).
+  run('npx', ['--no-install', 'attw', '--pack', dir]);
 }
 
 // An app compiled against the dist .d.ts alone: the entry points' types must fit one another
