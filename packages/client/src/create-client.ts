@@ -268,6 +268,8 @@ export interface WirecallClient<TContract extends AnyContract> {
   onStateChange(listener: (change: StateChange) => void): () => void;
   /** Closes for good: pending calls reject with `CLOSED`. */
   close(): Promise<void>;
+  /** `close()`, so that `await using client = createClient(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
   /**
    * The round-trip time to the server in ms, measured now (`UNAVAILABLE` while not connected).
    * With `shareAcrossTabs`, the shared worker answers: it measures the way to the worker.
@@ -495,7 +497,7 @@ export function createClient<TContract extends AnyContract>(
   const stopWatching = watchPageLifecycle(() => manager.retryNow());
   manager.start();
 
-  return {
+  const client: WirecallClient<TContract> = {
     call: freezeDeep(call) as CallProxy<TContract>,
     send: freezeDeep(sendProxy) as SendProxy<TContract>,
     on(name, ...args) {
@@ -534,8 +536,10 @@ export function createClient<TContract extends AnyContract>(
       presenceRouter?.close();
       await closing;
     },
+    [Symbol.asyncDispose]: () => client.close(),
     get pending() {
       return { calls: requests.size, listeners: subscriptions.size };
     },
   };
+  return client;
 }

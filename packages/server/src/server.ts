@@ -409,6 +409,11 @@ export class WirecallServer<
     };
   }
 
+  /** `close()`, so that `await using server = createServer(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /**
    * Calls this server's procedures in process, with `ctx` as the connection's context: for
    * server-side rendering, scripts and tests. Inputs and outputs are checked and parsed as over a

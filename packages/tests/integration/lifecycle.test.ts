@@ -1,4 +1,13 @@
-import { isWirecallError, type StateChange, type WirecallError } from '@wirecall/client';
+import {
+  createClient,
+  isWirecallError,
+  type StateChange,
+  type WirecallClient,
+  type WirecallError,
+} from '@wirecall/client';
+import { defineContract } from '@wirecall/core';
+import { createServer } from '@wirecall/server';
+import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
 import { idempotentApi, startIdempotentServer } from '../helpers/extra-fixtures.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -195,5 +204,31 @@ describe('lifecycle', () => {
 
       await expect(RawClient.connect(ctx.url)).rejects.toThrow();
     });
+  });
+});
+
+describe('await using', () => {
+  it('closes a server and a client at the end of their scope', async () => {
+    const api = defineContract({
+      procedures: { add: { input: z.object({ a: z.number(), b: z.number() }), output: z.number() } },
+    });
+    const closed: string[] = [];
+    let client: WirecallClient<typeof api> | undefined;
+    let address: string | undefined;
+    {
+      await using server = createServer(api, {
+        handlers: { add: ({ input }) => input.a + input.b },
+        hooks: { onDisconnect: () => void closed.push('connection') },
+      });
+      const { url } = await server.listen({ port: 0, host: '127.0.0.1' });
+      address = url;
+      await using scoped = createClient(api, { url });
+      client = scoped;
+      expect(await scoped.call.add({ a: 1, b: 2 })).toBe(3);
+    }
+    // Disposed in reverse order: the client first (its connection ends), then the server.
+    expect(client.state).toBe('closed');
+    await vi.waitFor(() => expect(closed).toEqual(['connection']));
+    await expect(RawClient.connect(address)).rejects.toThrow(); // the server stopped listening
   });
 });
