@@ -5,7 +5,7 @@ import {
   type inferCallError,
   type ProcedureDef,
   type ProcedureName,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 
 /**
  * Narrows what a call of `procedure` rejected with to the errors it can have: its declared codes

@@ -28,7 +28,7 @@ import {
   type inferPresenceInput,
   type PresenceEventName,
   type SchemaLike,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import { decodeValue, encodeValue } from './value-codec.js';
 import {
   ConnectionManager,

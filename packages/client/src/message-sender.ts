@@ -1,4 +1,4 @@
-import { encodeFrame, toWire, WirecallError, type MessageDef } from '@wirecall/core';
+import { encodeFrame, toWire, WirecallError, type MessageDef } from '@wirecall/core/internal';
 import { encodeValue } from './value-codec.js';
 
 /** Messages a client keeps while offline (for those declared `queue: true`); older ones go first. */

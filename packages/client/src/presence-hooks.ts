@@ -1,4 +1,4 @@
-import type { ErrorShape, EventDef, PresenceEnvelope, RequestId, WirecallError } from '@wirecall/core';
+import type { ErrorShape, EventDef, PresenceEnvelope, RequestId, WirecallError } from '@wirecall/core/internal';
 
 /**
  * How presence plugs into the client. The code lives in `@wirecall/client/presence`, so an app

@@ -1,4 +1,4 @@
-import { defineContract, WirecallError, type ErrorShape, type ProcedureDef } from '@wirecall/core';
+import { defineContract, WirecallError, type ErrorShape, type ProcedureDef } from '@wirecall/core/internal';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { WhenOffline } from './options.js';

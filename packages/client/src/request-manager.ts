@@ -14,7 +14,7 @@ import {
   type ProcedureDef,
   type RequestId,
   type WireValue,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { CallParts, StreamReceiver, StreamSender } from './stream-hooks.js';
 import { decodeValue, encodeValue } from './value-codec.js';
 import type { WhenOffline } from './options.js';

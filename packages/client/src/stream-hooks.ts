@@ -1,4 +1,4 @@
-import type { ItemEnvelope, WirecallError } from '@wirecall/core';
+import type { ItemEnvelope, WirecallError } from '@wirecall/core/internal';
 import type { CallRequest, PendingCall, RequestManager } from './request-manager.js';
 
 /**

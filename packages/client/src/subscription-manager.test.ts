@@ -1,4 +1,4 @@
-import { defineContract, WirecallError, type EventDef } from '@wirecall/core';
+import { defineContract, WirecallError, type EventDef } from '@wirecall/core/internal';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SubscriptionManager, type EventMeta, type Listener } from './subscription-manager.js';

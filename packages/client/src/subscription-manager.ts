@@ -11,7 +11,7 @@ import {
   type RequestId,
   type StreamKey,
   type WireValue,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import { decodeValue, encodeValue } from './value-codec.js';
 
 /** Facts about one received event. */

@@ -1,4 +1,4 @@
-import { decodeValue as decodeOnServer, encodeValue as encodeOnServer, type WireValue } from '@wirecall/core';
+import { decodeValue as decodeOnServer, encodeValue as encodeOnServer, type WireValue } from '@wirecall/core/internal';
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from './value-codec.js';
 

@@ -1,4 +1,4 @@
-import { isPlainJson, wireSuperjson, type WireValue } from '@wirecall/core';
+import { isPlainJson, wireSuperjson, type WireValue } from '@wirecall/core/internal';
 
 /**
  * The client's value codec. Plain JSON passes as is; anything else goes through superjson's own

@@ -1,18 +1,8 @@
 /**
- * @module @wirecall/core: the contract, the wire protocol, errors and codecs shared by the wirecall
- * server and client. No I/O happens here.
+ * @module @wirecall/core: the contract and the errors, shared by the wirecall server and client. No
+ * I/O happens here. (What the server and client share beyond this is `@wirecall/core/internal`.)
  */
 export { defineContract } from './contract/define-contract.js';
-export {
-  procedureEntries,
-  messageEntries,
-  valueAt,
-  placeAt,
-  freezeDeep,
-  type ContractEntry,
-} from './contract/contract-entries.js';
-export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
-export { toWire, type WireCheck } from './contract/wire-form.js';
 export type * from './contract/types.js';
 export { ERROR_CODES, RETRYABLE_CODES, isErrorCode, type ErrorCode } from './errors/codes.js';
 export { WirecallError, isWirecallError, type WirecallErrorOptions } from './errors/wirecall-error.js';
@@ -25,23 +15,6 @@ export type {
   KnownErrorCode,
   Register,
 } from './errors/declared-errors.js';
-export {
-  toWirecallError,
-  toErrorShape,
-  fromErrorShape,
-  INTERNAL_ERROR_SHAPE,
-  type ErrorShape,
-} from './errors/error-shape.js';
-export { CLOSE_CODES, closeCodeBehavior, type CloseCode, type CloseBehavior } from './protocol/close-codes.js';
-export { PROTOCOL } from './protocol/envelopes.js';
-export type * from './protocol/envelopes.js';
-export { parseClientEnvelope, parseServerEnvelope, MAX_CREDITS, type ParseResult } from './protocol/parse-envelope.js';
-export { streamKey, stableStringify } from './protocol/stream-key.js';
-export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
-export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
-export { wireSuperjson } from './codec/wire-superjson.js';
-export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
-export { packFrame, unpackFrame, takeBytes, putBytes, hasBytes } from './codec/binary-frame.js';
-export { callFrame, resultFrame, eventFrame, errorFrame, itemFrame } from './protocol/frames.js';
-export type { SuperJsonMeta } from './codec/meta-guard.js';
-export { DeadlineQueue, type Deadline } from './utils/deadline-queue.js';
+export type { ErrorShape } from './errors/error-shape.js';
+export { CLOSE_CODES, type CloseCode } from './protocol/close-codes.js';
+export { PROTOCOL, type RequestId, type StreamKey, type WireValue } from './protocol/envelopes.js';

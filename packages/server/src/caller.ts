@@ -14,7 +14,7 @@ import {
   type ProcedureDef,
   type ProcedureName,
   type SchemaLike,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { ConnectionInfo } from './connection/connection-info.js';
 import type { ProcedureEntry } from './connection/connection-host.js';
 import type { Logger } from './logger.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { AnyContract, EventName, inferParsedConnectionParams } from '@wirecall/core';
+import type { AnyContract, EventName, inferParsedConnectionParams } from '@wirecall/core/internal';
 import type { Broker } from './broker/broker.js';
 import type { HistoryOptions } from './broker/memory-broker.js';
 import type { ConnectionInfo } from './connection/connection-info.js';

@@ -8,7 +8,6 @@ import {
   checkSchema,
   CLOSE_CODES,
   decodeValue,
-  DeadlineQueue,
   encodeValue,
   PROTOCOL,
   streamKey,
@@ -24,7 +23,7 @@ import {
   type inferPresence,
   type PresenceEventName,
   type WireValue,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from './broker/broker.js';
@@ -50,6 +49,7 @@ import {
   MAX_LISTED_MEMBERS,
 } from './options.js';
 import { createCaller, type Caller } from './caller.js';
+import { DeadlineQueue } from './utils/deadline-queue.js';
 import { withMiddleware, type AnyHandler, type Middleware } from './router/handlers.js';
 import { IdempotencyCache } from './router/idempotency-cache.js';
 import { buildMessages, type MessageEntry, type MessagesField } from './router/messages.js';
@@ -133,26 +133,44 @@ export class WirecallServer<
   TContract extends AnyContract,
   TContext = DefaultContext<TContract, undefined>,
   TAuth = undefined,
-> implements ConnectionHost {
+> {
+  // Not `implements ConnectionHost`: the host's members are internal (stripped from the published
+  // types, see tsup.config.ts); passing `this` to each Connection checks the fit.
   readonly contract: TContract;
+  /** @internal */
   readonly procedures: ReadonlyMap<string, ProcedureEntry>;
+  /** @internal */
   readonly messages: ReadonlyMap<string, MessageEntry>;
+  /** @internal */
   readonly events: ReadonlyMap<string, EventDef>;
+  /** @internal */
   readonly broker: Broker;
+  /** @internal */
   readonly streams = new StreamRegistry();
   readonly logger: Logger;
+  /** @internal */
   readonly hooks: ServerHooks;
+  /** @internal */
   readonly limits: ResolvedLimits;
+  /** @internal */
   readonly counters = new TrafficCounters();
+  /** @internal */
   readonly deadlines = new DeadlineQueue();
+  /** @internal */
   readonly idempotency: IdempotencyCache;
+  /** @internal */
   readonly strictContract: boolean;
+  /** @internal */
   readonly heartbeatIntervalMs: number;
+  /** @internal */
   readonly canSubscribe: ConnectionHost['canSubscribe'];
+  /** @internal */
   readonly canJoin: ConnectionHost['canJoin'];
   /** This node's id: the first part of every connection id it hands out. */
   readonly nodeId = randomBytes(6).toString('base64url');
+  /** @internal */
   readonly presence: PresenceHub | undefined;
+  /** @internal */
   readonly presenceOptions: { maxMembers: number };
   readonly #directory: UserDirectory;
   #closing = false;
@@ -240,6 +258,7 @@ export class WirecallServer<
     }
   }
 
+  /** @internal */
   get closing(): boolean {
     return this.#closing;
   }
@@ -374,6 +393,7 @@ export class WirecallServer<
     return encodeValue(checked.parsed).v;
   }
 
+  /** @internal */
   identify(ctx: unknown): string | undefined {
     const user = (this.#options.identify as ((ctx: unknown) => unknown) | undefined)?.(ctx);
     if (user === undefined) return undefined;
@@ -384,6 +404,7 @@ export class WirecallServer<
     return user;
   }
 
+  /** @internal */
   connectionReady(connection: ConnectionInfo): void {
     this.#directory.added(connection as Connection);
   }
@@ -458,12 +479,14 @@ export class WirecallServer<
     for (const server of owned) server.closeAllConnections();
   }
 
+  /** @internal */
   createContext({ request, auth, connectionParams }: ContextRequest): unknown {
     const factory = this.#options.context;
     if (factory === undefined) return { auth, connectionParams };
     return factory({ request, auth: auth as TAuth, connectionParams: connectionParams as never });
   }
 
+  /** @internal */
   connectionClosed(connection: ConnectionInfo, close: { code: number; reason: string }): void {
     this.#connections.delete(connection as Connection);
     this.#directory.removed(connection as Connection);

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@wirecall/core';
+import type { ErrorCode } from '@wirecall/core/internal';
 
 /** What `errors` counts by: an error code, or `PROTOCOL` for a connection closed as a violation. */
 type CountedCode = ErrorCode | 'PROTOCOL' | (string & {});

@@ -1,4 +1,5 @@
-import { PROTOCOL, unpackFrame } from '@wirecall/core';
+import { PROTOCOL } from '@wirecall/core';
+import { unpackFrame } from '@wirecall/core/internal';
 import type { ClientLogger, SocketConstructor } from '@wirecall/client';
 import WebSocket, { type RawData } from 'ws';
 import { testApi } from './fixtures.js';

@@ -1,6 +1,7 @@
 import { createClient, type SocketConstructor } from '@wirecall/client';
 import { streams } from '@wirecall/client/streams';
-import { defineContract, packFrame } from '@wirecall/core';
+import { defineContract } from '@wirecall/core';
+import { packFrame } from '@wirecall/core/internal';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { type RawData } from 'ws';
 import { z } from 'zod';

@@ -1,4 +1,5 @@
-import { CLOSE_CODES, closeCodeBehavior, defineContract, WirecallError, type ErrorCode } from '@wirecall/core';
+import { CLOSE_CODES, defineContract, WirecallError, type ErrorCode } from '@wirecall/core';
+import { closeCodeBehavior } from '@wirecall/core/internal';
 import { type ConnectionInfo, type ServerHooks } from '@wirecall/server';
 import WebSocket from 'ws';
 import { describe, expect, it, vi } from 'vitest';

@@ -1,4 +1,5 @@
-import { CLOSE_CODES, ERROR_CODES, packFrame, unpackFrame } from '@wirecall/core';
+import { CLOSE_CODES, ERROR_CODES } from '@wirecall/core';
+import { packFrame, unpackFrame } from '@wirecall/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, type RawFrame } from '../helpers/raw-client.js';

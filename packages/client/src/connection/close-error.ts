@@ -1,4 +1,4 @@
-import { CLOSE_CODES, WirecallError, type ErrorCode } from '@wirecall/core';
+import { CLOSE_CODES, WirecallError, type ErrorCode } from '@wirecall/core/internal';
 
 /** Close codes that mean more to the application than "the connection was lost". */
 const MEANINGS: Record<number, [ErrorCode, string]> = {

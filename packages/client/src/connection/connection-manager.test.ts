@@ -1,4 +1,4 @@
-import { PROTOCOL, WirecallError, type ServerEnvelope, type WelcomeEnvelope } from '@wirecall/core';
+import { PROTOCOL, WirecallError, type ServerEnvelope, type WelcomeEnvelope } from '@wirecall/core/internal';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLIENT_DEFAULTS, type ResolvedHeartbeat, type ResolvedReconnect } from '../options.js';
 import {

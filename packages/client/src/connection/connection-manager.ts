@@ -10,7 +10,7 @@ import {
   type ServerEnvelope,
   type WelcomeEnvelope,
   type WireValue,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { ResolvedHeartbeat, ResolvedReconnect, UrlOption } from '../options.js';
 import { backoffDelay } from './backoff.js';
 import { errorForClose } from './close-error.js';

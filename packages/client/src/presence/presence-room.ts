@@ -12,7 +12,7 @@ import {
   type RequestId,
   type StreamKey,
   type WireValue,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import { decodeValue, encodeValue } from '../value-codec.js';
 import type { PresenceContext, PresenceOptions, PresenceRouter } from '../presence-hooks.js';
 

@@ -1,4 +1,4 @@
-import { stableStringify } from '@wirecall/core';
+import { stableStringify } from '@wirecall/core/internal';
 import type { Frame, Lane, UpstreamLink } from './lane.js';
 
 /** Events a stream keeps for tabs that resume a moment after another tab resubscribed it. */

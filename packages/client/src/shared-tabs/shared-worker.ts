@@ -4,7 +4,7 @@
  * load `@wirecall/client/shared-worker` themselves and pass it as `shareAcrossTabs.worker`.
  * Elsewhere (Node, tests) it only exports the hub.
  */
-import { PROTOCOL } from '@wirecall/core';
+import { PROTOCOL } from '@wirecall/core/internal';
 import { TabHub } from './hub.js';
 import type { PortLike } from './messages.js';
 import type { UpstreamSocket } from './upstream.js';

@@ -1,4 +1,4 @@
-import type { WirecallError } from '@wirecall/core';
+import type { WirecallError } from '@wirecall/core/internal';
 
 /**
  * What a streaming call returns: its items as an async iterable, and its final value as a promise

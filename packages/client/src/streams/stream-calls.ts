@@ -6,7 +6,7 @@ import {
   toWire,
   WirecallError,
   type ProcedureDef,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { CallRequest, PendingCall } from '../request-manager.js';
 import type { StreamCallHost, StreamSender, StreamSupport } from '../stream-hooks.js';
 import { decodeValue, encodeValue } from '../value-codec.js';

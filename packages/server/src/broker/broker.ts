@@ -1,4 +1,4 @@
-import type { StreamKey, WireValue } from '@wirecall/core';
+import type { StreamKey, WireValue } from '@wirecall/core/internal';
 import type { PresenceStore, SignalBus } from '../presence/presence-store.js';
 
 /** One event as the broker stores and delivers it: its stream, its id, its encoded payload. */

@@ -1,4 +1,4 @@
-import type { WireValue } from '@wirecall/core';
+import type { WireValue } from '@wirecall/core/internal';
 import { describe, expect, it } from 'vitest';
 import type { BrokerEvent } from './broker.js';
 import { MemoryBroker, memoryBroker, type MemoryBrokerOptions } from './memory-broker.js';

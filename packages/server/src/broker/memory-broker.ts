@@ -1,4 +1,4 @@
-import type { StreamKey, WireValue } from '@wirecall/core';
+import type { StreamKey, WireValue } from '@wirecall/core/internal';
 import { MemoryPresence, MemorySignals } from '../presence/memory-presence.js';
 import type { Broker, BrokerEvent, BrokerListener, ReplayResult } from './broker.js';
 

@@ -1,4 +1,4 @@
-import type { StreamKey, WireValue } from '@wirecall/core';
+import type { StreamKey, WireValue } from '@wirecall/core/internal';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisPresence, RedisSignals } from '../presence/redis-presence.js';
 import type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, BrokerStatus, ReplayResult } from './broker.js';

@@ -9,11 +9,11 @@ import {
   toWirecallError,
   WirecallError,
   type CallEnvelope,
-  type Deadline,
   type EndEnvelope,
   type ItemEnvelope,
   type RequestId,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
+import type { Deadline } from '../utils/deadline-queue.js';
 import type { Outcome } from '../router/idempotency-cache.js';
 import { safeHook } from '../hooks.js';
 import type { ConnectionHost, ProcedureEntry } from './connection-host.js';

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { AnyContract, DeadlineQueue, EventDef, ProcedureDef } from '@wirecall/core';
+import type { AnyContract, EventDef, ProcedureDef } from '@wirecall/core/internal';
+import type { DeadlineQueue } from '../utils/deadline-queue.js';
 import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../logger.js';
 import type { PresenceHub } from '../presence/presence-hub.js';

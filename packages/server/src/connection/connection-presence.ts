@@ -10,7 +10,7 @@ import {
   type PresenceSubscribeEnvelope,
   type RequestId,
   type StreamKey,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import { encodeErrorBody } from './error-frame.js';
 import type { PresenceObserver } from '../presence/presence-hub.js';
 import type { SubscriptionOwner } from './subscriptions.js';

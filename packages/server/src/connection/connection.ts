@@ -18,7 +18,7 @@ import {
   type MessageEnvelope,
   type RequestId,
   type WireValue,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { RawData, WebSocket } from 'ws';
 import type { ZodType } from 'zod';
 import { safeHook } from '../hooks.js';

@@ -5,7 +5,7 @@ import {
   toWire,
   type ProcedureDef,
   type WirecallError,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { Logger } from '../logger.js';
 
 /** An encoded error body and the code it says (INTERNAL when the error could not be sent as it was). */

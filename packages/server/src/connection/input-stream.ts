@@ -6,7 +6,7 @@ import {
   type EndEnvelope,
   type ItemEnvelope,
   type SchemaLike,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 
 /** Items a caller may send ahead of the handler before it waits for credit. */
 export const INPUT_STREAM_WINDOW = 16;

@@ -8,7 +8,7 @@ import {
   type EventDef,
   type StreamKey,
   type WireValue,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
 

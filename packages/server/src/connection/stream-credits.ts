@@ -1,4 +1,4 @@
-import { MAX_CREDITS } from '@wirecall/core';
+import { MAX_CREDITS } from '@wirecall/core/internal';
 
 /**
  * The items a caller has asked for and not received yet, for one streaming call: the producer is

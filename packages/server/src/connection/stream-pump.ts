@@ -1,4 +1,4 @@
-import { encodeValue, itemFrame, toWire, WirecallError } from '@wirecall/core';
+import { encodeValue, itemFrame, toWire, WirecallError } from '@wirecall/core/internal';
 import { isTracked } from '../router/tracked.js';
 import type { ServerCall } from './call-runner.js';
 import { isLargerThan, valueFrame } from './value-frame.js';

@@ -1,4 +1,4 @@
-import { eventFrame as eventFrameText, packFrame, takeBytes, type StreamKey } from '@wirecall/core';
+import { eventFrame as eventFrameText, packFrame, takeBytes, type StreamKey } from '@wirecall/core/internal';
 import type { BrokerEvent } from '../broker/broker.js';
 
 /** The part of a connection the registry talks to. */

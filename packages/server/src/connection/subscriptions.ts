@@ -5,7 +5,7 @@ import {
   type RequestId,
   type StreamKey,
   type SubscribeEnvelope,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { BrokerEvent } from '../broker/broker.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';

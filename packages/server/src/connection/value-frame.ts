@@ -1,4 +1,4 @@
-import { packFrame, takeBytes, type WireValue } from '@wirecall/core';
+import { packFrame, takeBytes, type WireValue } from '@wirecall/core/internal';
 
 /** A frame ready for the socket: text, or binary when its value's bytes travel raw. */
 export type OutFrame = string | Uint8Array;

@@ -1,4 +1,4 @@
-import type { StreamKey } from '@wirecall/core';
+import type { StreamKey } from '@wirecall/core/internal';
 import type {
   PresenceEntry,
   PresenceListener,

@@ -1,4 +1,4 @@
-import type { StreamKey } from '@wirecall/core';
+import type { StreamKey } from '@wirecall/core/internal';
 
 /**
  * How a broker keeps the presence of streams for every node: who is in a stream, by member, with

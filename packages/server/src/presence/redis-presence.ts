@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { StreamKey } from '@wirecall/core';
+import type { StreamKey } from '@wirecall/core/internal';
 import type { Redis } from 'ioredis';
 import type {
   PresenceEntry,

@@ -1,4 +1,4 @@
-import { eventFrame, type EventDef, type StreamKey, type WireValue } from '@wirecall/core';
+import { eventFrame, type EventDef, type StreamKey, type WireValue } from '@wirecall/core/internal';
 import type { Logger } from '../logger.js';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 import { keyFor } from '../connection/stream-access.js';

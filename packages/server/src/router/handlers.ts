@@ -7,7 +7,7 @@ import type {
   inferStreamItemInput,
   isStreamProcedure,
   SchemaLike,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { Tracked } from './tracked.js';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 

@@ -1,4 +1,4 @@
-import type { WireValue } from '@wirecall/core';
+import type { WireValue } from '@wirecall/core/internal';
 
 /** How long and how many idempotency keys the server remembers. */
 export interface IdempotencyOptions {

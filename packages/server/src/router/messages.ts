@@ -5,7 +5,7 @@ import {
   type inferMessage,
   type MessageDef,
   type MessageName,
-} from '@wirecall/core';
+} from '@wirecall/core/internal';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 
 /** What a message handler receives. */

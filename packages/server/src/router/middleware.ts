@@ -1,4 +1,11 @@
-import { placeAt, procedureEntries, messageEntries, valueAt, WirecallError, type AnyContract } from '@wirecall/core';
+import {
+  placeAt,
+  procedureEntries,
+  messageEntries,
+  valueAt,
+  WirecallError,
+  type AnyContract,
+} from '@wirecall/core/internal';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 import type { SubscribeCheckArgs } from '../options.js';
 import type { HandlerArgs, Handlers } from './handlers.js';
