@@ -54,9 +54,13 @@ import { sharedSocketClass, type ShareAcrossTabs } from './shared-tabs/shared-so
 import { SubscriptionManager, type EventMeta, type SubscribeOptions } from './subscription-manager.js';
 
 /** Where the client reports what it cannot throw: listener exceptions, contract mismatches. */
+/**
+ * Where the client reports what the app did not handle. Details first, message second, as pino and
+ * the server's `Logger` take them, so one logger object serves both ends.
+ */
 export interface ClientLogger {
-  warn(message: string, details?: unknown): void;
-  error(message: string, details?: unknown): void;
+  warn(details: object, message?: string): void;
+  error(details: object, message?: string): void;
 }
 
 /** The params themselves, or a function re-run on every connect (a refreshed token). */
@@ -286,8 +290,8 @@ export interface WirecallClient<TContract extends AnyContract> {
 }
 
 const consoleLogger: ClientLogger = {
-  warn: (message, details) => console.warn(`[wirecall] ${message}`, details ?? ''),
-  error: (message, details) => console.error(`[wirecall] ${message}`, details ?? ''),
+  warn: (details, message) => console.warn(`[wirecall] ${message ?? ''}`, details),
+  error: (details, message) => console.error(`[wirecall] ${message ?? ''}`, details),
 };
 
 function randomId(): string {
@@ -310,7 +314,7 @@ export function createClient<TContract extends AnyContract>(
 ): WirecallClient<TContract> {
   const logger = options.logger ?? consoleLogger;
   /** Where exceptions of the app's own callbacks go: logged, never thrown into the connection. */
-  const reportError = (error: unknown, context: string): void => logger.error(`error in ${context}`, error);
+  const reportError = (error: unknown, context: string): void => logger.error({ err: error }, `error in ${context}`);
   const defaultTimeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
   let nextId = 0;
   // One id for this client's life: idempotency keys, and its presence member when anonymous.
@@ -333,7 +337,7 @@ export function createClient<TContract extends AnyContract>(
   });
 
   const messageFailed = (error: WirecallError, message: string): void => {
-    if (options.onMessageError === undefined) logger.warn(`message ${message} failed`, error);
+    if (options.onMessageError === undefined) logger.warn({ err: error, message }, `message ${message} failed`);
     else options.onMessageError(error, { message });
   };
   const messages = new MessageSender({ send, failed: messageFailed });
@@ -392,10 +396,10 @@ export function createClient<TContract extends AnyContract>(
       opened: (welcome: WelcomeEnvelope) => {
         if (welcome.fp !== contract.fingerprint && !warnedMismatch) {
           warnedMismatch = true;
-          logger.warn('this client was built from a different contract than the server (reload to update)', {
-            client: contract.fingerprint,
-            server: welcome.fp,
-          });
+          logger.warn(
+            { client: contract.fingerprint, server: welcome.fp },
+            'this client was built from a different contract than the server (reload to update)',
+          );
         }
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
@@ -428,7 +432,7 @@ export function createClient<TContract extends AnyContract>(
         return;
       case 'error':
         if (envelope.n !== undefined) messageFailed(fromErrorShape(envelope.e, undefined, decodeValue), envelope.n);
-        else if (envelope.id === undefined) logger.warn('the server reported an error', envelope.e);
+        else if (envelope.id === undefined) logger.warn({ error: envelope.e }, 'the server reported an error');
         else if (envelope.op !== undefined || !requests.reject(envelope.id, envelope.e)) {
           if (!subscriptions.refused(envelope.id, envelope.e))
             presenceRouter?.refused(envelope.id, envelope.e, envelope.op);
@@ -457,7 +461,7 @@ export function createClient<TContract extends AnyContract>(
         return; // handled by the connection manager
       default: {
         const unreachable: never = envelope;
-        logger.warn('unhandled envelope', unreachable);
+        logger.warn({ envelope: unreachable }, 'unhandled envelope');
       }
     }
   }

@@ -158,11 +158,19 @@ export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = 
    * pass. @default undefined (every origin: set it for browser-facing servers)
    */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  /**
+   * Connections this server accepts, in all and per IP (past them the upgrade gets 503). Not in
+   * `limits`, which bound each connection: this bounds the node.
+   */
   maxConnections?: MaxConnectionsOptions;
+  /** What each connection may do: frame size, calls and streams at once, rate. */
   limits?: LimitOptions;
   /** Where events go between emit and subscribers; the default is in-memory, for one process. */
   broker?: Broker;
-  /** Recent events kept per stream for clients that resume (default broker only). */
+  /**
+   * Recent events kept per stream for clients that resume, by the default in-memory broker. With a
+   * broker of your own, give it there (`redisBroker({ history })`): both together are refused.
+   */
   history?: HistoryOptions;
   /** How long answers of idempotent calls are kept for the client's retries after a drop. */
   idempotency?: IdempotencyOptions;
@@ -188,6 +196,11 @@ export const SERVER_DEFAULTS = {
   },
   maxConnections: { total: 10_000, perIp: 100 },
   presence: { graceMs: 10_000, maxMembers: 100 },
+  /** Per stream, for resume: the newest `maxEvents`, none older than `maxAgeMs` (both brokers). */
+  history: { maxEvents: 1_000, maxAgeMs: 300_000 },
+  idempotency: { windowMs: 60_000, maxEntries: 10_000 },
+  /** How long `close()` lets in-flight calls finish. */
+  closeGraceMs: 5_000,
 } as const;
 
 /** The most members a presence sync lists, whatever `maxMembers` says (one frame stays small). */

@@ -199,6 +199,11 @@ export class WirecallServer<
     this.procedures = buildProcedures(contract, options.handlers, (options.middleware ?? []) as Middleware<unknown>[]);
     this.messages = buildMessages(contract, options.messages);
     this.events = new Map(Object.entries(contract.events as Record<string, EventDef>));
+    if (options.broker !== undefined && options.history !== undefined) {
+      throw new TypeError(
+        'wirecall: `history` configures the default broker; give it to your broker instead (redisBroker({ history }))',
+      );
+    }
     this.#ownsBroker = options.broker === undefined;
     this.broker = options.broker ?? memoryBroker({ history: options.history ?? {} });
     this.#stopBroker = this.broker.listen((event) => {
@@ -450,7 +455,10 @@ export class WirecallServer<
 
   /**
    * Shuts down: stops accepting connections and calls, lets in-flight calls finish for up to
-   * `graceMs`, then closes every connection with 1001 so clients reconnect (elsewhere).
+   * `graceMs`, then closes every connection with 1001 so clients reconnect (elsewhere). The HTTP
+   * server `listen()` made is closed; one given to `attach()` is left running (it is the app's, and
+   * may serve more than WebSockets): wirecall only stops answering its upgrades. A broker given in
+   * the options is left open too (close it after the server); the default one is closed.
    */
   async close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing) return;
@@ -458,7 +466,7 @@ export class WirecallServer<
     clearInterval(this.#heartbeat);
     const owned = this.#attached.filter((entry) => entry.owned).map((entry) => entry.server);
     for (const server of owned) server.close();
-    const graceMs = options.graceMs ?? 5_000;
+    const graceMs = options.graceMs ?? SERVER_DEFAULTS.closeGraceMs;
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.all(
       [...this.#connections].map(async (connection) => {

@@ -50,8 +50,8 @@ export function recordingClientLogger(): RecordingClientLogger {
   const entries: RecordingClientLogger['entries'] = [];
   return {
     entries,
-    warn: (message, details) => entries.push({ level: 'warn', message, details }),
-    error: (message, details) => entries.push({ level: 'error', message, details }),
+    warn: (details, message = '') => entries.push({ level: 'warn', message, details }),
+    error: (details, message = '') => entries.push({ level: 'error', message, details }),
   };
 }
 

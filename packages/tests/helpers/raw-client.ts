@@ -270,7 +270,7 @@ export interface ClientLogEntry {
 
 export function recordingClientLogger(entries: ClientLogEntry[]): ClientLogger {
   return {
-    warn: (message, details) => entries.push({ level: 'warn', message, details }),
-    error: (message, details) => entries.push({ level: 'error', message, details }),
+    warn: (details, message = '') => entries.push({ level: 'warn', message, details }),
+    error: (details, message = '') => entries.push({ level: 'error', message, details }),
   };
 }

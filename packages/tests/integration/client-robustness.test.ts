@@ -46,7 +46,9 @@ function reportedErrors() {
   return {
     logger,
     all: (): unknown[] => [
-      ...logger.entries.filter((entry) => entry.level === 'error').map((entry) => entry.details),
+      ...logger.entries
+        .filter((entry) => entry.level === 'error')
+        .map((entry) => (entry.details as { err?: unknown }).err ?? entry.details),
       ...printed.mock.calls.flatMap((args): unknown[] => args),
     ],
     [Symbol.dispose]: () => printed.mockRestore(),

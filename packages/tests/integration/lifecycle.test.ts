@@ -6,7 +6,7 @@ import {
   type WirecallError,
 } from '@wirecall/client';
 import { defineContract } from '@wirecall/core';
-import { createServer } from '@wirecall/server';
+import { createServer, memoryBroker } from '@wirecall/server';
 import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
 import { idempotentApi, startIdempotentServer } from '../helpers/extra-fixtures.js';
@@ -230,5 +230,16 @@ describe('await using', () => {
     expect(client.state).toBe('closed');
     await vi.waitFor(() => expect(closed).toEqual(['connection']));
     await expect(RawClient.connect(address)).rejects.toThrow(); // the server stopped listening
+  });
+});
+
+describe('options that cannot apply', () => {
+  it('refuses `history` beside a broker of the app’s own, instead of ignoring it', () => {
+    const api = defineContract({ events: { tick: { payload: z.number() } } });
+    const broker = memoryBroker();
+    expect(() => createServer(api, { handlers: {}, broker, history: { maxEvents: 5 } })).toThrow(
+      'wirecall: `history` configures the default broker; give it to your broker instead',
+    );
+    expect(() => createServer(api, { handlers: {}, history: { maxEvents: 5 } })).not.toThrow();
   });
 });

@@ -1,6 +1,7 @@
 import type { StreamKey, WireValue } from '@wirecall/core/internal';
 import { MemoryPresence, MemorySignals } from '../presence/memory-presence.js';
 import type { Broker, BrokerEvent, BrokerListener, ReplayResult } from './broker.js';
+import { SERVER_DEFAULTS } from '../options.js';
 
 /** How much recent history a broker keeps per stream, for clients that resume after a drop. */
 export interface HistoryOptions {
@@ -9,8 +10,6 @@ export interface HistoryOptions {
   /** Events older than this are dropped. @default 300_000 (5 minutes) */
   maxAgeMs?: number;
 }
-
-export const HISTORY_DEFAULTS = { maxEvents: 1_000, maxAgeMs: 300_000 } as const;
 
 interface StoredEvent extends BrokerEvent {
   seq: number;
@@ -46,8 +45,8 @@ export class MemoryBroker implements Broker {
   readonly signals = new MemorySignals();
 
   constructor(options: MemoryBrokerOptions = {}) {
-    this.#maxEvents = options.history?.maxEvents ?? HISTORY_DEFAULTS.maxEvents;
-    this.#maxAgeMs = options.history?.maxAgeMs ?? HISTORY_DEFAULTS.maxAgeMs;
+    this.#maxEvents = options.history?.maxEvents ?? SERVER_DEFAULTS.history.maxEvents;
+    this.#maxAgeMs = options.history?.maxAgeMs ?? SERVER_DEFAULTS.history.maxAgeMs;
     this.#now = options.now ?? Date.now;
     this.presence = new MemoryPresence(this.#now);
   }

@@ -2,7 +2,8 @@ import type { StreamKey, WireValue } from '@wirecall/core/internal';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisPresence, RedisSignals } from '../presence/redis-presence.js';
 import type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, BrokerStatus, ReplayResult } from './broker.js';
-import { HISTORY_DEFAULTS, type HistoryOptions } from './memory-broker.js';
+import { SERVER_DEFAULTS } from '../options.js';
+import type { HistoryOptions } from './memory-broker.js';
 import { compareStreamIds, parseStreamId, type StreamId } from './stream-id.js';
 
 export interface RedisBrokerOptions {
@@ -99,8 +100,8 @@ export class RedisBroker implements Broker {
     this.#subscriber = this.#commands.duplicate({ ...redisOptions, enableOfflineQueue: true, autoResubscribe: false });
     this.#prefix = options.prefix ?? 'wirecall';
     this.#channel = `${this.#prefix}:events`;
-    this.#maxEvents = Math.max(1, options.history?.maxEvents ?? HISTORY_DEFAULTS.maxEvents);
-    this.#maxAgeMs = options.history?.maxAgeMs ?? HISTORY_DEFAULTS.maxAgeMs;
+    this.#maxEvents = Math.max(1, options.history?.maxEvents ?? SERVER_DEFAULTS.history.maxEvents);
+    this.#maxAgeMs = options.history?.maxAgeMs ?? SERVER_DEFAULTS.history.maxAgeMs;
     this.#commands.defineCommand('wirecallPublish', { numberOfKeys: 1, lua: PUBLISH_SCRIPT });
     this.presence = new RedisPresence(this.#commands, this.#prefix);
     this.signals = new RedisSignals(this.#commands, this.#prefix);

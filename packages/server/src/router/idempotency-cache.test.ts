@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IDEMPOTENCY_DEFAULTS, IdempotencyCache, type Outcome } from './idempotency-cache.js';
+import { SERVER_DEFAULTS } from '../options.js';
+import { IdempotencyCache, type Outcome } from './idempotency-cache.js';
 
 const ok = (value: unknown): Outcome => ({ ok: true, value: { v: value } });
 const failed: Outcome = { ok: false, error: '{"code":"INTERNAL","message":"boom"}' };
@@ -115,7 +116,7 @@ describe('IdempotencyCache', () => {
     });
 
     it('defaults to 60 s and 10,000 entries', () => {
-      expect(IDEMPOTENCY_DEFAULTS).toEqual({ windowMs: 60_000, maxEntries: 10_000 });
+      expect(SERVER_DEFAULTS.idempotency).toEqual({ windowMs: 60_000, maxEntries: 10_000 });
       const cache = new IdempotencyCache();
       finish(cache, 'k', ok(1));
       vi.advanceTimersByTime(59_999);

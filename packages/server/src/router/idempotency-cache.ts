@@ -1,4 +1,5 @@
 import type { WireValue } from '@wirecall/core/internal';
+import { SERVER_DEFAULTS } from '../options.js';
 
 /** How long and how many idempotency keys the server remembers. */
 export interface IdempotencyOptions {
@@ -7,8 +8,6 @@ export interface IdempotencyOptions {
   /** Most answers kept; the oldest go first. @default 10_000 */
   maxEntries?: number;
 }
-
-export const IDEMPOTENCY_DEFAULTS = { windowMs: 60_000, maxEntries: 10_000 } as const;
 
 /** How a call ended, in a form that can answer any number of retries. */
 export type Outcome =
@@ -36,8 +35,8 @@ export class IdempotencyCache {
   readonly #maxEntries: number;
 
   constructor(options: IdempotencyOptions = {}) {
-    this.#windowMs = options.windowMs ?? IDEMPOTENCY_DEFAULTS.windowMs;
-    this.#maxEntries = options.maxEntries ?? IDEMPOTENCY_DEFAULTS.maxEntries;
+    this.#windowMs = options.windowMs ?? SERVER_DEFAULTS.idempotency.windowMs;
+    this.#maxEntries = options.maxEntries ?? SERVER_DEFAULTS.idempotency.maxEntries;
   }
 
   /**

@@ -112,8 +112,8 @@ const tracked: Tracked[] = config.clients.map((plan, offset) => {
     reconnect: { minDelayMs: 50, maxDelayMs: 500 },
     random: mulberry32(config.seed ^ index),
     logger: {
-      warn: (message) => errors.push(`client ${index} warn: ${message}`),
-      error: (message, details) => errors.push(`client ${index} error: ${message} ${String(details)}`),
+      warn: (_details, message) => errors.push(`client ${index} warn: ${message}`),
+      error: (details, message) => errors.push(`client ${index} error: ${message} ${JSON.stringify(details)}`),
     },
   });
   const entry: Tracked = { client, pairs: [], node: undefined, moved: false };
