@@ -163,6 +163,29 @@ describe('protocol violations', () => {
       await stillWorks();
     });
 
+    it('keeps ids unique across calls and subscriptions: a reuse is refused and changes nothing', async () => {
+      await using ctx = await startTestServer();
+      await using raw = await RawClient.greeted(ctx.url);
+      const key = `shared-id-${Math.random()}`;
+
+      raw.send({ t: 'call', id: 7, p: 'waitForAbort', v: { key } });
+      const subOverCall = await raw.request({ t: 'sub', id: 7, e: 'tick' });
+      expect(subOverCall).toMatchObject({ t: 'error', id: 7, e: { code: 'BAD_REQUEST' } });
+      expect(ctx.server.stats().subscriptions).toBe(0);
+
+      raw.send({ t: 'sub', id: 8, e: 'tick' });
+      await raw.waitFor((frame) => frame.t === 'subscribed' && frame.id === 8);
+      const callOverSub = await raw.request({ t: 'call', id: 8, p: 'add', v: { a: 1, b: 1 } });
+      expect(callOverSub).toMatchObject({ t: 'error', id: 8, e: { code: 'BAD_REQUEST' } });
+      expect(ctx.server.stats().subscriptions).toBe(1); // the subscription is untouched
+
+      // Call 7 is still the one running: cancelling it reaches its handler, and its id is free again.
+      raw.send({ t: 'cancel', id: 7 });
+      await expect.poll(() => ctx.observed.aborts.has(key)).toBe(true);
+      raw.send({ t: 'sub', id: 7, e: 'tick' });
+      await raw.waitFor((frame) => frame.t === 'subscribed' && frame.id === 7);
+    });
+
     it('answers a ping with a pong', async () => {
       await using ctx = await startTestServer();
       await using raw = await RawClient.greeted(ctx.url);

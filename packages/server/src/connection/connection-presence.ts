@@ -70,7 +70,7 @@ export class ConnectionPresence implements PresenceObserver {
     const { id, e: event } = envelope;
     const hub = host.presence;
     if (this.#byId.has(id) || owner.idInUse(id)) {
-      owner.replyError(id, new WirecallError('BAD_REQUEST', 'A subscription with this id is already active'));
+      owner.replyError(id, new WirecallError('BAD_REQUEST', 'This id is in use by a subscription or a call in flight'));
       return;
     }
     const { maxSubscriptions } = host.limits;

@@ -179,8 +179,16 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
     return (this.#subscriptions?.count ?? 0) + (this.#presence?.size ?? 0);
   }
 
+  /**
+   * Whether a subscription, an observed presence or a call in flight holds this id. Ids are unique
+   * across all three on a connection, so an `error` names one of them only (docs/protocol.md).
+   */
   idInUse(id: RequestId): boolean {
-    return (this.#subscriptions?.has(id) ?? false) || (this.#presence?.has(id) ?? false);
+    return (
+      (this.#subscriptions?.has(id) ?? false) ||
+      (this.#presence?.has(id) ?? false) ||
+      (this.#inFlight?.has(id) ?? false)
+    );
   }
 
   /** Sends an event pushed to this connection alone, if it listens to the stream; see `emit`. */
@@ -574,7 +582,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
     this.replyError(
       id,
       this.idInUse(id)
-        ? new WirecallError('BAD_REQUEST', 'A subscription with this id is already active')
+        ? new WirecallError('BAD_REQUEST', 'This id is in use by a subscription or a call in flight')
         : new WirecallError('RATE_LIMITED', `At most ${maxSubscriptions} subscriptions per connection`),
     );
   }
@@ -685,8 +693,11 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
       return;
     }
     const calls = (this.#inFlight ??= new Map());
-    if (calls.has(envelope.id)) {
-      this.replyError(envelope.id, new WirecallError('BAD_REQUEST', 'A call with this id is already in flight'));
+    if (this.idInUse(envelope.id)) {
+      const message = calls.has(envelope.id)
+        ? 'A call with this id is already in flight'
+        : 'This id is in use by a subscription: ids are unique across calls and subscriptions';
+      this.replyError(envelope.id, new WirecallError('BAD_REQUEST', message));
       return;
     }
     const { maxInFlightCalls } = this.host.limits;
