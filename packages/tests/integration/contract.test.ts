@@ -45,7 +45,10 @@ describe('contract fingerprint', () => {
 
     raw.hello(STALE_FP);
 
-    expect((await raw.waitForClose()).code).toBe(4409);
+    const close = await raw.waitForClose();
+    expect(close.code).toBe(4409);
+    // The reason names the server's fingerprint, so any client can tell what it should have sent.
+    expect(close.reason).toBe(`contracts differ; server fp ${ctx.server.contract.fingerprint}`);
     expect(raw.frames).toEqual([]);
   });
 

@@ -596,7 +596,8 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
     const { contract, logger } = this.host;
     if (hello.fp !== contract.fingerprint) {
       if (this.host.strictContract) {
-        this.close(CLOSE_CODES.CONTRACT_MISMATCH, 'client and server contracts differ');
+        // The reason carries the server's fingerprint: a client in another language learns it in-band.
+        this.close(CLOSE_CODES.CONTRACT_MISMATCH, `contracts differ; server fp ${contract.fingerprint}`);
         return;
       }
       logger.warn(
