@@ -238,14 +238,16 @@ export class WirecallServer<
       maxPendingAutoPongs: MAX_PENDING_AUTO_PONGS,
     } as ServerOptionsWithPongLimit);
     const heartbeat = options.heartbeat === false ? undefined : { ...SERVER_DEFAULTS.heartbeat, ...options.heartbeat };
-    this.heartbeatIntervalMs = heartbeat?.intervalMs ?? SERVER_DEFAULTS.heartbeat.intervalMs;
+    // 0 announces "no heartbeat" in `welcome.hb`.
+    this.heartbeatIntervalMs = heartbeat?.intervalMs ?? 0;
     const presence = { ...SERVER_DEFAULTS.presence, ...options.presence };
     this.presenceOptions = { maxMembers: Math.min(MAX_LISTED_MEMBERS, Math.max(1, presence.maxMembers)) };
-    // A node that dies takes its members with it after two heartbeat intervals.
+    // A node that dies takes its members with it after two heartbeat intervals (of the default
+    // interval when heartbeats are off: the lease still needs a clock).
     this.presence =
       this.broker.presence &&
       new PresenceHub(this.broker.presence, this.logger, {
-        leaseMs: 2 * this.heartbeatIntervalMs,
+        leaseMs: 2 * (this.heartbeatIntervalMs || SERVER_DEFAULTS.heartbeat.intervalMs),
         graceMs: presence.graceMs,
       });
     this.#directory = new UserDirectory(this.nodeId, this.events, {

@@ -186,6 +186,16 @@ describe('protocol violations', () => {
       await raw.waitFor((frame) => frame.t === 'subscribed' && frame.id === 7);
     });
 
+    it('announces hb 0 when the server sends no heartbeats, and a client connects all the same', async () => {
+      await using ctx = await startTestServer({ heartbeat: false });
+      await using raw = await RawClient.connect(ctx.url);
+      raw.hello();
+      expect(await raw.waitFor((frame) => frame.t === 'welcome')).toMatchObject({ t: 'welcome', hb: 0 });
+      const client = connectClient(ctx.url);
+      await using _client = { [Symbol.asyncDispose]: () => client.close() };
+      expect(await client.call.add({ a: 2, b: 3 })).toBe(5);
+    });
+
     it('answers a ping with a pong', async () => {
       await using ctx = await startTestServer();
       await using raw = await RawClient.greeted(ctx.url);

@@ -135,7 +135,7 @@ export type ClientEnvelope =
 export interface WelcomeEnvelope {
   t: 'welcome';
   fp: string;
-  /** Interval (ms) at which the client should probe liveness, so both ends agree on timing. */
+  /** The server's heartbeat interval (ms), so both ends agree on timing; 0: the server sends no heartbeats. */
   hb: number;
   /** Most calls the server runs at once for this connection; the client keeps the rest queued. */
   mi?: number;

@@ -138,7 +138,7 @@ const isOptionalRecord = optional(isRecord);
 const SERVER_FIELDS: Record<ServerEnvelope['t'], Record<string, FieldCheck>> = {
   welcome: {
     fp: isToken,
-    hb: (value) => typeof value === 'number' && value > 0,
+    hb: (value) => typeof value === 'number' && value >= 0,
     mi: isOptionalCount,
     mp: isOptionalCount,
     ms: isOptionalCount,

@@ -47,7 +47,7 @@ export interface ConnectionHost {
   /** Answers of idempotent calls, kept for their retries. */
   readonly idempotency: IdempotencyCache;
   readonly strictContract: boolean;
-  /** Heartbeat interval announced to clients in `welcome`. */
+  /** Heartbeat interval announced to clients in `welcome.hb`; 0 when heartbeats are off. */
   readonly heartbeatIntervalMs: number;
   /** True once `close()` began: new calls are refused with `UNAVAILABLE`. */
   readonly closing: boolean;
