@@ -190,6 +190,18 @@ describe('fingerprint', () => {
     );
   });
 
+  it('changes with a procedure’s streams and resumability', () => {
+    const p = { input: z.null(), output: z.null() };
+    const fingerprints = [
+      { p },
+      { p: { ...p, stream: z.number() } },
+      { p: { ...p, stream: z.string() } },
+      { p: { ...p, inputStream: z.number() } },
+      { p: { ...p, stream: z.number(), resumable: true } },
+    ].map((procedures) => defineContract({ procedures }).fingerprint);
+    expect(new Set(fingerprints).size).toBe(fingerprints.length);
+  });
+
   it('changes with the connection params', () => {
     expect(defineContract({}).fingerprint).not.toBe(
       defineContract({ connectionParams: z.object({ token: z.string() }) }).fingerprint,

@@ -60,6 +60,10 @@ export function fingerprintContract({
           input: describe(def.input),
           output: describe(def.output),
           idempotent: def.idempotent === true,
+          // Streams change what travels; only when declared, so plain procedures keep their fingerprint.
+          ...(def.stream === undefined ? {} : { stream: describe(def.stream) }),
+          ...(def.inputStream === undefined ? {} : { inputStream: describe(def.inputStream) }),
+          ...(def.resumable === true ? { resumable: true } : {}),
           // Only when declared, so contracts without declared errors keep their fingerprint.
           ...(def.errors === undefined
             ? {}

@@ -163,8 +163,8 @@ export interface ErrorEnvelope {
 }
 /**
  * Subscription `id` is active; its events arrive tagged with stream key `k`. `last` is the stream's
- * newest event id at that moment (absent for a stream without events), so a client that drops before
- * its first event can still resume from the right place.
+ * newest event id at that moment (`<epoch>:0` for a stream without events yet), so a client that
+ * drops before its first event can still resume from the right place; absent on a resumed one.
  */
 export interface SubscribedEnvelope {
   t: 'subscribed';
