@@ -8,7 +8,7 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     target: 'es2022',
-    // One file per format, so `new URL('./shared-worker.js', import.meta.url)` sits next to its target.
+    // One file per format.
     splitting: false,
   },
   {
@@ -29,8 +29,18 @@ export default defineConfig([
     target: 'es2022',
   },
   {
-    // The shared worker of `shareAcrossTabs`: one self-contained module, loadable without a bundler.
-    // (CommonJS too, for Node code that runs the hub itself.)
+    // `@wirecall/client/shared-tabs`: `sharedTabs()` for `shareAcrossTabs`. Its own file, next to
+    // the worker it names (`new URL('./shared-worker.js', import.meta.url)`), so only apps that
+    // import it make their bundler build the worker, and only they ship the tab's side.
+    entry: { 'shared-tabs': 'src/shared-tabs/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
+    // The shared worker of `shareAcrossTabs`: one self-contained script, loadable without a bundler.
+    // It exports nothing (CommonJS too, only so that the `require` condition resolves).
     entry: { 'shared-worker': 'src/shared-tabs/shared-worker.ts' },
     format: ['esm', 'cjs'],
     dts: true,
@@ -38,7 +48,8 @@ export default defineConfig([
     sourcemap: true,
     target: 'es2022',
     noExternal: [/.*/],
-    // Core from its sources, module by module, so the worker takes only what it uses (not superjson).
+    // Core from its sources, module by module, so the worker takes only what it uses (not superjson);
+    // the client's own modules it imports (`options.ts` for the heartbeat) hold constants only.
     esbuildOptions(options) {
       options.conditions = ['@wirecall/source'];
     },

@@ -157,7 +157,8 @@ export interface ClientSettings {
   /**
    * Tabs of one origin share a single WebSocket through a SharedWorker; each keeps its own calls
    * and subscriptions, and the server sees one subscription per stream. Where SharedWorker is
-   * missing, each tab connects on its own. See docs/shared-tabs.md. @default false
+   * missing, each tab connects on its own. Pass `sharedTabs()` from `@wirecall/client/shared-tabs`
+   * (an app without it bundles no worker). See docs/shared-tabs.md. @default undefined (not shared)
    */
   shareAcrossTabs?: ShareAcrossTabs;
   /** Random source for backoff jitter, injectable to replay a sequence in tests. @default Math.random */

@@ -17,7 +17,7 @@ export {
 export type { ClientState, StateChange, SocketConstructor, SocketLike } from './connection/connection-manager.js';
 export type { CallOptions, ReconnectOptions, ClientHeartbeatOptions, UrlOption, WhenOffline } from './options.js';
 export type { EventMeta, SubscribeOptions } from './subscription-manager.js';
-export type { ShareAcrossTabs } from './shared-tabs/shared-socket.js';
+export type { ShareAcrossTabs, SharedTabs } from './shared-tabs/shared-socket.js';
 export type { PortLike } from './shared-tabs/messages.js';
 export { isCallError } from './call-error.js';
 export type { CallStream } from './streams/call-stream.js';

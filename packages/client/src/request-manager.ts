@@ -287,6 +287,10 @@ export class RequestManager {
   rejectAll(error: WirecallError): void {
     this.#stopWindowRetry();
     for (const call of [...this.#pending.values()]) this.#fail(call, error);
+    // The deadline timer may be armed for a call answered earlier: nothing is left to expire.
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
   }
 
   /** A `result` arrived. Returns false for an unknown id (late answer to a call that gave up). */

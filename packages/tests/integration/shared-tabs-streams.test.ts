@@ -1,13 +1,16 @@
 /* eslint-disable @typescript-eslint/require-await -- the producers here need no await */
 import { MessageChannel } from 'node:worker_threads';
-import { createClient } from '@wirecall/client';
-import { TabHub, type PortLike, type UpstreamSocket } from '@wirecall/client/shared-worker';
+import { createClient, type PortLike } from '@wirecall/client';
+import { sharedTabs } from '@wirecall/client/shared-tabs';
 import { streams } from '@wirecall/client/streams';
 import { defineContract, PROTOCOL } from '@wirecall/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { quietClientLogger, serve } from '../security/helpers.js';
+// The worker's hub is no public export: the tests run it from its module.
+import { TabHub } from '../../client/src/shared-tabs/hub.js';
+import type { UpstreamSocket } from '../../client/src/shared-tabs/upstream.js';
 
 /** Streaming calls of several tabs over the shared worker's one socket (the hub in this process). */
 const api = defineContract({
@@ -48,7 +51,7 @@ describe('streaming calls through the shared-tabs hub', () => {
         url: ctx.url,
         streams,
         logger: quietClientLogger,
-        shareAcrossTabs: { worker: () => ({ port: port1 as unknown as PortLike }) },
+        shareAcrossTabs: sharedTabs({ worker: () => ({ port: port1 as unknown as PortLike }) }),
       });
       cleanups.push(
         () => port1.close(),

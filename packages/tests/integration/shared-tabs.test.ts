@@ -1,6 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { TabHub, type PortLike, type UpstreamSocket } from '@wirecall/client/shared-worker';
-import { createClient, type ClientOptions } from '@wirecall/client';
+import { createClient, type ClientOptions, type PortLike } from '@wirecall/client';
+import { sharedTabs } from '@wirecall/client/shared-tabs';
 import { defineContract, PROTOCOL } from '@wirecall/core';
 import type { ConnectionInfo } from '@wirecall/server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,9 @@ import { testApi, type TestApi } from '../helpers/fixtures.js';
 import { rejectionOf } from '../helpers/rejection.js';
 import { quietClientLogger } from '../security/helpers.js';
 import { connectClient, startTestServer, type TestClient, type TestServer } from '../helpers/test-server.js';
+// The worker's hub is no public export: the tests run it from its module.
+import { TabHub } from '../../client/src/shared-tabs/hub.js';
+import type { UpstreamSocket } from '../../client/src/shared-tabs/upstream.js';
 
 /**
  * `shareAcrossTabs` with the shared worker's hub running in this process: each "tab" is a client
@@ -43,7 +46,7 @@ describe('tabs sharing one connection through the hub', () => {
       const tab = connectClient(ctx.url, {
         logger: quietClientLogger,
         reconnect: { minDelayMs: 10, maxDelayMs: 50 },
-        shareAcrossTabs: { worker: () => ({ port: port1 as unknown as PortLike }) },
+        shareAcrossTabs: sharedTabs({ worker: () => ({ port: port1 as unknown as PortLike }) }),
         ...options,
       });
       cleanups.push(() => tab.close());
@@ -220,7 +223,7 @@ describe('tabs sharing one connection through the hub', () => {
     const previous = createClient(previousApi, {
       url: ctx.url,
       logger: quietClientLogger,
-      shareAcrossTabs: { worker: () => ({ port: port1 as unknown as PortLike }) },
+      shareAcrossTabs: sharedTabs({ worker: () => ({ port: port1 as unknown as PortLike }) }),
     });
     cleanups.push(
       () => previous.close(),

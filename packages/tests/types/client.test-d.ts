@@ -8,8 +8,10 @@ import {
   type EventMeta,
   type PortLike,
   type ShareAcrossTabs,
+  type SharedTabs,
   type WirecallClient,
 } from '@wirecall/client';
+import { sharedTabs } from '@wirecall/client/shared-tabs';
 import { defineContract } from '@wirecall/core';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
@@ -41,15 +43,20 @@ describe('createClient', () => {
     const _missing = () => createClient(testApi, {});
   });
 
-  it('takes shareAcrossTabs as a switch or with a worker of the app’s own', () => {
-    const _on = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: true });
+  it('takes shareAcrossTabs from sharedTabs(), with wirecall’s worker or one of the app’s own', () => {
+    const _on = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: sharedTabs() });
+    const _off = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: false });
     const _worker = (worker: SharedWorker) =>
+      createClient(testApi, { url: 'ws://x', shareAcrossTabs: sharedTabs({ worker: () => worker }) });
+    expectTypeOf<ShareAcrossTabs>().toEqualTypeOf<SharedTabs | false>();
+    expectTypeOf(sharedTabs).parameter(0).toEqualTypeOf<{ worker?: () => { port: PortLike } } | undefined>();
+    // @ts-expect-error sharedTabs(), not a switch: the worker comes with @wirecall/client/shared-tabs
+    const _switch = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: true });
+    const _bare = (worker: SharedWorker) =>
+      // @ts-expect-error the worker goes through sharedTabs()
       createClient(testApi, { url: 'ws://x', shareAcrossTabs: { worker: () => worker } });
-    expectTypeOf<ShareAcrossTabs>().toEqualTypeOf<boolean | { worker: () => { port: PortLike } }>();
-    // @ts-expect-error a switch or { worker }, not a string
-    const _word = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: 'yes' });
     // @ts-expect-error the worker must be something with a port
-    const _noPort = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: { worker: () => ({}) } });
+    const _noPort = () => createClient(testApi, { url: 'ws://x', shareAcrossTabs: sharedTabs({ worker: () => ({}) }) });
   });
 });
 

@@ -1,3 +1,4 @@
+import { CLOSE_CODES, parseClientEnvelope, type ClientEnvelope } from '@wirecall/core/internal';
 import { ALIVE_INTERVAL_MS, type HubMessage, type PortLike, type TabMessage } from './messages.js';
 import type { Lane } from './lane.js';
 import { Upstream, type UpstreamSocket } from './upstream.js';
@@ -92,27 +93,31 @@ export class TabHub {
     post({ op: 'open', sid });
   }
 
-  /** One frame from a tab's client: `hello` joins (or opens) the upstream, the rest goes through it. */
+  /**
+   * One frame from a tab's client, checked as the server checks it: `hello` joins (or opens) the
+   * upstream, the rest goes through it.
+   */
   #frame(lane: TabLane, data: string): void {
-    let frame: Record<string, unknown> | undefined;
+    let envelope: ClientEnvelope | undefined;
     try {
-      frame = JSON.parse(data) as Record<string, unknown>;
+      const parsed = parseClientEnvelope(JSON.parse(data));
+      envelope = parsed.ok ? parsed.envelope : undefined;
     } catch {
-      frame = undefined;
+      envelope = undefined;
     }
-    if (frame?.t === 'hello' && lane.upstream === undefined) {
+    if (envelope?.t === 'hello' && lane.upstream === undefined) {
       // Tabs of another build (another contract fingerprint) get a socket of their own, so the
       // server judges each build's contract, and the tabs of one build share theirs.
       // The worker relays text frames only: its socket asks for no binary frames (`bin` dropped),
       // and the welcome it relays says so, so no tab sends one.
-      const { bin: _bin, ...textOnly } = frame;
-      lane.upstream = this.#upstreamFor(`${lane.url} ${String(frame.fp)}`, JSON.stringify(textOnly));
+      const { bin: _bin, ...textOnly } = envelope;
+      lane.upstream = this.#upstreamFor(`${lane.url} ${envelope.fp}`, JSON.stringify(textOnly));
       lane.upstream.join(lane);
       return;
     }
-    if (frame === undefined || lane.upstream === undefined || !lane.upstream.fromLane(lane, frame)) {
+    if (envelope === undefined || lane.upstream === undefined || !lane.upstream.fromLane(lane, envelope)) {
       lane.upstream?.leave(lane);
-      lane.close(1002, 'the client sent a frame that is not wirecall.v1');
+      lane.close(CLOSE_CODES.PROTOCOL_ERROR, 'the client sent a frame that is not wirecall.v1');
     }
   }
 
@@ -143,13 +148,14 @@ export class TabHub {
   }
 
   /**
-   * Releases what a tab's lanes hold and closes them with 1001, keeping its port: a page that comes
-   * back (from the back/forward cache, or a frozen tab that wakes up) reconnects at once.
+   * Releases what a tab's lanes hold and closes them with `GOING_AWAY` (1001), keeping its port: a
+   * page that comes back (from the back/forward cache, or a frozen tab that wakes up) reconnects at
+   * once.
    */
   #releaseLanes(tab: TabPort, reason: string): void {
     for (const lane of [...tab.lanes.values()]) {
       lane.upstream?.leave(lane);
-      lane.close(1001, reason);
+      lane.close(CLOSE_CODES.GOING_AWAY, reason);
     }
   }
 

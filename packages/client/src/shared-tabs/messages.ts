@@ -1,6 +1,7 @@
 /**
- * What tabs and the shared worker's hub say to each other over a MessagePort. Each tab may open
- * several virtual sockets (`sid`, per port); the frames inside are plain wirecall.v1 text.
+ * What tabs and the shared worker's hub say to each other over a MessagePort: control messages
+ * around the protocol, not wirecall.v1 envelopes. Each tab may open several virtual sockets (`sid`,
+ * per port); the frames inside (`data`) are plain wirecall.v1 text.
  */
 export type TabMessage =
   | { op: 'open'; sid: number; url: string }
@@ -14,12 +15,16 @@ export type TabMessage =
 export type HubMessage =
   | { op: 'open'; sid: number }
   | { op: 'message'; sid: number; data: string }
+  /** The virtual socket closed: the upstream's close code (any a WebSocket reports), or the hub's. */
   | { op: 'close'; sid: number; code: number; reason: string };
 
 /** The part of a MessagePort both sides use: browsers' and Node's `worker_threads` ports fit. */
 export interface PortLike {
   postMessage(message: unknown): void;
-  /** Set by wirecall to a `({ data }) => void` listener; typed loosely so every kind of port fits. */
+  /**
+   * Set by wirecall to a `({ data }) => void` listener, and back to null when the tab has no virtual
+   * socket; typed loosely so every kind of port fits.
+   */
   onmessage: unknown;
   start?(): void;
   close?(): void;

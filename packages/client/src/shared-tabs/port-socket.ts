@@ -1,29 +1,56 @@
+import { CLOSE_CODES } from '@wirecall/core/internal';
 import type { SocketConstructor, SocketLike } from '../connection/connection-manager.js';
 import { ALIVE_INTERVAL_MS, type HubMessage, type PortLike, type TabMessage } from './messages.js';
 
+// WebSocket's readyState values.
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
+
+/** The page, where there is one (`pagehide`); elsewhere these are missing. */
+interface PageEvents {
+  addEventListener?(type: string, listener: () => void): void;
+  removeEventListener?(type: string, listener: () => void): void;
+}
 
 /**
  * A WebSocket class whose sockets are virtual: each one is a lane through `port` to the shared
  * worker's hub, which multiplexes every tab onto one real WebSocket. The connection manager drives
  * it exactly like a WebSocket (open, hello, frames, close codes), so reconnecting, resuming and
  * retrying work the same with or without sharing.
+ *
+ * The tab listens to the port and the page, and tells the hub it is alive, only while it has a
+ * virtual socket: when the last one closes (at the latest in `client.close()`), nothing of it stays
+ * scheduled or listening. The next socket (a reconnect) starts them again.
  */
 export function portSocketClass(port: PortLike): SocketConstructor {
   const sockets = new Map<number, PortSocket>();
   let nextSid = 0;
+  let alive: ReturnType<typeof setInterval> | undefined;
+  const page = globalThis as PageEvents;
   const post = (message: TabMessage): void => port.postMessage(message);
-
-  port.onmessage = ({ data }: { data: unknown }) => {
+  const onPageHide = (): void => post({ op: 'bye' });
+  const onMessage = ({ data }: { data: unknown }): void => {
     const message = data as HubMessage;
     sockets.get(message.sid)?.receive(message);
   };
-  port.start?.();
-  const alive = setInterval(() => post({ op: 'alive' }), ALIVE_INTERVAL_MS);
-  (alive as { unref?: () => void }).unref?.(); // in Node (tests), never keeps the process up
-  globalThis.addEventListener?.('pagehide', () => post({ op: 'bye' }));
+
+  /** The first virtual socket opens. */
+  const watch = (): void => {
+    port.onmessage = onMessage;
+    port.start?.();
+    alive = setInterval(() => post({ op: 'alive' }), ALIVE_INTERVAL_MS);
+    (alive as { unref?: () => void }).unref?.(); // in Node (tests), never keeps the process up
+    page.addEventListener?.('pagehide', onPageHide);
+  };
+
+  /** The last one closed: a tab without sockets holds nothing in the hub, so it has nothing to say. */
+  const unwatch = (): void => {
+    clearInterval(alive);
+    alive = undefined;
+    page.removeEventListener?.('pagehide', onPageHide);
+    port.onmessage = null;
+  };
 
   class PortSocket implements SocketLike {
     binaryType = 'arraybuffer';
@@ -35,6 +62,7 @@ export function portSocketClass(port: PortLike): SocketConstructor {
     readonly #sid = ++nextSid;
 
     constructor(url: string) {
+      if (sockets.size === 0) watch();
       sockets.set(this.#sid, this);
       post({ op: 'open', sid: this.#sid, url });
     }
@@ -43,7 +71,7 @@ export function portSocketClass(port: PortLike): SocketConstructor {
       if (this.readyState === OPEN) post({ op: 'send', sid: this.#sid, data });
     }
 
-    close(code = 1000, reason = ''): void {
+    close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
       if (this.readyState === CLOSED) return;
       post({ op: 'close', sid: this.#sid });
       this.receive({ op: 'close', sid: this.#sid, code, reason });
@@ -61,6 +89,7 @@ export function portSocketClass(port: PortLike): SocketConstructor {
         case 'close':
           sockets.delete(this.#sid);
           this.readyState = CLOSED;
+          if (sockets.size === 0) unwatch();
           this.onclose?.({ code: message.code, reason: message.reason });
       }
     }

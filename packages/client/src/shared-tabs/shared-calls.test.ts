@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Frame, Lane } from './lane.js';
+import type { CallEnvelope, ErrorEnvelope, RequestId, ResultEnvelope } from '@wirecall/core/internal';
+import type { Lane } from './lane.js';
 import { SharedCalls } from './shared-calls.js';
+
+/** A frame as the test reads it back from the wire. */
+type Frame = Record<string, unknown>;
 
 /** A tab's virtual socket; SharedCalls only keeps it to say whose an answer is. */
 function lane(name: string): Lane & { name: string } {
@@ -12,18 +16,18 @@ function setUp() {
   const upstream: Frame[] = [];
   let nextId = 0;
   const calls = new SharedCalls({
-    send: (text) => upstream.push(JSON.parse(text) as Frame),
+    send: (envelope) => upstream.push(JSON.parse(JSON.stringify(envelope)) as Frame),
     nextId: () => ++nextId,
   });
   const sentCalls = (): unknown[] => upstream.filter((frame) => frame.t === 'call').map((frame) => frame.id);
   const cancels = (): unknown[] => upstream.filter((frame) => frame.t === 'cancel').map((frame) => frame.id);
-  const call = (from: Lane, id: unknown, extra: Frame = {}): void =>
+  const call = (from: Lane, id: RequestId, extra: Partial<CallEnvelope> = {}): void =>
     calls.call(from, { t: 'call', id, p: 'op', ...extra });
   return { calls, upstream, sentCalls, cancels, call };
 }
 
-const result = (id: number): Frame => ({ t: 'result', id, v: 'ok' });
-const refusal = (data: Record<string, unknown>): Frame => ({
+const result = (id: number): ResultEnvelope => ({ t: 'result', id, v: 'ok' });
+const refusal = (data: Record<string, unknown>): ErrorEnvelope => ({
   t: 'error',
   id: 0,
   e: { code: 'RATE_LIMITED', message: 'too many', data },

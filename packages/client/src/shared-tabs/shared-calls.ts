@@ -1,4 +1,13 @@
-import type { Frame, Lane, UpstreamLink } from './lane.js';
+import type {
+  CallEnvelope,
+  CreditEnvelope,
+  EndEnvelope,
+  ErrorEnvelope,
+  ItemEnvelope,
+  RequestId,
+  ResultEnvelope,
+} from '@wirecall/core/internal';
+import type { Lane, UpstreamLink } from './lane.js';
 
 /**
  * How long a call the server refused for its in-flight limit waits before it is sent again: the
@@ -11,11 +20,18 @@ const WINDOW_RETRY_MS = 25;
 interface SharedCall {
   /** Undefined once its lane is gone: an idempotent call left running for its retry. */
   lane: Lane | undefined;
-  tabId: unknown;
+  tabId: RequestId;
   idempotent: boolean;
   /** Waiting in the worker for room in the server's window, not sent yet. */
   queued: boolean;
-  frame: string;
+  /** The tab's call under its socket id. */
+  envelope: CallEnvelope;
+}
+
+/** Whose a call is: the lane to answer (undefined once it is gone) and the id its tab knows it by. */
+export interface CallOwner {
+  lane: Lane | undefined;
+  tabId: RequestId;
 }
 
 /**
@@ -26,7 +42,7 @@ export class SharedCalls {
   readonly #link: UpstreamLink;
   readonly #calls = new Map<number, SharedCall>();
   /** Per lane: its tab's call ids to socket ids, for `cancel` and for leaving. */
-  readonly #idsOf = new Map<Lane, Map<unknown, number>>();
+  readonly #idsOf = new Map<Lane, Map<RequestId, number>>();
   readonly #queue: number[] = [];
   #window = Infinity;
   #inFlight = 0;
@@ -41,19 +57,18 @@ export class SharedCalls {
     this.#window = window;
   }
 
-  call(lane: Lane, frame: Frame): void {
+  call(lane: Lane, envelope: CallEnvelope): void {
     const id = this.#link.nextId();
-    const tabId = frame.id;
+    const tabId = envelope.id;
     let ids = this.#idsOf.get(lane);
-    if (ids === undefined) this.#idsOf.set(lane, (ids = new Map<unknown, number>()));
+    if (ids === undefined) this.#idsOf.set(lane, (ids = new Map<RequestId, number>()));
     ids.set(tabId, id);
-    frame.id = id;
     const call: SharedCall = {
       lane,
       tabId,
-      idempotent: typeof frame.ik === 'string',
+      idempotent: envelope.ik !== undefined,
       queued: true,
-      frame: JSON.stringify(frame),
+      envelope: { ...envelope, id },
     };
     this.#calls.set(id, call);
     this.#queue.push(id);
@@ -61,11 +76,11 @@ export class SharedCalls {
   }
 
   /** The tab gave up on a call (its timeout or its signal): tell the server, free the slot. */
-  cancel(lane: Lane, tabId: unknown): void {
+  cancel(lane: Lane, tabId: RequestId): void {
     const id = this.#idsOf.get(lane)?.get(tabId);
     if (id === undefined) return;
     const call = this.#calls.get(id)!;
-    if (!call.queued) this.#link.send(JSON.stringify({ t: 'cancel', id }));
+    if (!call.queued) this.#link.send({ t: 'cancel', id });
     this.#forget(id, call);
   }
 
@@ -73,10 +88,10 @@ export class SharedCalls {
    * A `result` or `error` for `id`: the lane and the tab's id to answer, if it is a live call. A
    * refusal for the server's in-flight limit is not an answer: the call goes back to the queue.
    */
-  answered(id: number, frame: Frame): { lane: Lane | undefined; tabId: unknown } | 'retrying' | undefined {
+  answered(id: number, envelope: ResultEnvelope | ErrorEnvelope): CallOwner | 'retrying' | undefined {
     const call = this.#calls.get(id);
     if (call === undefined) return undefined;
-    if (isWindowRefusal(frame)) {
+    if (isWindowRefusal(envelope)) {
       call.queued = true;
       this.#inFlight--;
       this.#queue.unshift(id);
@@ -91,14 +106,14 @@ export class SharedCalls {
   }
 
   /** A frame of a tab's live call (a streaming call's `credit`, `item` or `end`): sent on under its socket id. */
-  forward(lane: Lane, frame: Frame): void {
-    const id = this.#idsOf.get(lane)?.get(frame.id);
+  forward(lane: Lane, envelope: CreditEnvelope | ItemEnvelope | EndEnvelope): void {
+    const id = this.#idsOf.get(lane)?.get(envelope.id);
     if (id === undefined || this.#calls.get(id)!.queued) return; // a late frame of a call that ended
-    this.#link.send(JSON.stringify({ ...frame, id }));
+    this.#link.send({ ...envelope, id });
   }
 
   /** The lane and tab id of live call `id` (for a streaming call's `item` or `credit`), without ending it. */
-  ownerOf(id: number): { lane: Lane | undefined; tabId: unknown } | undefined {
+  ownerOf(id: number): CallOwner | undefined {
     return this.#calls.get(id);
   }
 
@@ -140,7 +155,7 @@ export class SharedCalls {
       const call = this.#calls.get(this.#queue.shift()!)!;
       call.queued = false;
       this.#inFlight++;
-      this.#link.send(call.frame);
+      this.#link.send(call.envelope);
     }
   }
 }
@@ -149,11 +164,8 @@ export class SharedCalls {
  * The server's refusal of a call over its `maxInFlightCalls` or `maxStreams`: every tab keeps to
  * those limits alone, but together they can pass them.
  */
-function isWindowRefusal(frame: Frame): boolean {
-  const body = frame.e as { code?: unknown; data?: { maxInFlightCalls?: unknown; maxStreams?: unknown } } | undefined;
-  return (
-    frame.t === 'error' &&
-    body?.code === 'RATE_LIMITED' &&
-    (typeof body.data?.maxInFlightCalls === 'number' || typeof body.data?.maxStreams === 'number')
-  );
+function isWindowRefusal(envelope: ResultEnvelope | ErrorEnvelope): boolean {
+  if (envelope.t !== 'error' || envelope.e.code !== 'RATE_LIMITED') return false;
+  const data = envelope.e.data as { maxInFlightCalls?: unknown; maxStreams?: unknown } | undefined;
+  return typeof data?.maxInFlightCalls === 'number' || typeof data?.maxStreams === 'number';
 }

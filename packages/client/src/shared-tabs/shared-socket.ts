@@ -1,14 +1,21 @@
 import type { SocketConstructor } from '../connection/connection-manager.js';
-import type { PortLike } from './messages.js';
-import { portSocketClass } from './port-socket.js';
 
 /**
- * `true`: share through wirecall's own shared worker (bundlers that follow
- * `new SharedWorker(new URL(...))`, such as Vite and webpack 5, build it). Or a function returning
- * the worker (anything with a `port`), for setups that load `@wirecall/client/shared-worker`
- * themselves.
+ * How `createClient` reaches the tabs' shared worker: `sharedTabs()` from
+ * `@wirecall/client/shared-tabs`. Only the shape both sides agree on lives here: the code that
+ * runs the tab's side, and the reference that makes bundlers build the worker, are in that entry,
+ * so an app that does not share tabs ships neither.
  */
-export type ShareAcrossTabs = boolean | { worker: () => { port: PortLike } };
+export interface SharedTabs {
+  /**
+   * The WebSocket class whose sockets go through the shared worker, or undefined where the
+   * browser has no SharedWorker (then the client connects on its own). Called once per client.
+   */
+  socketClass(): SocketConstructor | undefined;
+}
+
+/** The `shareAcrossTabs` option: `sharedTabs()` from `@wirecall/client/shared-tabs`, or `false`. */
+export type ShareAcrossTabs = SharedTabs | false;
 
 /**
  * The socket class that goes through the tabs' shared worker, or undefined (one connection per tab)
@@ -16,8 +23,8 @@ export type ShareAcrossTabs = boolean | { worker: () => { port: PortLike } };
  */
 export function sharedSocketClass(option: ShareAcrossTabs | undefined): SocketConstructor | undefined {
   if (option === undefined || option === false) return undefined;
-  if (option !== true) return portSocketClass(option.worker().port);
-  if (typeof SharedWorker === 'undefined') return undefined;
-  const worker = new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'wirecall' });
-  return portSocketClass(worker.port);
+  if (typeof (option as Partial<SharedTabs> | null)?.socketClass !== 'function') {
+    throw new TypeError("wirecall: shareAcrossTabs takes sharedTabs() from '@wirecall/client/shared-tabs'");
+  }
+  return option.socketClass();
 }

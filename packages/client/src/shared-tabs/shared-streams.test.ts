@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Frame, Lane } from './lane.js';
+import type { ErrorEnvelope, EventEnvelope, GapEnvelope, RequestId, SubscribeEnvelope } from '@wirecall/core/internal';
+import type { Lane } from './lane.js';
 import { SharedStreams } from './shared-streams.js';
+
+/** A frame as the test reads it back from the wire. */
+type Frame = Record<string, unknown>;
 
 /** A tab's virtual socket that records the frames the hub sends it. */
 function tab(): Lane & { got: Frame[]; texts: string[] } {
@@ -22,22 +26,22 @@ function setUp() {
   const upstream: Frame[] = [];
   let nextId = 0;
   const streams = new SharedStreams({
-    send: (text) => upstream.push(JSON.parse(text) as Frame),
+    send: (envelope) => upstream.push(JSON.parse(JSON.stringify(envelope)) as Frame),
     nextId: () => ++nextId,
   });
-  const sub = (lane: Lane, id: unknown, extra: Frame = {}): void =>
+  const sub = (lane: Lane, id: RequestId, extra: Partial<SubscribeEnvelope> = {}): void =>
     streams.subscribe(lane, { t: 'sub', id, e: 'tick', ...extra });
   const subscribed = (id: number, k: string, last?: string): void =>
     streams.confirmed({ t: 'subscribed', id, k, ...(last === undefined ? {} : { last }) });
   /** An event as the server sends it: the same text goes to every lane. */
   const event = (k: string, eid: string | undefined): string => {
     const text = JSON.stringify({ t: 'event', k, v: { eid }, ...(eid === undefined ? {} : { eid }) });
-    streams.toListeners(text, JSON.parse(text) as Frame);
+    streams.toListeners(text, JSON.parse(text) as EventEnvelope);
     return text;
   };
   const gap = (k: string, last: string): void => {
     const text = JSON.stringify({ t: 'gap', k, last });
-    streams.toListeners(text, JSON.parse(text) as Frame);
+    streams.toListeners(text, JSON.parse(text) as GapEnvelope);
   };
   return { streams, upstream, sub, subscribed, event, gap };
 }
@@ -116,7 +120,7 @@ describe('SharedStreams', () => {
       const b = tab();
       sub(a, 1);
       sub(b, 2);
-      const error = { t: 'error', id: 1, e: { code: 'FORBIDDEN', message: 'no' } };
+      const error: ErrorEnvelope = { t: 'error', id: 1, e: { code: 'FORBIDDEN', message: 'no' } };
       expect(streams.refused(1, error)).toBe(true);
       expect(a.got).toEqual([{ ...error, id: 1 }]);
       expect(b.got).toEqual([{ ...error, id: 2 }]);

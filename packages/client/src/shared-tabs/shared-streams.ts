@@ -1,5 +1,13 @@
-import { stableStringify } from '@wirecall/core/internal';
-import type { Frame, Lane, UpstreamLink } from './lane.js';
+import {
+  stableStringify,
+  type ErrorEnvelope,
+  type EventEnvelope,
+  type GapEnvelope,
+  type RequestId,
+  type SubscribeEnvelope,
+  type SubscribedEnvelope,
+} from '@wirecall/core/internal';
+import type { Lane, UpstreamLink } from './lane.js';
 
 /** Events a stream keeps for tabs that resume a moment after another tab resubscribed it. */
 const RECENT_EVENTS = 512;
@@ -10,13 +18,13 @@ interface SharedStream {
   /** Id of the upstream `sub`. */
   subId: number;
   /** The `after` the upstream `sub` carried: tabs resuming from it need everything since. */
-  after: unknown;
+  after: string | undefined;
   /** The server's key, once `subscribed` arrived. */
   key: string | undefined;
   /** The newest event id the stream delivered (or `subscribed.last`): where a joining tab stands. */
   last: string | undefined;
   /** Each subscribed lane, the id its tab gave its `sub`, and the `after` it asked for. */
-  lanes: Map<Lane, { tabId: unknown; after: unknown }>;
+  lanes: Map<Lane, { tabId: RequestId; after: string | undefined }>;
   /** The latest events, oldest first; `complete` while they reach back to the subscribe. */
   recent: { eid: string; text: string }[];
   complete: boolean;
@@ -34,22 +42,22 @@ export class SharedStreams {
   /** Params that differ only in what the server's schema strips or defaults share one key. */
   readonly #byKey = new Map<string, Set<SharedStream>>();
   /** Per lane: its tab's sub ids to streams, for `unsub` and for leaving. */
-  readonly #subsOf = new Map<Lane, Map<unknown, SharedStream>>();
+  readonly #subsOf = new Map<Lane, Map<RequestId, SharedStream>>();
 
   constructor(link: UpstreamLink) {
     this.#link = link;
   }
 
-  subscribe(lane: Lane, frame: Frame): void {
+  subscribe(lane: Lane, envelope: SubscribeEnvelope): void {
     // The stream's identity: its event and params in canonical form.
-    const localKey = `${String(frame.e)} ${stableStringify([frame.v, frame.m])}`;
+    const localKey = `${envelope.e} ${stableStringify([envelope.v, envelope.m])}`;
     let stream = this.#byLocalKey.get(localKey);
     if (stream === undefined) {
       const subId = this.#link.nextId();
       stream = {
         localKey,
         subId,
-        after: frame.after,
+        after: envelope.after,
         key: undefined,
         last: undefined,
         lanes: new Map(),
@@ -58,16 +66,16 @@ export class SharedStreams {
       };
       this.#byLocalKey.set(localKey, stream);
       this.#bySubId.set(subId, stream);
-      this.#link.send(JSON.stringify({ ...frame, id: subId }));
+      this.#link.send({ ...envelope, id: subId });
     }
-    stream.lanes.set(lane, { tabId: frame.id, after: frame.after });
+    stream.lanes.set(lane, { tabId: envelope.id, after: envelope.after });
     if (stream.key !== undefined) this.#welcome(stream, lane);
     let subs = this.#subsOf.get(lane);
-    if (subs === undefined) this.#subsOf.set(lane, (subs = new Map<unknown, SharedStream>()));
-    subs.set(frame.id, stream);
+    if (subs === undefined) this.#subsOf.set(lane, (subs = new Map<RequestId, SharedStream>()));
+    subs.set(envelope.id, stream);
   }
 
-  unsubscribe(lane: Lane, tabId: unknown): void {
+  unsubscribe(lane: Lane, tabId: RequestId): void {
     const subs = this.#subsOf.get(lane);
     const stream = subs?.get(tabId);
     if (stream === undefined) return;
@@ -81,44 +89,44 @@ export class SharedStreams {
   }
 
   /** `subscribed` for an upstream sub: answer every lane that waits for it. */
-  confirmed(frame: Frame): void {
-    const stream = typeof frame.id === 'number' ? this.#bySubId.get(frame.id) : undefined;
-    if (stream === undefined || typeof frame.k !== 'string') return;
-    stream.key = frame.k;
-    stream.last = typeof frame.last === 'string' ? frame.last : undefined;
-    let streams = this.#byKey.get(frame.k);
-    if (streams === undefined) this.#byKey.set(frame.k, (streams = new Set()));
+  confirmed(envelope: SubscribedEnvelope): void {
+    const stream = typeof envelope.id === 'number' ? this.#bySubId.get(envelope.id) : undefined;
+    if (stream === undefined) return;
+    stream.key = envelope.k;
+    stream.last = envelope.last;
+    let streams = this.#byKey.get(envelope.k);
+    if (streams === undefined) this.#byKey.set(envelope.k, (streams = new Set()));
     streams.add(stream);
     for (const lane of stream.lanes.keys()) this.#welcome(stream, lane);
   }
 
   /** An `error` for an upstream sub: every lane that asked for it is refused. Returns false for another id. */
-  refused(id: number, frame: Frame): boolean {
+  refused(id: number, envelope: ErrorEnvelope): boolean {
     const stream = this.#bySubId.get(id);
     if (stream === undefined) return false;
     this.#forget(stream);
     for (const [lane, { tabId }] of stream.lanes) {
       this.#subsOf.get(lane)?.delete(tabId);
-      lane.send(JSON.stringify({ ...frame, id: tabId }));
+      lane.send(JSON.stringify({ ...envelope, id: tabId } satisfies ErrorEnvelope));
     }
     return true;
   }
 
   /** `event` and `gap` carry the stream key, not an id: the same text goes to every listening lane. */
-  toListeners(text: string, frame: Frame): void {
-    const streams = typeof frame.k === 'string' ? this.#byKey.get(frame.k) : undefined;
+  toListeners(text: string, envelope: EventEnvelope | GapEnvelope): void {
+    const streams = this.#byKey.get(envelope.k);
     if (streams === undefined) return;
     const lanes = new Set<Lane>();
     for (const stream of streams) {
-      if (frame.t === 'event' && typeof frame.eid === 'string') {
-        stream.last = frame.eid;
-        stream.recent.push({ eid: frame.eid, text });
+      if (envelope.t === 'event' && envelope.eid !== undefined) {
+        stream.last = envelope.eid;
+        stream.recent.push({ eid: envelope.eid, text });
         if (stream.recent.length > RECENT_EVENTS) {
           stream.recent.shift();
           stream.complete = false;
         }
-      } else if (typeof frame.last === 'string') {
-        stream.last = frame.last;
+      } else if (envelope.t === 'gap' && envelope.last !== undefined) {
+        stream.last = envelope.last;
       }
       for (const lane of stream.lanes.keys()) lanes.add(lane);
     }
@@ -141,8 +149,8 @@ export class SharedStreams {
       else gap = true;
     }
     const last = missed.length > 0 || gap ? stream.last : (stream.last ?? after);
-    lane.send(JSON.stringify({ t: 'subscribed', id: tabId, k: key, last }));
-    if (gap) lane.send(JSON.stringify({ t: 'gap', k: key, last: stream.last }));
+    lane.send(JSON.stringify({ t: 'subscribed', id: tabId, k: key, last } satisfies SubscribedEnvelope));
+    if (gap) lane.send(JSON.stringify({ t: 'gap', k: key, last: stream.last } satisfies GapEnvelope));
     for (const event of missed) lane.send(event.text);
   }
 
@@ -151,7 +159,7 @@ export class SharedStreams {
     stream.lanes.delete(lane);
     if (stream.lanes.size > 0) return;
     this.#forget(stream);
-    this.#link.send(JSON.stringify({ t: 'unsub', id: stream.subId }));
+    this.#link.send({ t: 'unsub', id: stream.subId });
   }
 
   #forget(stream: SharedStream): void {

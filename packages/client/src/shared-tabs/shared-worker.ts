@@ -1,17 +1,14 @@
 /**
- * The shared worker behind `shareAcrossTabs`: one WebSocket per server URL (and build) for every tab of the
- * origin. Bundlers that follow `new SharedWorker(new URL(...))` build it on their own; others can
- * load `@wirecall/client/shared-worker` themselves and pass it as `shareAcrossTabs.worker`.
- * Elsewhere (Node, tests) it only exports the hub.
+ * The shared worker behind `shareAcrossTabs` (`@wirecall/client/shared-worker`): one WebSocket per
+ * server URL (and build) for every tab of the origin. Bundlers that follow
+ * `new SharedWorker(new URL(...))` build it from `sharedTabs()`; others can load it themselves and
+ * pass it as `sharedTabs({ worker })`. A worker script, not a library: it exports nothing, and
+ * outside a SharedWorker it does nothing. (Tests run the hub itself from `hub.ts`.)
  */
 import { PROTOCOL } from '@wirecall/core/internal';
 import { TabHub } from './hub.js';
 import type { PortLike } from './messages.js';
 import type { UpstreamSocket } from './upstream.js';
-
-export { TabHub } from './hub.js';
-export type { PortLike } from './messages.js';
-export type { UpstreamSocket } from './upstream.js';
 
 interface SharedWorkerScope {
   onconnect: ((event: { ports: PortLike[] }) => void) | null;

@@ -1,5 +1,16 @@
+import {
+  CLOSE_CODES,
+  parseServerEnvelope,
+  type ClientEnvelope,
+  type ErrorEnvelope,
+  type PongEnvelope,
+  type ResultEnvelope,
+  type ServerEnvelope,
+  type WelcomeEnvelope,
+} from '@wirecall/core/internal';
 import type { SocketLike } from '../connection/connection-manager.js';
-import type { Frame, Lane, UpstreamLink } from './lane.js';
+import { CLIENT_DEFAULTS } from '../options.js';
+import type { Lane, UpstreamLink } from './lane.js';
 import { SharedCalls } from './shared-calls.js';
 import { SharedStreams } from './shared-streams.js';
 
@@ -7,10 +18,11 @@ import { SharedStreams } from './shared-streams.js';
 export type UpstreamSocket = SocketLike;
 
 const OPEN = 1;
-const PING = '{"t":"ping"}';
-/** Upstream liveness, as the client's own heartbeat: ping after 10 s of silence, give up after 20 s. */
-const PING_AFTER_MS = 10_000;
-const DEAD_AFTER_MS = 20_000;
+/** Upstream liveness is the client's default heartbeat: a ping after 10 s of silence, given up after 20 s. */
+const HEARTBEAT = CLIENT_DEFAULTS.heartbeat;
+/** The worker answers the tabs' pings itself. */
+const PONG = JSON.stringify({ t: 'pong' } satisfies PongEnvelope);
+const NOT_WIRECALL = 'the server sent a frame that is not wirecall.v1';
 
 /**
  * One WebSocket to the server shared by the lanes of every tab. A frame-level multiplexer:
@@ -36,14 +48,14 @@ export class Upstream {
   constructor(socket: UpstreamSocket, hello: string, onEnd: () => void) {
     this.#socket = socket;
     this.#onEnd = onEnd;
-    const link: UpstreamLink = { send: (text) => this.#send(text), nextId: () => ++this.#nextId };
+    const link: UpstreamLink = { send: (envelope) => this.#send(envelope), nextId: () => ++this.#nextId };
     this.#calls = new SharedCalls(link);
     this.#streams = new SharedStreams(link);
     socket.onopen = () => socket.send(hello);
     socket.onmessage = ({ data }) => this.#receive(String(data));
     socket.onclose = ({ code, reason }) => this.#end(code, reason);
     socket.onerror = () => {}; // `close` follows
-    this.#heartbeat = setInterval(() => this.#checkAlive(), PING_AFTER_MS / 2);
+    this.#heartbeat = setInterval(() => this.#checkAlive(), HEARTBEAT.intervalMs / 2);
   }
 
   /** A lane said `hello`: it is welcomed now, or when the server's `welcome` arrives. */
@@ -53,47 +65,50 @@ export class Upstream {
     else lane.send(this.#welcome);
   }
 
-  /** A frame from a lane that has said `hello`. Returns false for a frame that is not wirecall.v1. */
-  fromLane(lane: Lane, frame: Frame): boolean {
-    switch (frame.t) {
+  /**
+   * An envelope from a lane that has said `hello`. Returns false for one the shared socket does not
+   * take (a second `hello`): the hub closes the lane as it would for a frame that is not wirecall.v1.
+   */
+  fromLane(lane: Lane, envelope: ClientEnvelope): boolean {
+    switch (envelope.t) {
       case 'ping':
-        lane.send('{"t":"pong"}');
+        lane.send(PONG);
         return true;
       case 'call':
-        this.#calls.call(lane, frame);
+        this.#calls.call(lane, envelope);
         return true;
       case 'cancel':
-        this.#calls.cancel(lane, frame.id);
+        this.#calls.cancel(lane, envelope.id);
         return true;
       case 'sub':
-        this.#streams.subscribe(lane, frame);
+        this.#streams.subscribe(lane, envelope);
         return true;
       case 'unsub':
-        this.#streams.unsubscribe(lane, frame.id);
+        this.#streams.unsubscribe(lane, envelope.id);
         return true;
       case 'credit':
       case 'item':
       case 'end':
-        this.#calls.forward(lane, frame);
+        this.#calls.forward(lane, envelope);
         return true;
       case 'msg':
         // No id, no answer: it goes up as it is.
-        this.#send(JSON.stringify(frame));
+        this.#send(envelope);
         return true;
       case 'psub':
         // Presence is per connection on the server; the shared socket does not carry it (yet).
         lane.send(
           JSON.stringify({
             t: 'error',
-            id: frame.id,
+            id: envelope.id,
             e: { code: 'BAD_REQUEST', message: 'presence is not available with shareAcrossTabs' },
-          }),
+          } satisfies ErrorEnvelope),
         );
         return true;
       case 'pset':
       case 'pdel':
         return true;
-      default:
+      case 'hello':
         return false;
     }
   }
@@ -104,82 +119,87 @@ export class Upstream {
     this.#awaitingWelcome.delete(lane);
     this.#calls.leave(lane);
     this.#streams.leave(lane);
-    if (this.#lanes.size === 0) this.#close(1000, 'no tab left');
+    if (this.#lanes.size === 0) this.#close(CLOSE_CODES.NORMAL, 'no tab left');
   }
 
+  /** A frame from the server, checked as each tab's client checks it: anything else ends the socket. */
   #receive(text: string): void {
     this.#lastSeenAt = Date.now();
-    let frame: Frame;
+    let envelope: ServerEnvelope;
     try {
-      frame = JSON.parse(text) as Frame;
+      const parsed = parseServerEnvelope(JSON.parse(text));
+      if (!parsed.ok) throw new Error(parsed.reason);
+      envelope = parsed.envelope;
     } catch {
-      this.#close(1002, 'the server sent a frame that is not wirecall.v1');
+      this.#close(CLOSE_CODES.PROTOCOL_ERROR, NOT_WIRECALL);
       return;
     }
-    switch (frame.t) {
+    switch (envelope.t) {
       case 'welcome':
-        this.#welcomed(text, frame);
+        this.#welcomed(text, envelope);
         return;
       case 'result':
       case 'error':
-        this.#answer(text, frame);
+        this.#answer(text, envelope);
         return;
       case 'subscribed':
-        this.#streams.confirmed(frame);
+        this.#streams.confirmed(envelope);
         return;
       case 'event':
       case 'gap':
-        this.#streams.toListeners(text, frame);
+        this.#streams.toListeners(text, envelope);
         return;
       case 'item':
       case 'credit': {
         // A streaming call's frames go to its tab, under the tab's id; the call goes on.
-        const owner = typeof frame.id === 'number' ? this.#calls.ownerOf(frame.id) : undefined;
+        const owner = typeof envelope.id === 'number' ? this.#calls.ownerOf(envelope.id) : undefined;
         if (owner?.lane !== undefined && this.#lanes.has(owner.lane)) {
-          owner.lane.send(JSON.stringify({ ...frame, id: owner.tabId }));
+          owner.lane.send(JSON.stringify({ ...envelope, id: owner.tabId }));
         }
         return;
       }
-      default:
-        return; // pong: the socket is alive, which #lastSeenAt recorded
+      case 'pong': // the socket is alive, which #lastSeenAt recorded
+      case 'presence': // never asked for: the shared socket carries no presence
+        return;
     }
   }
 
-  #welcomed(text: string, frame: Frame): void {
+  #welcomed(text: string, welcome: WelcomeEnvelope): void {
     this.#welcome = text;
-    if (typeof frame.mi === 'number') this.#calls.setWindow(frame.mi);
+    if (welcome.mi !== undefined) this.#calls.setWindow(welcome.mi);
     for (const lane of this.#awaitingWelcome) lane.send(text);
     this.#awaitingWelcome.clear();
   }
 
   /** A `result` or `error`: back to the lane of its call, or to the lanes of a refused `sub`. */
-  #answer(text: string, frame: Frame): void {
-    if (typeof frame.id !== 'number') {
+  #answer(text: string, envelope: ResultEnvelope | ErrorEnvelope): void {
+    if (typeof envelope.id !== 'number') {
       for (const lane of this.#lanes) lane.send(text); // an error about the connection itself
       return;
     }
-    const call = this.#calls.answered(frame.id, frame);
+    const call = this.#calls.answered(envelope.id, envelope);
     if (call === undefined) {
-      this.#streams.refused(frame.id, frame);
+      if (envelope.t === 'error') this.#streams.refused(envelope.id, envelope);
     } else if (call !== 'retrying' && call.lane !== undefined && this.#lanes.has(call.lane)) {
-      call.lane.send(JSON.stringify({ ...frame, id: call.tabId }));
+      call.lane.send(JSON.stringify({ ...envelope, id: call.tabId }));
     }
   }
 
-  #send(text: string): void {
-    if (this.#socket.readyState === OPEN) this.#socket.send(text);
+  #send(envelope: ClientEnvelope): void {
+    if (this.#socket.readyState === OPEN) this.#socket.send(JSON.stringify(envelope));
   }
 
   #checkAlive(): void {
     const silentFor = Date.now() - this.#lastSeenAt;
-    if (silentFor >= DEAD_AFTER_MS) this.#close(1006, 'heartbeat timed out');
-    else if (silentFor >= PING_AFTER_MS) this.#send(PING);
+    if (silentFor >= HEARTBEAT.timeoutMs) this.#close(CLOSE_CODES.ABNORMAL, 'heartbeat timed out');
+    else if (silentFor >= HEARTBEAT.intervalMs) this.#send({ t: 'ping' });
   }
 
   #close(code: number, reason: string): void {
     this.#socket.onclose = null;
-    // Browsers let a page close only with 1000 or 3000-4999; the lanes still learn the real code.
-    this.#socket.close(1000, reason);
+    // Browsers let a page close only with 1000 or 3000-4999: a dead socket goes as the client's own
+    // would (4000, dropped to reconnect), anything else with 1000. The lanes still learn the real code.
+    this.#socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.CLIENT_RECONNECTING : CLOSE_CODES.NORMAL, reason);
     this.#end(code, reason);
   }
 

@@ -1,10 +1,15 @@
-// A page of the shared-tabs suite: a client with `shareAcrossTabs: true`, driven by the test
+// A page of the shared-tabs suite: a client with `shareAcrossTabs: sharedTabs()`, driven by the test
 // through `window.wirecall`. Vite bundles it from the packages' published dist (no source condition).
 import { createClient } from '@wirecall/client';
+import { sharedTabs } from '@wirecall/client/shared-tabs';
 import { testApi } from '../../helpers/fixtures.js';
 
 const url = new URLSearchParams(location.search).get('ws') ?? '';
-const client = createClient(testApi, { url, shareAcrossTabs: true, reconnect: { minDelayMs: 50, maxDelayMs: 500 } });
+const client = createClient(testApi, {
+  url,
+  shareAcrossTabs: sharedTabs(),
+  reconnect: { minDelayMs: 50, maxDelayMs: 500 },
+});
 const ticks: number[] = [];
 client.onStateChange(({ state }) => {
   document.querySelector('#state')!.textContent = state;
