@@ -211,12 +211,13 @@ describe('presence', () => {
     expect(await raw.waitFor((frame) => frame.t === 'error' && frame.id === 2)).toMatchObject({
       e: { code: 'BAD_REQUEST' },
     });
-    raw.send({ t: 'sub', id: 1, e: 'lobby' }); // ids are unique across subscriptions and presences
-    expect(await raw.waitFor((frame) => frame.t === 'error' && frame.id === 1 && frame.op === undefined)).toMatchObject(
-      {
-        e: { code: 'BAD_REQUEST' },
-      },
-    );
+    // Ids are unique across subscriptions and presences: refused without the id, which names the presence.
+    const from = raw.frames.length;
+    raw.send({ t: 'sub', id: 1, e: 'lobby' });
+    expect(await raw.waitFor((frame) => frame.t === 'error', { from })).toEqual({
+      t: 'error',
+      e: { code: 'BAD_REQUEST', message: 'This id is in use by a subscription or a call in flight' },
+    });
   });
 });
 

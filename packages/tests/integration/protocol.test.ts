@@ -149,9 +149,15 @@ describe('protocol violations', () => {
       const key = `duplicate-${Math.random()}`;
 
       raw.send({ t: 'call', id: 3, p: 'waitForAbort', v: { key } });
-      const duplicate = await raw.request({ t: 'call', id: 3, p: 'add', v: { a: 1, b: 1 } });
+      const from = raw.frames.length;
+      raw.send({ t: 'call', id: 3, p: 'add', v: { a: 1, b: 1 } });
+      const duplicate = await raw.waitFor((frame) => frame.t === 'error', { from });
 
-      expect(duplicate).toMatchObject({ t: 'error', id: 3, e: { code: 'BAD_REQUEST' } });
+      // Without the id: an error with id 3 would be a second answer to the call still running.
+      expect(duplicate).toEqual({
+        t: 'error',
+        e: { code: 'BAD_REQUEST', message: 'A call with this id is already in flight' },
+      });
       // The first call with id 3 is still the one running: cancelling id 3 reaches its handler.
       raw.send({ t: 'cancel', id: 3 });
       await expect.poll(() => ctx.observed.aborts.has(key)).toBe(true);
@@ -163,20 +169,47 @@ describe('protocol violations', () => {
       await stillWorks();
     });
 
+    it('refuses a malformed frame naming a live call’s id without that id: the call is answered once', async () => {
+      await using ctx = await startTestServer();
+      await using raw = await RawClient.greeted(ctx.url);
+      raw.send({ t: 'call', id: 5, p: 'add', v: { a: 1, b: 1 } });
+      await raw.waitFor((frame) => frame.id === 5);
+      const key = `malformed-${Math.random()}`;
+      raw.send({ t: 'call', id: 6, p: 'waitForAbort', v: { key } });
+      const from = raw.frames.length;
+      raw.send({ t: 'call', id: 6 }); // no procedure name
+      expect(await raw.waitFor((frame) => frame.t === 'error', { from })).toEqual({
+        t: 'error',
+        e: { code: 'BAD_REQUEST', message: 'call needs a procedure name' },
+      });
+      raw.send({ t: 'call', id: 7 }); // the same, for an id nothing holds: refused with it
+      expect(await raw.waitFor((frame) => frame.id === 7, { from })).toMatchObject({ t: 'error', id: 7 });
+      raw.send({ t: 'cancel', id: 6 });
+      await expect.poll(() => ctx.observed.aborts.has(key)).toBe(true);
+      expect(raw.frames.slice(from).filter((frame) => frame.id === 6)).toEqual([]); // never answered twice
+    });
+
     it('keeps ids unique across calls and subscriptions: a reuse is refused and changes nothing', async () => {
       await using ctx = await startTestServer();
       await using raw = await RawClient.greeted(ctx.url);
       const key = `shared-id-${Math.random()}`;
 
       raw.send({ t: 'call', id: 7, p: 'waitForAbort', v: { key } });
-      const subOverCall = await raw.request({ t: 'sub', id: 7, e: 'tick' });
-      expect(subOverCall).toMatchObject({ t: 'error', id: 7, e: { code: 'BAD_REQUEST' } });
+      let from = raw.frames.length;
+      raw.send({ t: 'sub', id: 7, e: 'tick' });
+      const subOverCall = await raw.waitFor((frame) => frame.t === 'error', { from });
+      // Refused without the id, which names the call still running.
+      expect(subOverCall).toMatchObject({ t: 'error', e: { code: 'BAD_REQUEST' } });
+      expect(subOverCall.id).toBeUndefined();
       expect(ctx.server.stats().subscriptions).toBe(0);
 
       raw.send({ t: 'sub', id: 8, e: 'tick' });
       await raw.waitFor((frame) => frame.t === 'subscribed' && frame.id === 8);
-      const callOverSub = await raw.request({ t: 'call', id: 8, p: 'add', v: { a: 1, b: 1 } });
-      expect(callOverSub).toMatchObject({ t: 'error', id: 8, e: { code: 'BAD_REQUEST' } });
+      from = raw.frames.length;
+      raw.send({ t: 'call', id: 8, p: 'add', v: { a: 1, b: 1 } });
+      const callOverSub = await raw.waitFor((frame) => frame.t === 'error', { from });
+      expect(callOverSub).toMatchObject({ t: 'error', e: { code: 'BAD_REQUEST' } });
+      expect(callOverSub.id).toBeUndefined();
       expect(ctx.server.stats().subscriptions).toBe(1); // the subscription is untouched
 
       // Call 7 is still the one running: cancelling it reaches its handler, and its id is free again.

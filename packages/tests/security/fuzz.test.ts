@@ -644,8 +644,12 @@ async function worker(run: FuzzRun, index: number): Promise<void> {
       );
       if (typeof expectation === 'object' && 'answer' in expectation) {
         const id = expectation.answer;
+        // An id a live call or subscription holds (one of an earlier frame's) is refused without
+        // the id, so that its holder is not answered twice.
         await raw.waitFor(
-          (frame) => frame.id === id && (frame.t === 'result' || frame.t === 'error' || frame.t === 'subscribed'),
+          (frame) =>
+            (frame.id === id && (frame.t === 'result' || frame.t === 'error' || frame.t === 'subscribed')) ||
+            (frame.t === 'error' && frame.id === undefined && frame.e?.code === 'BAD_REQUEST'),
           { from, timeoutMs: 5_000 },
         );
       }

@@ -37,8 +37,10 @@ interface Observed {
 export interface PresenceOwner extends SubscriptionOwner {
   /** The member this connection counts as (its user, or its anonymous client). */
   readonly member: string;
-  /** Whether a subscription already uses this id (ids are unique across both). */
+  /** Whether a call, a subscription or a presence already uses this id (ids are unique across them). */
   idInUse(id: RequestId): boolean;
+  /** Refuses a frame naming `id`, without the id when something else holds it (see Connection). */
+  refuseFrame(id: RequestId, error: WirecallError): void;
   /** Subscriptions plus observed presences, against `maxSubscriptions`. */
   readonly streamCount: number;
 }
@@ -70,7 +72,7 @@ export class ConnectionPresence implements PresenceObserver {
     const { id, e: event } = envelope;
     const hub = host.presence;
     if (this.#byId.has(id) || owner.idInUse(id)) {
-      owner.replyError(id, new WirecallError('BAD_REQUEST', 'This id is in use by a subscription or a call in flight'));
+      owner.refuseFrame(id, new WirecallError('BAD_REQUEST', 'This id is in use by a subscription or a call in flight'));
       return;
     }
     const { maxSubscriptions } = host.limits;

@@ -354,6 +354,21 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
     }
   }
 
+  /**
+   * Refuses a frame that names `id`. When a call, subscription or presence holds that id, an
+   * `error` with it would answer that one instead (a second answer to a call), so the refusal goes
+   * without an id: the connection-level error the client logs.
+   */
+  refuseFrame(id: RequestId, error: WirecallError): void {
+    if (!this.idInUse(id)) {
+      this.replyError(id, error);
+      return;
+    }
+    const encoded = encodeErrorBody(error, this.host.logger);
+    this.host.counters.countError(encoded.code);
+    this.send(`{"t":"error","e":${encoded.json}}`);
+  }
+
   replyError(id: RequestId, error: WirecallError): void {
     const encoded = encodeErrorBody(error, this.host.logger);
     this.host.counters.countError(encoded.code);
@@ -408,7 +423,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
       const parsed = parseClientEnvelope(isBinary ? JSON.parse(unpackFrame(data as Buffer).header) : parseText(data));
       const refused = new WirecallError('RATE_LIMITED', 'Too many messages; slow down');
       if (!parsed.ok) {
-        if (parsed.id !== undefined) this.replyError(parsed.id, refused);
+        if (parsed.id !== undefined) this.refuseFrame(parsed.id, refused);
         return;
       }
       const { envelope } = parsed;
@@ -416,7 +431,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
         case 'call':
         case 'sub':
         case 'psub':
-          this.replyError(envelope.id, refused);
+          this.refuseFrame(envelope.id, refused);
           return;
         case 'pset':
           if (this.#phase === 'ready') this.#presenceOf().refuse(envelope.id, refused);
@@ -474,7 +489,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
     }
     if (!parsed.ok) {
       if (parsed.id === undefined) this.close(CLOSE_CODES.PROTOCOL_ERROR, parsed.reason);
-      else this.replyError(parsed.id, new WirecallError('BAD_REQUEST', parsed.reason));
+      else this.refuseFrame(parsed.id, new WirecallError('BAD_REQUEST', parsed.reason));
       return;
     }
     if (body !== undefined) {
@@ -579,7 +594,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
   /** A `sub` or `psub` whose id is taken, or one stream too many. */
   #refuseStream(id: RequestId): void {
     const { maxSubscriptions } = this.host.limits;
-    this.replyError(
+    this.refuseFrame(
       id,
       this.idInUse(id)
         ? new WirecallError('BAD_REQUEST', 'This id is in use by a subscription or a call in flight')
@@ -698,7 +713,7 @@ export class Connection implements CallSink, PresenceOwner, ConnectionInfo {
       const message = calls.has(envelope.id)
         ? 'A call with this id is already in flight'
         : 'This id is in use by a subscription: ids are unique across calls and subscriptions';
-      this.replyError(envelope.id, new WirecallError('BAD_REQUEST', message));
+      this.refuseFrame(envelope.id, new WirecallError('BAD_REQUEST', message));
       return;
     }
     const { maxInFlightCalls } = this.host.limits;
