@@ -207,6 +207,11 @@ describe('presence', () => {
       op: 'pset',
       e: { code: 'BAD_REQUEST' },
     });
+    // One observation per stream and connection: notices carry the stream, not an id.
+    raw.send({ t: 'psub', id: 3, e: 'room', v: { room: 'a' } });
+    expect(await raw.waitFor((frame) => frame.t === 'error' && frame.id === 3)).toMatchObject({
+      e: { code: 'BAD_REQUEST', message: expect.stringContaining('already observes') as unknown },
+    });
     raw.send({ t: 'psub', id: 2, e: 'notice' });
     expect(await raw.waitFor((frame) => frame.t === 'error' && frame.id === 2)).toMatchObject({
       e: { code: 'BAD_REQUEST' },

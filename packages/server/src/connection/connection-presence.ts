@@ -118,6 +118,16 @@ export class ConnectionPresence implements PresenceObserver {
     try {
       const resolved = await resolveStream(owner, { event, def, value: envelope });
       if (this.#byId.get(id) !== observed || owner.closed) return; // stopped meanwhile
+      // Notices carry the stream key, not an id: a second observation of one stream would get each twice.
+      for (const [other, existing] of this.#byId) {
+        if (other === id || existing.key !== resolved.key) continue;
+        this.#byId.delete(id);
+        owner.replyError(
+          id,
+          new WirecallError('BAD_REQUEST', `This connection already observes ${resolved.key} (id ${String(other)})`),
+        );
+        return;
+      }
       observed.key = resolved.key;
       observed.params = resolved.params;
       hub.observe(resolved.key, this);
