@@ -396,6 +396,23 @@ describe('ConnectionManager', () => {
       expect(socket.terminated).toBe(false);
     });
 
+    it('keeps an idle connection to a live server: it pings intervalMs after the last frame, not on a fixed phase', async () => {
+      const setup = setUp({ heartbeat: { intervalMs: 1_000, timeoutMs: 2_000 } });
+      const socket = await connected(setup);
+      const pings = (): number => socket.sent.filter((frame) => frame === '{"t":"ping"}').length;
+      await vi.advanceTimersByTimeAsync(50);
+      socket.receive({ t: 'result', id: 1 }); // the app's last answer, 50 ms after the welcome
+      for (let round = 0; round < 10; round++) {
+        const before = pings();
+        await vi.advanceTimersByTimeAsync(1_000); // a ping is due 1 s after the last frame
+        expect(pings(), `round ${round}`).toBe(before + 1);
+        await vi.advanceTimersByTimeAsync(30);
+        socket.receive({ t: 'pong' }); // the live server answers
+      }
+      expect(setup.manager.state).toBe('open');
+      expect(socket.terminated).toBe(false);
+    });
+
     it('gives a connect attempt timeoutMs to be welcomed', async () => {
       const setup = setUp({ heartbeat });
       const socket = await started(setup);

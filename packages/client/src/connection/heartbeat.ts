@@ -3,15 +3,15 @@ import type { ResolvedHeartbeat } from '../options.js';
 /**
  * Liveness of one socket, at the protocol level because browsers cannot send ping frames. Any
  * arriving frame counts as a sign of life; after `intervalMs` of silence a ping goes out, and after
- * `timeoutMs` of silence the socket is declared dead. Two timers per socket, none per message: the
- * deadline timer is re-armed lazily when it fires early.
+ * `timeoutMs` of silence the socket is declared dead. Two timers per socket, none per message: both
+ * are re-armed lazily when they fire early.
  */
 export class Heartbeat {
   readonly #options: ResolvedHeartbeat;
   readonly #sendPing: () => void;
   readonly #onDead: () => void;
   #lastSeenAt = Date.now();
-  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ResolvedHeartbeat, sendPing: () => void, onDead: () => void) {
@@ -22,9 +22,7 @@ export class Heartbeat {
 
   start(): void {
     this.#lastSeenAt = Date.now();
-    this.#pingTimer = setInterval(() => {
-      if (Date.now() - this.#lastSeenAt >= this.#options.intervalMs) this.#sendPing();
-    }, this.#options.intervalMs);
+    this.#armPing(this.#options.intervalMs);
     this.#armDeadline(this.#options.timeoutMs);
   }
 
@@ -34,10 +32,27 @@ export class Heartbeat {
   }
 
   stop(): void {
-    clearInterval(this.#pingTimer);
+    clearTimeout(this.#pingTimer);
     clearTimeout(this.#deadlineTimer);
     this.#pingTimer = undefined;
     this.#deadlineTimer = undefined;
+  }
+
+  /**
+   * Pings once `intervalMs` of silence has passed, measured from the last sign of life (not on a
+   * fixed phase: a fixed-phase tick could see 9.9 s of silence, skip, and ping only at 20 s, as the
+   * deadline struck). Re-armed lazily, like the deadline.
+   */
+  #armPing(delayMs: number): void {
+    this.#pingTimer = setTimeout(() => {
+      const silentFor = Date.now() - this.#lastSeenAt;
+      if (silentFor >= this.#options.intervalMs) {
+        this.#sendPing();
+        this.#armPing(this.#options.intervalMs);
+      } else {
+        this.#armPing(this.#options.intervalMs - silentFor);
+      }
+    }, delayMs);
   }
 
   #armDeadline(delayMs: number): void {

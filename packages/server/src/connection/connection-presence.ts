@@ -72,7 +72,10 @@ export class ConnectionPresence implements PresenceObserver {
     const { id, e: event } = envelope;
     const hub = host.presence;
     if (this.#byId.has(id) || owner.idInUse(id)) {
-      owner.refuseFrame(id, new WirecallError('BAD_REQUEST', 'This id is in use by a subscription or a call in flight'));
+      owner.refuseFrame(
+        id,
+        new WirecallError('BAD_REQUEST', 'This id is in use by a subscription or a call in flight'),
+      );
       return;
     }
     const { maxSubscriptions } = host.limits;
