@@ -3,7 +3,8 @@
  * protocol, frame writers, codecs, helpers), beside the public API. Not for apps: it changes
  * without notice; `@wirecall/core` is the public part.
  */
-export { defineContract } from './contract/define-contract.js';
+// The public API, then what the server and client share beyond it.
+export * from './index.js';
 export {
   procedureEntries,
   messageEntries,
@@ -14,27 +15,8 @@ export {
 } from './contract/contract-entries.js';
 export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
 export { toWire, type WireCheck } from './contract/wire-form.js';
-export type * from './contract/types.js';
-export { ERROR_CODES, RETRYABLE_CODES, isErrorCode, type ErrorCode } from './errors/codes.js';
-export { WirecallError, isWirecallError, type WirecallErrorOptions } from './errors/wirecall-error.js';
-export type {
-  BuiltinErrorData,
-  BuiltinData,
-  ErrorDataFor,
-  inferCallError,
-  inferErrorSchemas,
-  KnownErrorCode,
-  Register,
-} from './errors/declared-errors.js';
-export {
-  toWirecallError,
-  toErrorShape,
-  fromErrorShape,
-  INTERNAL_ERROR_SHAPE,
-  type ErrorShape,
-} from './errors/error-shape.js';
-export { CLOSE_CODES, closeCodeBehavior, type CloseCode, type CloseBehavior } from './protocol/close-codes.js';
-export { PROTOCOL } from './protocol/envelopes.js';
+export { toWirecallError, toErrorShape, fromErrorShape, INTERNAL_ERROR_SHAPE } from './errors/error-shape.js';
+export { closeCodeBehavior, type CloseBehavior } from './protocol/close-codes.js';
 export type * from './protocol/envelopes.js';
 export { parseClientEnvelope, parseServerEnvelope, MAX_CREDITS, type ParseResult } from './protocol/parse-envelope.js';
 export { streamKey, stableStringify } from './protocol/stream-key.js';
