@@ -302,7 +302,9 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     await using guest = kit.open([nodeA.url, nodeB.url]);
     const annRoom = watch(ann).room;
     const guestRoom = watch(guest).room;
+    // One after the other: two clients' joins may reach the observers in either order.
     annRoom.join({ name: 'Ann' });
+    for (const seen of [onA, onB]) await vi.waitFor(() => expect(seen.room.members.has('ann')).toBe(true), WAIT);
     guestRoom.join({ name: 'Guest' });
     for (const seen of [onA, onB]) await vi.waitFor(() => expect(seen.room.count).toBe(2), WAIT);
     const guestKey = guestRoom.me!;
@@ -354,7 +356,9 @@ describe.skipIf(!redis.available)(redisSuite('presence across nodes (Redis broke
     await using guest = kit.open([victim.url, survivor.url]);
     const annRoom = watch(ann).room;
     const guestRoom = watch(guest).room;
+    // One after the other: two clients' joins may reach the observer in either order.
     annRoom.join({ name: 'Ann' });
+    await vi.waitFor(() => expect(seen.room.members.has('ann')).toBe(true), WAIT);
     guestRoom.join({ name: 'Guest' });
     await vi.waitFor(() => expect(seen.room.count).toBe(2), WAIT);
     const guestKey = guestRoom.me!;
