@@ -1,119 +1,14 @@
 /**
- * The contract fingerprint, spelled out for `fingerprints.json`: the shape core hashes (every
- * procedure, event and message with the JSON Schema of its schemas), its canonical JSON text, and
- * the hash. core keeps its own copy private (`contract/fingerprint.ts`); this one is checked against
- * it (`contract.fingerprint`) by generate-values.ts and by the conformance suite, so the two
- * cannot drift apart unnoticed.
+ * The contract fingerprint, spelled out for `fingerprints.json`: core's canonical text of a contract
+ * (every procedure, event and message with the JSON Schema of its schemas, as JSON with sorted keys)
+ * and its hash. The texts and hashes are the language-neutral part: a client in another language can
+ * check its FNV-1a against them (computing the canonical text itself needs zod's JSON Schema output).
  */
 import { z } from 'zod';
 import { defineContract } from '@wirecall/core';
-import { messageEntries, procedureEntries, stableStringify, type AnyContract } from '@wirecall/core/internal';
+import { fingerprintOf, fingerprintText, type AnyContract } from '@wirecall/core/internal';
 
-/** The JSON Schema of a zod schema (input side), every node tagged `x-zod` with its zod type; null when absent. */
-function describeSchema(schema: unknown): unknown {
-  if (schema === undefined) return null;
-  const zodSchema = schema as z.ZodType;
-  try {
-    return z.toJSONSchema(zodSchema, {
-      unrepresentable: 'any',
-      io: 'input',
-      override: ({ zodSchema: node, jsonSchema }) => {
-        const def = node._zod.def as { type: string; valueType?: z.ZodType; keyType?: z.ZodType };
-        jsonSchema['x-zod'] = def.type;
-        if (def.type === 'set' || def.type === 'map') {
-          jsonSchema['x-zod-items'] = [describeSchema(def.keyType), describeSchema(def.valueType)];
-        }
-      },
-    });
-  } catch {
-    return zodSchema.def.type;
-  }
-}
-
-interface Defs {
-  input?: unknown;
-  output?: unknown;
-  idempotent?: boolean;
-  stream?: unknown;
-  inputStream?: unknown;
-  resumable?: boolean;
-  errors?: Record<string, unknown>;
-  payload?: unknown;
-  params?: unknown;
-  conflate?: boolean;
-  presence?: unknown;
-  to?: string;
-  queue?: boolean;
-}
-
-/** What core hashes for a contract (see README.md, "Fingerprints"). */
-export function fingerprintShape(contract: AnyContract): unknown {
-  const procedures = procedureEntries(contract).map(({ name, def }) => [name, def as Defs] as const);
-  const events = Object.entries(contract.events as Record<string, Defs>);
-  const messages = messageEntries(contract).map(({ name, def }) => [name, def as Defs] as const);
-  return {
-    procedures: Object.fromEntries(
-      procedures.map(([name, def]) => [
-        name,
-        {
-          input: describeSchema(def.input),
-          output: describeSchema(def.output),
-          idempotent: def.idempotent === true,
-          ...(def.stream === undefined ? {} : { stream: describeSchema(def.stream) }),
-          ...(def.inputStream === undefined ? {} : { inputStream: describeSchema(def.inputStream) }),
-          ...(def.resumable === true ? { resumable: true } : {}),
-          ...(def.errors === undefined
-            ? {}
-            : {
-                errors: Object.fromEntries(
-                  Object.entries(def.errors).map(([code, schema]) => [code, describeSchema(schema)]),
-                ),
-              }),
-        },
-      ]),
-    ),
-    events: Object.fromEntries(
-      events.map(([name, def]) => [
-        name,
-        {
-          payload: describeSchema(def.payload),
-          params: describeSchema(def.params),
-          conflate: def.conflate === true,
-          ...(def.presence === undefined ? {} : { presence: describeSchema(def.presence) }),
-          ...(def.to === undefined ? {} : { to: def.to }),
-        },
-      ]),
-    ),
-    connectionParams: describeSchema(contract.connectionParams),
-    ...(messages.length === 0
-      ? {}
-      : {
-          messages: Object.fromEntries(
-            messages.map(([name, def]) => [name, { payload: describeSchema(def.payload), queue: def.queue === true }]),
-          ),
-        }),
-  };
-}
-
-/** JSON with object keys sorted by UTF-16 code units, no whitespace, undefined members dropped. */
-export function canonicalJson(value: unknown): string {
-  return stableStringify(value);
-}
-
-/** 32-bit FNV-1a over the UTF-16 code units of `text`, from offset basis `basis`, as 8 hex digits. */
-function fnv1a32(text: string, basis: number): string {
-  let hash = basis;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, '0');
-}
-
-/** The fingerprint of a canonical text: FNV-1a from basis 0x811c9dc5, then from 0x050c5d1f, concatenated. */
-export function fingerprintOf(canonical: string): string {
-  return fnv1a32(canonical, 0x811c9dc5) + fnv1a32(canonical, 0x050c5d1f);
-}
+export { fingerprintOf, fingerprintText };
 
 /** Texts whose hash pins down the details (empty text, code units beyond ASCII, a surrogate pair). */
 export const HASH_TEXTS: readonly string[] = ['', 'a', 'wirecall.v1', '{"procedures":{}}', 'é', '😀', 'Zürich → 東京'];

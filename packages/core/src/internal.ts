@@ -15,6 +15,7 @@ export {
 } from './contract/contract-entries.js';
 export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
 export { toWire, type WireCheck } from './contract/wire-form.js';
+export { fingerprintOf, fingerprintText } from './contract/fingerprint.js';
 export { toWirecallError, toErrorShape, fromErrorShape, INTERNAL_ERROR_SHAPE } from './errors/error-shape.js';
 export { closeCodeBehavior, type CloseBehavior } from './protocol/close-codes.js';
 export type * from './protocol/envelopes.js';

@@ -1,5 +1,5 @@
 import { isErrorCode } from '../errors/codes.js';
-import { fingerprintContract } from './fingerprint.js';
+import { fingerprintOf, fingerprintText } from './fingerprint.js';
 import { messageEntries, procedureEntries } from './contract-entries.js';
 import type {
   AnyContract,
@@ -242,12 +242,7 @@ export function defineContract<
     groups,
     // Computed on first use: converting every schema to JSON Schema is not free at import time.
     get fingerprint(): string {
-      fingerprint ??= fingerprintContract({
-        procedures: Object.fromEntries(procedureEntries(contract).map(({ name, def }) => [name, def])),
-        events,
-        connectionParams,
-        messages: Object.fromEntries(messageEntries(contract).map(({ name, def }) => [name, def])),
-      });
+      fingerprint ??= fingerprintOf(fingerprintText(contract));
       return fingerprint;
     },
   });

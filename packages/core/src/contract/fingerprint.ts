@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stableStringify } from '../protocol/stream-key.js';
-import type { EventMap, MessageMap, ProcedureMap, SchemaLike } from './types.js';
+import { messageEntries, procedureEntries } from './contract-entries.js';
+import type { AnyContract, EventMap, MessageMap, ProcedureMap, SchemaLike } from './types.js';
 
 /**
  * The JSON Schema of a zod schema, every node tagged with its zod type: JSON Schema alone says
@@ -38,20 +39,15 @@ function fnv1a(text: string, seed: number): string {
 }
 
 /**
- * A short hash of every name and schema in a contract. Not a security measure: it lets a client and
- * a server notice at connect time that they were built from different contracts (a stale tab).
+ * The canonical text a contract's fingerprint hashes: every procedure, event and message (groups'
+ * under their wire names) with the JSON Schema of its schemas, as JSON with sorted keys. Exported
+ * for the conformance vectors, which ship it so other languages can check the hash.
  */
-export function fingerprintContract({
-  procedures,
-  events,
-  connectionParams,
-  messages,
-}: {
-  procedures: ProcedureMap;
-  events: EventMap;
-  connectionParams: SchemaLike | undefined;
-  messages: MessageMap;
-}): string {
+export function fingerprintText(contract: AnyContract): string {
+  const procedures: ProcedureMap = Object.fromEntries(procedureEntries(contract).map(({ name, def }) => [name, def]));
+  const messages: MessageMap = Object.fromEntries(messageEntries(contract).map(({ name, def }) => [name, def]));
+  const events = contract.events as EventMap;
+  const connectionParams = contract.connectionParams as SchemaLike | undefined;
   const shape = {
     procedures: Object.fromEntries(
       Object.entries(procedures).map(([name, def]) => [
@@ -101,6 +97,14 @@ export function fingerprintContract({
           ),
         }),
   };
-  const text = stableStringify(shape);
+  return stableStringify(shape);
+}
+
+/**
+ * The fingerprint of a canonical text: FNV-1a from two offset bases, 64 bits in all. Not a security
+ * measure: it lets a client and a server notice at connect time that they were built from
+ * different contracts (a stale tab).
+ */
+export function fingerprintOf(text: string): string {
   return fnv1a(text, 0x811c9dc5) + fnv1a(text, 0x050c5d1f);
 }
