@@ -120,8 +120,11 @@ async function start(call: InProcessCall, controller: AbortController): Promise<
   const { entry, signal } = call;
   const def: ProcedureDef = entry.def;
   if (signal?.aborted === true) throw new WirecallError('CANCELLED', 'The call was cancelled');
+  // Passed to addEventListener as `signal`, the call's own controller removes this listener when the
+  // call ends: a long-lived caller signal does not collect one per call.
   signal?.addEventListener('abort', () => controller.abort(new WirecallError('CANCELLED', 'The call was cancelled')), {
     once: true,
+    signal: controller.signal,
   });
   const input = across(def.input, call.input, { code: 'BAD_REQUEST', message: `Invalid input for ${entry.name}` });
   const args: Record<string, unknown> = {
