@@ -6,6 +6,8 @@ export interface ClientSize {
   clientWithCore: number;
   /** What `@wirecall/client/streams` adds to {@link ClientSize.clientWithCore} when used. */
   streams: number;
+  /** What `@wirecall/client/binary` adds when used. */
+  binary: number;
   /** What `@wirecall/client/presence` adds when used. */
   presence: number;
   /** What `@wirecall/client/shared-tabs` (`sharedTabs()`) adds when used; the worker not counted. */
@@ -38,7 +40,7 @@ export interface Bundle {
 
 export const THIRD_PARTY: readonly string[];
 export const CLIENT_ENTRY: string;
-export const FEATURES: Readonly<Record<'streams' | 'presence' | 'sharedTabs', Feature>>;
+export const FEATURES: Readonly<Record<'streams' | 'binary' | 'presence' | 'sharedTabs', Feature>>;
 export const ANCHORS: Readonly<Record<'trpcClient' | 'phoenixClient' | 'socketIoClient', string>>;
 export function bundle(contents: string, external: readonly string[]): Promise<Bundle>;
 export function measureClientSize(): Promise<ClientSize>;

@@ -28,6 +28,11 @@ export const FEATURES = {
     folder: 'packages/client/src/streams/',
     marker: 'than it was granted',
   },
+  binary: {
+    entry: "export { binaryFrames } from '@wirecall/client/binary';",
+    folder: 'packages/client/src/binary/',
+    marker: 'bytes outside the body',
+  },
   presence: {
     entry: "export { presence } from '@wirecall/client/presence';",
     folder: 'packages/client/src/presence/',
@@ -93,6 +98,7 @@ export async function measureClientSize() {
     client: await gzippedSize(CLIENT_ENTRY, [...THIRD_PARTY, '@wirecall/core']),
     clientWithCore,
     streams: await added(FEATURES.streams),
+    binary: await added(FEATURES.binary),
     presence: await added(FEATURES.presence),
     sharedTabs: await added(FEATURES.sharedTabs),
     superjson: await gzippedSize("export { SuperJSON } from 'superjson';", []),
@@ -120,6 +126,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ['  client + core: the budget', bytes(size.clientWithCore)],
     ['what each feature adds when used', ''],
     ['  + streams (@wirecall/client/streams)', `+${bytes(size.streams).trimStart()}`],
+    ['  + binary frames (@wirecall/client/binary)', `+${bytes(size.binary).trimStart()}`],
     ['  + presence (@wirecall/client/presence)', `+${bytes(size.presence).trimStart()}`],
     ['  + shared tabs (@wirecall/client/shared-tabs)', `+${bytes(size.sharedTabs).trimStart()}`],
     ['anchors (their dependencies included)', ''],

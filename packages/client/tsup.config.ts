@@ -21,6 +21,14 @@ export default defineConfig([
     target: 'es2022',
   },
   {
+    // `@wirecall/client/binary`: binary frames, for apps whose values carry bytes.
+    entry: { binary: 'src/binary/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
     // `@wirecall/client/presence`: its own file too, for contracts that declare presence.
     entry: { presence: 'src/presence/index.ts' },
     format: ['esm', 'cjs'],

@@ -13,6 +13,7 @@
  * passes `streams`, as any app whose contract streams must; plain calls and events do not use it.
  */
 import { createClient } from '@wirecall/client';
+import { binaryFrames } from '@wirecall/client/binary';
 import { streams } from '@wirecall/client/streams';
 import { defineContract } from '@wirecall/core';
 import { createServer } from '@wirecall/server';
@@ -81,7 +82,7 @@ async function startServer({ host, redis }: ServerSetup): Promise<BenchServer> {
 }
 
 async function connect(url: string): Promise<BenchClient> {
-  const client = createClient(benchApi, { url, streams });
+  const client = createClient(benchApi, { url, streams, binary: binaryFrames() });
   await new Promise<void>((resolve, reject) => {
     const stop = client.onStateChange(({ state, error }) => {
       if (state === 'open') resolve();

@@ -47,13 +47,13 @@ import {
 import type { CallStream } from './streams/call-stream.js';
 import type { StreamSupport } from './stream-hooks.js';
 import type { PresenceOptions, PresenceRouter, PresenceSupport } from './presence-hooks.js';
+import type { BinaryFrames } from './binary-hooks.js';
 import type { Presence } from './presence/presence-room.js';
 import { MessageSender } from './message-sender.js';
 import { RequestManager } from './request-manager.js';
 import { sharedSocketClass, type ShareAcrossTabs } from './shared-tabs/shared-socket.js';
 import { SubscriptionManager, type EventMeta, type SubscribeOptions } from './subscription-manager.js';
 
-/** Where the client reports what it cannot throw: listener exceptions, contract mismatches. */
 /**
  * Where the client reports what the app did not handle. Details first, message second, as pino and
  * the server's `Logger` take them, so one logger object serves both ends.
@@ -161,6 +161,11 @@ export interface ClientSettings {
    * (an app without it bundles no worker). See docs/shared-tabs.md. @default undefined (not shared)
    */
   shareAcrossTabs?: ShareAcrossTabs;
+  /**
+   * Binary frames, so bytes travel raw instead of as base64 in text: pass `binaryFrames()` from
+   * `@wirecall/client/binary` (an app without it ships no frame codec). @default undefined (text)
+   */
+  binary?: BinaryFrames;
   /** Random source for backoff jitter, injectable to replay a sequence in tests. @default Math.random */
   random?: () => number;
   /**
@@ -360,6 +365,7 @@ export function createClient<TContract extends AnyContract>(
       reconnect: options.reconnect === false ? false : { ...CLIENT_DEFAULTS.reconnect, ...options.reconnect },
       heartbeat: options.heartbeat === false ? false : { ...CLIENT_DEFAULTS.heartbeat, ...options.heartbeat },
       random: options.random ?? Math.random,
+      binary: options.binary,
       reportError,
     },
     {
@@ -369,17 +375,7 @@ export function createClient<TContract extends AnyContract>(
             ? await (options.connectionParams as () => unknown)()
             : options.connectionParams;
         const schema = contract.connectionParams as ProcedureDef['input'] | undefined;
-        // `bin`: this client reads binary frames (bytes travel raw instead of as base64).
-        if (schema === undefined) {
-          return encodeFrame({
-            t: 'hello',
-            fp: contract.fingerprint,
-            bin: true,
-            cid: clientId,
-            ...encodeValue(params),
-          });
-        }
-        const checked = toWire(schema, params);
+        const checked = schema === undefined ? { ok: true as const, value: params } : toWire(schema, params);
         if (!checked.ok) {
           const where = checked.issues.map((issue) => issue.path.map(String).join('.') || '(root)').join(', ');
           throw new WirecallError('UNAUTHORIZED', `invalid connection params at ${where}`, {
@@ -389,7 +385,8 @@ export function createClient<TContract extends AnyContract>(
         return encodeFrame({
           t: 'hello',
           fp: contract.fingerprint,
-          bin: true,
+          // `bin`: this client reads binary frames (bytes travel raw instead of as base64).
+          bin: options.binary === undefined ? undefined : true,
           cid: clientId,
           ...encodeValue(checked.value),
         });
@@ -410,7 +407,7 @@ export function createClient<TContract extends AnyContract>(
           window: welcome.mi,
           maxPayloadBytes: welcome.mp,
           maxStreams: welcome.ms,
-          binary: welcome.bin === true,
+          binary: welcome.bin === true ? options.binary : undefined,
         });
       },
       received: (envelope: ServerEnvelope) => route(envelope),

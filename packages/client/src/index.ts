@@ -22,6 +22,7 @@ export type { PortLike } from './shared-tabs/messages.js';
 export { isCallError } from './call-error.js';
 export type { CallStream } from './streams/call-stream.js';
 export type { StreamSupport } from './stream-hooks.js';
+export type { BinaryFrames } from './binary-hooks.js';
 export {
   WirecallError,
   isWirecallError,

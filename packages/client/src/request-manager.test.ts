@@ -42,7 +42,7 @@ function setUp(options: { maxQueuedCalls?: number } = {}) {
   const opened = (window?: number): void => {
     link.open = true;
     link.offline = false;
-    manager.opened({ window, maxPayloadBytes: undefined, maxStreams: undefined, binary: false });
+    manager.opened({ window, maxPayloadBytes: undefined, maxStreams: undefined, binary: undefined });
   };
   const lost = (code: 'CONNECTION_LOST' | 'UNAVAILABLE', final = false): void => {
     link.open = false;

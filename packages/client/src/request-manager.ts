@@ -2,8 +2,6 @@ import {
   checkSchema,
   encodeFrame,
   callFrame,
-  packFrame,
-  takeBytes,
   fromErrorShape,
   RETRYABLE_CODES,
   toWire,
@@ -15,6 +13,7 @@ import {
   type RequestId,
   type WireValue,
 } from '@wirecall/core/internal';
+import type { BinaryFrames } from './binary-hooks.js';
 import type { CallParts, StreamReceiver, StreamSender } from './stream-hooks.js';
 import { decodeValue, encodeValue } from './value-codec.js';
 import type { WhenOffline } from './options.js';
@@ -95,8 +94,8 @@ export class RequestManager {
   /** Streaming calls the server runs at once (`welcome.ms`); more wait here, like calls over `mi`. */
   #maxStreams = Infinity;
   #streamsInFlight = 0;
-  /** The server takes binary frames on this socket (`welcome.bin`): bytes travel raw. */
-  #binary = false;
+  /** Binary frames, when the app passed them and the server takes them on this socket (`welcome.bin`). */
+  #binary: BinaryFrames | undefined;
   #keySeq = 0;
   /**
    * Armed after the server refused a call for its in-flight limit: nothing is sent until it fires
@@ -208,8 +207,7 @@ export class RequestManager {
    * and the value holds bytes (they then travel raw, not as base64), text otherwise.
    */
   frameOf(build: (value: WireValue) => string, value: WireValue): string | Uint8Array {
-    const taken = this.#binary ? takeBytes(value) : undefined;
-    return taken === undefined ? build(value) : packFrame(build(taken.value), taken.blobs);
+    return this.#binary === undefined ? build(value) : this.#binary.frameOf(build, value);
   }
 
   /** Fails a call from outside (a stream the client refused, cancelled or timed out); see #fail. */
@@ -247,7 +245,7 @@ export class RequestManager {
     window: number | undefined;
     maxPayloadBytes: number | undefined;
     maxStreams: number | undefined;
-    binary: boolean;
+    binary: BinaryFrames | undefined;
   }): void {
     this.#binary = limits.binary;
     this.#window = limits.window ?? Infinity;

@@ -1,4 +1,5 @@
 import { createClient, type SocketConstructor } from '@wirecall/client';
+import { binaryFrames } from '@wirecall/client/binary';
 import { streams } from '@wirecall/client/streams';
 import { defineContract } from '@wirecall/core';
 import { packFrame } from '@wirecall/core/internal';
@@ -9,7 +10,10 @@ import { RawClient } from '../helpers/raw-client.js';
 import type { LimitOptions } from '@wirecall/server';
 import { quietClientLogger, serve } from '../security/helpers.js';
 
-/** Bytes travel in binary frames, raw, for clients that read them; as base64 text for the others. */
+/**
+ * Bytes travel in binary frames, raw, for clients that read them (`binaryFrames()` from
+ * `@wirecall/client/binary`); as base64 text for the others.
+ */
 const bytesApi = defineContract({
   procedures: {
     echo: { input: z.object({ data: z.instanceof(Uint8Array), note: z.string() }), output: z.instanceof(Uint8Array) },
@@ -63,7 +67,12 @@ describe('binary frames', () => {
   it('carry a call’s bytes both ways raw: a 64 KiB value costs about 64 KiB on the wire', async () => {
     await using ctx = await startBytesServer();
     const counts = { binaryIn: 0, textIn: 0, binaryOut: 0, textOut: 0 };
-    const client = createClient(bytesApi, { url: ctx.url, streams, WebSocket: countingWebSocket(counts) });
+    const client = createClient(bytesApi, {
+      url: ctx.url,
+      streams,
+      binary: binaryFrames(),
+      WebSocket: countingWebSocket(counts),
+    });
     try {
       const data = new Uint8Array(64 * 1024).map((_unused, i) => i % 251);
       const before = ctx.server.stats();
@@ -83,7 +92,12 @@ describe('binary frames', () => {
   it('stream 100 slices of 64 KiB up and down as binary frames', async () => {
     await using ctx = await startBytesServer();
     const counts = { binaryIn: 0, textIn: 0, binaryOut: 0, textOut: 0 };
-    const client = createClient(bytesApi, { url: ctx.url, streams, WebSocket: countingWebSocket(counts) });
+    const client = createClient(bytesApi, {
+      url: ctx.url,
+      streams,
+      binary: binaryFrames(),
+      WebSocket: countingWebSocket(counts),
+    });
     try {
       const slice = new Uint8Array(64 * 1024).fill(7);
       await expect(
@@ -108,7 +122,12 @@ describe('binary frames', () => {
   it('send events with bytes binary to clients that read them, and base64 text to the others', async () => {
     await using ctx = await startBytesServer();
     const counts = { binaryIn: 0, textIn: 0, binaryOut: 0, textOut: 0 };
-    const client = createClient(bytesApi, { url: ctx.url, streams, WebSocket: countingWebSocket(counts) });
+    const client = createClient(bytesApi, {
+      url: ctx.url,
+      streams,
+      binary: binaryFrames(),
+      WebSocket: countingWebSocket(counts),
+    });
     await using textOnly = await RawClient.greeted(ctx.url, bytesApi.fingerprint); // no `bin` in its hello
     try {
       const seen: Uint8Array[] = [];
@@ -167,7 +186,7 @@ describe('binary frames', () => {
 
   it('moves 100 MB up and down in 64 KiB slices, every byte counted', { timeout: 60_000 }, async () => {
     await using ctx = await startBytesServer();
-    const client = createClient(bytesApi, { url: ctx.url, streams });
+    const client = createClient(bytesApi, { url: ctx.url, streams, binary: binaryFrames() });
     try {
       const slice = new Uint8Array(64 * 1024).fill(3);
       const count = Math.ceil((100 * 1000 * 1000) / slice.length);
@@ -190,9 +209,37 @@ describe('binary frames', () => {
     raw.send({ t: 'hello', fp: bytesApi.fingerprint });
     const welcome = await raw.waitFor((frame) => frame.t === 'welcome');
     expect(welcome.bin).toBeUndefined();
-    const client = createClient(bytesApi, { url: ctx.url, streams, logger: quietClientLogger });
+    const client = createClient(bytesApi, {
+      url: ctx.url,
+      streams,
+      binary: binaryFrames(),
+      logger: quietClientLogger,
+    });
     try {
       await expect(client.call.echo({ data: new Uint8Array([1]), note: '' })).resolves.toEqual(new Uint8Array([1]));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a client without binaryFrames() carries the same bytes as base64 in text frames, both ways', async () => {
+    await using ctx = await startBytesServer();
+    const counts = { binaryIn: 0, textIn: 0, binaryOut: 0, textOut: 0 };
+    const client = createClient(bytesApi, { url: ctx.url, streams, WebSocket: countingWebSocket(counts) });
+    const received: Uint8Array[] = [];
+    client.on('blob', ({ data }) => received.push(data));
+    try {
+      const data = new Uint8Array(1024).map((_unused, i) => i % 253);
+      await expect(client.call.echo({ data, note: 'é' })).resolves.toEqual(data);
+      await expect(client.call.upload({}, [data, data])).resolves.toBe(2048);
+      const slices: Uint8Array[] = [];
+      for await (const slice of client.call.download({ slices: 3, size: 16 })) slices.push(slice);
+      expect(slices).toEqual([0, 1, 2].map((i) => new Uint8Array(16).fill(i)));
+      await vi.waitFor(() => expect(ctx.server.stats().subscriptions).toBe(1));
+      await ctx.server.emit('blob', { data });
+      await vi.waitFor(() => expect(received).toEqual([data]));
+      expect(counts.binaryOut).toBe(0);
+      expect(counts.binaryIn).toBe(0);
     } finally {
       await client.close();
     }

@@ -1,3 +1,4 @@
+import { binaryFrames } from '@wirecall/client/binary';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
@@ -127,7 +128,7 @@ describe('values', () => {
     it('sends a Uint8Array raw in a binary frame in both directions of a typed call', async () => {
       await using ctx = await startTestServer();
       const wire: WireEntry[] = [];
-      await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire) });
+      await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire), binary: binaryFrames() });
       const data = new Uint8Array([0, 1, 2, 250, 255]);
 
       await client.call.bytes({ data });

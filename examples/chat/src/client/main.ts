@@ -9,6 +9,7 @@
  * `factor`, `jitter`, `maxAttempts`; the library's defaults when absent).
  */
 import { createClient, isWirecallError, type ReconnectOptions } from '@wirecall/client';
+import { binaryFrames } from '@wirecall/client/binary';
 import { presence } from '@wirecall/client/presence';
 import { streams } from '@wirecall/client/streams';
 import { api, Room } from '../contract.js';
@@ -58,6 +59,7 @@ const client = createClient(api, {
   url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
   reconnect: reconnectFromUrl(),
   streams, // the bot's answers are a streaming procedure
+  binary: binaryFrames(), // shared files travel as raw bytes, not base64
   presence, // who has the room open
 });
 watchConnection(element('connection'), client);

@@ -3,14 +3,13 @@ import {
   closeCodeBehavior,
   isWirecallError,
   parseServerEnvelope,
-  putBytes,
-  unpackFrame,
   PROTOCOL,
   WirecallError,
   type ServerEnvelope,
   type WelcomeEnvelope,
   type WireValue,
 } from '@wirecall/core/internal';
+import type { BinaryFrames } from '../binary-hooks.js';
 import type { ResolvedHeartbeat, ResolvedReconnect, UrlOption } from '../options.js';
 import { backoffDelay } from './backoff.js';
 import { errorForClose } from './close-error.js';
@@ -88,6 +87,8 @@ export interface ConnectionManagerOptions {
   reconnect: ResolvedReconnect | false;
   heartbeat: ResolvedHeartbeat | false;
   random: () => number;
+  /** Reads binary frames (`@wirecall/client/binary`); without it the server sends text only. */
+  binary?: BinaryFrames | undefined;
   /**
    * Where exceptions of `onStateChange` listeners go; they never break the connection or other
    * listeners. @default console.error
@@ -326,13 +327,15 @@ export class ConnectionManager {
     this.#heartbeat?.touch();
     let envelope: ServerEnvelope;
     try {
-      // Text frames arrive as strings (browsers and `ws`), binary frames as ArrayBuffers.
-      const binary = typeof data === 'string' ? undefined : unpackFrame(new Uint8Array(data as ArrayBuffer));
+      // Text frames arrive as strings (browsers and `ws`), binary frames as ArrayBuffers; a server
+      // sends binary only to a client that asked (so one without the codec throws here).
+      const frames = this.#options.binary;
+      const binary = typeof data === 'string' ? undefined : frames!.unpack(new Uint8Array(data as ArrayBuffer));
       const parsed = parseServerEnvelope(JSON.parse(binary === undefined ? (data as string) : binary.header));
       if (!parsed.ok) throw new Error(parsed.reason);
       envelope = parsed.envelope;
       // A binary frame's bytes go back into its value, which then decodes like any other.
-      if (binary !== undefined) putBytes(envelope as WireValue, binary.body);
+      if (binary !== undefined) frames!.putBytes(envelope as WireValue, binary.body);
     } catch {
       // A server that speaks something else cannot be talked to; do not guess.
       this.#drop(socket, 'the server sent a frame that is not wirecall.v1', CLOSE_CODES.PROTOCOL_ERROR);
