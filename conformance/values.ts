@@ -1,6 +1,6 @@
 /**
  * The value cases behind `values.json` and the `values/*` vectors: JavaScript values, each with
- * the text `describeValue` gives for it. `generate-values.ts` encodes them with core's
+ * the text `describeValue` gives for it. `generate-values.ts` encodes them with the server's
  * `encodeValue` into the wire form `{ v, m }`; the reference server's `sample` procedure answers
  * them by name, and its `inspect` procedure describes what it decoded.
  */

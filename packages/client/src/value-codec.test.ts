@@ -1,4 +1,5 @@
-import { decodeValue as decodeOnServer, encodeValue as encodeOnServer, type WireValue } from '@wirecall/core/internal';
+import type { WireValue } from '@wirecall/core/internal';
+import { decodeValue as decodeOnServer, encodeValue as encodeOnServer } from '../../server/src/codec/value-codec.js';
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from './value-codec.js';
 

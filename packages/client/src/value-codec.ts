@@ -2,7 +2,7 @@ import { isPlainJson, wireSuperjson, type WireValue } from '@wirecall/core/inter
 
 /**
  * The client's value codec. Plain JSON passes as is; anything else goes through superjson's own
- * walk, which the app's bundle ships anyway. The server keeps core's stricter, faster walk and the
+ * walk, which the app's bundle ships anyway. The server keeps its own stricter, faster walk and the
  * allow-list guard: it reads frames from anyone, while a client reads only the server it chose.
  */
 

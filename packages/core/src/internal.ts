@@ -22,9 +22,12 @@ export type * from './protocol/envelopes.js';
 export { parseClientEnvelope, parseServerEnvelope, MAX_CREDITS, type ParseResult } from './protocol/parse-envelope.js';
 export { streamKey, stableStringify } from './protocol/stream-key.js';
 export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
-export { encodeValue, decodeValue, isPlainJson } from './codec/value-codec.js';
+// Values: the server's strict codec (encodeValue, decodeValue, the allow-list guard) lives in
+// @wirecall/server and the client's lighter one in @wirecall/client; both build on what follows.
+export { isPlainJson } from './codec/plain-json.js';
 export { wireSuperjson } from './codec/wire-superjson.js';
+export { bytesToBase64 } from './codec/base64.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
 export { packFrame, unpackFrame, takeBytes, putBytes, hasBytes } from './codec/binary-frame.js';
 export { callFrame, resultFrame, eventFrame, errorFrame, itemFrame } from './protocol/frames.js';
-export type { SuperJsonMeta } from './codec/meta-guard.js';
+export { parsePath, UINT8ARRAY_ANNOTATION, type SuperJsonMeta } from './codec/meta-guard.js';

@@ -7,8 +7,6 @@ import {
   valueAt,
   checkSchema,
   CLOSE_CODES,
-  decodeValue,
-  encodeValue,
   PROTOCOL,
   streamKey,
   isWirecallError,
@@ -26,6 +24,7 @@ import {
 } from '@wirecall/core/internal';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeValue, encodeValue } from './codec/value-codec.js';
 import type { Broker } from './broker/broker.js';
 import { memoryBroker } from './broker/memory-broker.js';
 import { Connection } from './connection/connection.js';

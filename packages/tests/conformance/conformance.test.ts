@@ -1,12 +1,13 @@
 /**
  * The language-neutral conformance suite (`conformance/` at the repository root), run against the
  * reference server over real sockets: one test per vector, then the value and fingerprint vectors
- * against core's own encoder, decoder and fingerprint, and a check that the generated files are
+ * against the server's encoder and decoder and core's fingerprint, and a check that the generated files are
  * what `conformance/generate-values.ts` would write today.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeValue, encodeValue, type WireValue } from '@wirecall/core/internal';
+import type { WireValue } from '@wirecall/core/internal';
+import { decodeValue, encodeValue } from '../../server/src/codec/value-codec.js';
 import type { Logger } from '@wirecall/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceApi } from '../../../conformance/contract.js';
@@ -84,7 +85,7 @@ describe('conformance vectors against the reference server', () => {
   }
 });
 
-describe('values.json against core', () => {
+describe('values.json against the server’s value codec', () => {
   it('has one entry per case of values.ts, in order', () => {
     expect(valuesFile.cases.map((entry) => entry.name)).toEqual(VALUE_CASES.map((entry) => entry.name));
   });

@@ -12,6 +12,7 @@ interface BufferLike {
 }
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 
+/** Encodes bytes as standard, padded base64 (what `base64ToBytes` reads back). */
 export function bytesToBase64(bytes: Uint8Array): string {
   if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';

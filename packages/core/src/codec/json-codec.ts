@@ -1,6 +1,7 @@
 /**
- * Frame layer: one envelope <-> one text frame. Kept apart from the value layer (value-codec.ts),
- * which decides how a value becomes JSON; this one only decides how JSON becomes a frame.
+ * Frame layer: one envelope <-> one text frame. Kept apart from the value layer (the server's and
+ * the client's value codecs), which decides how a value becomes JSON; this one only decides how
+ * JSON becomes a frame.
  */
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 

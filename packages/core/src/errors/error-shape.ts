@@ -1,4 +1,4 @@
-import { encodeValue } from '../codec/value-codec.js';
+import { isPlainJson } from '../codec/plain-json.js';
 import { checkSchema } from '../contract/check-schema.js';
 import type { SchemaLike } from '../contract/types.js';
 import type { WireValue } from '../protocol/envelopes.js';
@@ -48,15 +48,26 @@ export function toWirecallError(thrown: unknown): WirecallError {
   return new WirecallError('INTERNAL', GENERIC_INTERNAL_MESSAGE, { cause: thrown });
 }
 
+/** Without a value codec only plain JSON goes out: never a Date or a Map without its annotation. */
+function plainOnly(value: unknown): WireValue {
+  if (isPlainJson(value)) return { v: value };
+  throw new TypeError('wirecall cannot send this error data: it is not plain JSON and no value codec was given');
+}
+
 /**
  * The wire shape of an error: the one place that decides what leaves the server. `data` travels
- * like any value: JSON in `data`, annotations (Dates, Maps, BigInts) in `m`. Throws a TypeError
+ * like any value: JSON in `data`, annotations (Dates, Maps, BigInts) in `m`, as `encode` splits
+ * them (the server passes its value codec, which lives in the server package). Throws a TypeError
  * for data that cannot be sent (a cycle); the server answers INTERNAL then.
  */
-export function toErrorShape(error: WirecallError, data: unknown = error.data): ErrorShape {
+export function toErrorShape(
+  error: WirecallError,
+  data: unknown = error.data,
+  encode: (value: unknown) => WireValue = plainOnly,
+): ErrorShape {
   const shape: ErrorShape = { code: error.code, message: error.message };
   if (data === undefined) return shape;
-  const wire = encodeValue(data);
+  const wire = encode(data);
   shape.data = wire.v;
   if (wire.m !== undefined) shape.m = wire.m;
   return shape;

@@ -1,10 +1,8 @@
 import {
   checkSchema,
-  decodeValue,
   errorFrame,
   INTERNAL_ERROR_SHAPE,
   resultFrame,
-  encodeValue,
   toWire,
   toWirecallError,
   WirecallError,
@@ -13,6 +11,7 @@ import {
   type ItemEnvelope,
   type RequestId,
 } from '@wirecall/core/internal';
+import { decodeValue, encodeValue } from '../codec/value-codec.js';
 import type { Deadline } from '../utils/deadline-queue.js';
 import type { Outcome } from '../router/idempotency-cache.js';
 import { safeHook } from '../hooks.js';

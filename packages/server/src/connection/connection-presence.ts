@@ -1,6 +1,4 @@
 import {
-  decodeValue,
-  encodeValue,
   toWire,
   toWirecallError,
   WirecallError,
@@ -11,6 +9,7 @@ import {
   type RequestId,
   type StreamKey,
 } from '@wirecall/core/internal';
+import { decodeValue, encodeValue } from '../codec/value-codec.js';
 import { encodeErrorBody } from './error-frame.js';
 import type { PresenceObserver } from '../presence/presence-hub.js';
 import type { SubscriptionOwner } from './subscriptions.js';

@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import {
   CLOSE_CODES,
   checkSchema,
-  decodeValue,
   encodeFrame,
   errorFrame,
   parseClientEnvelope,
@@ -21,6 +20,7 @@ import {
 } from '@wirecall/core/internal';
 import type { RawData, WebSocket } from 'ws';
 import type { ZodType } from 'zod';
+import { decodeValue } from '../codec/value-codec.js';
 import { safeHook } from '../hooks.js';
 import { runCall, ServerCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';

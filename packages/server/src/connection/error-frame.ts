@@ -6,6 +6,7 @@ import {
   type ProcedureDef,
   type WirecallError,
 } from '@wirecall/core/internal';
+import { encodeValue } from '../codec/value-codec.js';
 import type { Logger } from '../logger.js';
 
 /** An encoded error body and the code it says (INTERNAL when the error could not be sent as it was). */
@@ -47,7 +48,7 @@ export function encodeErrorBody(
       }
       data = checked.value;
     }
-    return { code, json: JSON.stringify(toErrorShape(error, data)) };
+    return { code, json: JSON.stringify(toErrorShape(error, data, encodeValue)) };
   } catch (fault) {
     logger.error({ err: fault }, 'an error could not be encoded; answering INTERNAL');
     return INTERNAL;

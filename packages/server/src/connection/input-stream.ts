@@ -1,12 +1,12 @@
 import {
   checkSchema,
-  decodeValue,
   encodeFrame,
   WirecallError,
   type EndEnvelope,
   type ItemEnvelope,
   type SchemaLike,
 } from '@wirecall/core/internal';
+import { decodeValue } from '../codec/value-codec.js';
 
 /** Items a caller may send ahead of the handler before it waits for credit. */
 export const INPUT_STREAM_WINDOW = 16;

@@ -1,7 +1,5 @@
 import {
   checkSchema,
-  decodeValue,
-  encodeValue,
   MAX_STREAM_KEY_LENGTH,
   streamKey,
   WirecallError,
@@ -9,6 +7,7 @@ import {
   type StreamKey,
   type WireValue,
 } from '@wirecall/core/internal';
+import { decodeValue, encodeValue } from '../codec/value-codec.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
 

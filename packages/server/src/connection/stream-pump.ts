@@ -1,4 +1,5 @@
-import { encodeValue, itemFrame, toWire, WirecallError } from '@wirecall/core/internal';
+import { itemFrame, toWire, WirecallError } from '@wirecall/core/internal';
+import { encodeValue } from '../codec/value-codec.js';
 import { isTracked } from '../router/tracked.js';
 import type { ServerCall } from './call-runner.js';
 import { isLargerThan, valueFrame } from './value-frame.js';

@@ -1,5 +1,4 @@
-import { bytesToBase64 } from './base64.js';
-import { UINT8ARRAY_ANNOTATION } from './meta-guard.js';
+import { bytesToBase64, UINT8ARRAY_ANNOTATION } from '@wirecall/core/internal';
 
 /**
  * superjson's annotation tree: `[type]` or `[type, children]` for a node with a type of its own, or
