@@ -9,9 +9,11 @@ import type { ConnectionInfo } from '@wirecall/server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { browserSuite, checkChromium, launchChromium } from './helpers/chromium.js';
 import type { PageApi } from './shared-tabs-page/main.js';
+import { testApiOptions, type TestApiServer } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 /**
  * `shareAcrossTabs: true` in real Chromium tabs: a page bundled by Vite from the packages' dist
@@ -48,7 +50,7 @@ async function inPage<T>(page: Page, run: (api: PageApi) => T | Promise<T>): Pro
 describe.skipIf(!chromiumCheck.available)(
   browserSuite('tabs sharing one connection in Chromium', chromiumCheck),
   () => {
-    let ctx: TestServer;
+    let ctx: TestApiServer;
     const connected: ConnectionInfo[] = [];
     let outDir: string;
     let web: Server;
@@ -57,7 +59,10 @@ describe.skipIf(!chromiumCheck.available)(
     let pageUrl: string;
 
     beforeAll(async () => {
-      ctx = await startTestServer({ hooks: { onConnection: (connection) => connected.push(connection) } });
+      ctx = await startTestServer(testApi, {
+        ...testApiOptions(),
+        hooks: { onConnection: (connection) => connected.push(connection) },
+      });
       outDir = await mkdtemp(join(tmpdir(), 'wirecall-shared-tabs-'));
       await build({ root: PAGE_ROOT, logLevel: 'silent', build: { outDir, emptyOutDir: true, target: 'es2022' } });
       web = await serveFolder(outDir);

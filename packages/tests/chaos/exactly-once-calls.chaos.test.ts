@@ -11,20 +11,27 @@ import {
   type Outcome,
 } from '../helpers/chaos-kit.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
-import { connectResilienceClient, startResilienceServer } from '../helpers/resilience-api.js';
-import { startTestApiServer } from '../helpers/test-handlers.js';
-import { connectClient } from '../helpers/test-server.js';
+import {
+  newResilienceRuns,
+  resilienceApi,
+  resilienceHandlers,
+  type ResilienceServer,
+} from '../helpers/resilience-api.js';
+import { newObserved, testApiOptions } from '../helpers/test-handlers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApi } from '../helpers/fixtures.js';
 
 describe('calls through repeated connection cuts', () => {
   it('never runs a non-idempotent call twice, and completes every idempotent call (seeded mix)', async () => {
     const seed = chaosSeed();
     const rng = dice(seed);
     const why = (what: string): string => `${what} (seed ${seed}; replay with WIRECALL_SEED=${seed})`;
-    await using ctx = await startTestApiServer();
+    const observed = newObserved();
+    await using ctx = await startTestServer(testApi, testApiOptions(observed));
     await using proxy = await startFaultProxy(ctx.port);
     proxy.latency(3); // widens the window in which a call is on the wire when the cut comes
     const logger = recordingClientLogger();
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 50 },
       random: mulberry32(seed),
       logger,
@@ -59,7 +66,7 @@ describe('calls through repeated connection cuts', () => {
     let lost = 0;
     for (const [tag, pending] of sleeps) {
       const outcome = await pending;
-      const runs = ctx.observed.runs.get(`sleep:${tag}`) ?? 0;
+      const runs = observed.runs.get(`sleep:${tag}`) ?? 0;
       if (outcome.ok) {
         expect(runs, why(`sleep ${tag} resolved: it ran exactly once`)).toBe(1);
       } else {
@@ -70,21 +77,24 @@ describe('calls through repeated connection cuts', () => {
     }
     for (const [id, pending] of users) {
       expect(label(await pending), why(`getUser ${id} (idempotent) resolved`)).toBe('resolved');
-      expect(ctx.observed.runs.get(`getUser:${id}`), why(`getUser ${id} ran once`)).toBe(1);
+      expect(observed.runs.get(`getUser:${id}`), why(`getUser ${id} ran once`)).toBe(1);
     }
     // After everything settled, nothing runs late: a later call finds the counts unchanged.
-    const before = new Map(ctx.observed.runs);
+    const before = new Map(observed.runs);
     expect(await client.call.add({ a: 1, b: 2 })).toBe(3);
-    expect(ctx.observed.runs, why('no late re-runs')).toEqual(before);
+    expect(observed.runs, why('no late re-runs')).toEqual(before);
     expect(cuts, why(`the chaos happened (${cuts} cuts, ${lost} sleeps lost)`)).toBeGreaterThanOrEqual(5);
     expect(client.pending.calls).toBe(0);
     expect(logger.entries).toEqual([]);
   });
 
   it('a slow idempotent call whose first attempt is running at the cut resolves, and its handler ran once', async () => {
-    await using ctx = await startResilienceServer();
+    const runs = newResilienceRuns();
+    await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+      handlers: resilienceHandlers(() => ctx.server, runs),
+    });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectResilienceClient(proxy.url, {
+    await using client = connectClient(resilienceApi, proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 50 },
       random: mulberry32(7),
       logger: recordingClientLogger(),
@@ -92,8 +102,8 @@ describe('calls through repeated connection cuts', () => {
     const ids = Array.from({ length: 10 }, (_, i) => `slow-${i}`);
     const calls = ids.map((id) => outcomeOf(client.call.lookup({ id, ms: 200 })));
     // Every first attempt has reached the server and is running.
-    await vi.waitFor(() => expect(ctx.started.size).toBe(ids.length), { timeout: 5_000, interval: 2 });
-    expect(ctx.finished.size).toBe(0);
+    await vi.waitFor(() => expect(runs.started.size).toBe(ids.length), { timeout: 5_000, interval: 2 });
+    expect(runs.finished.size).toBe(0);
     const reopened = nextState(client, 'open');
     expect(proxy.resetAll()).toBe(1);
     await reopened;
@@ -103,15 +113,18 @@ describe('calls through repeated connection cuts', () => {
     }
     // The retries joined the running first attempts (same idempotency key): one run per call.
     for (const id of ids) {
-      expect(ctx.started.get(`lookup:${id}`), id).toBe(1);
-      expect(ctx.finished.get(`lookup:${id}`), id).toBe(1);
+      expect(runs.started.get(`lookup:${id}`), id).toBe(1);
+      expect(runs.finished.get(`lookup:${id}`), id).toBe(1);
     }
   });
 
   it('an idempotent call whose answer was lost is answered from the server cache, not run again', async () => {
-    await using ctx = await startResilienceServer();
+    const runs = newResilienceRuns();
+    await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+      handlers: resilienceHandlers(() => ctx.server, runs),
+    });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectResilienceClient(proxy.url, {
+    await using client = connectClient(resilienceApi, proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 50 },
       random: mulberry32(9),
       logger: recordingClientLogger(),
@@ -120,47 +133,53 @@ describe('calls through repeated connection cuts', () => {
     // The call reaches the server and finishes there, but its answer never comes back.
     proxy.blackhole(true, 'downstream');
     const call = outcomeOf(client.call.lookup({ id: 'cached', ms: 0 }, { timeoutMs: 10_000 }));
-    await vi.waitFor(() => expect(ctx.finished.get('lookup:cached')).toBe(1), { timeout: 5_000, interval: 2 });
+    await vi.waitFor(() => expect(runs.finished.get('lookup:cached')).toBe(1), { timeout: 5_000, interval: 2 });
     const reopened = nextState(client, 'open');
     proxy.blackhole(false);
     proxy.resetAll();
     await reopened;
     expect(await call).toMatchObject({ ok: true, value: { id: 'cached' } });
-    expect(ctx.started.get('lookup:cached')).toBe(1);
+    expect(runs.started.get('lookup:cached')).toBe(1);
   });
 
   it('a non-idempotent call running at the cut rejects with CONNECTION_LOST and is not sent again', async () => {
-    await using ctx = await startResilienceServer();
+    const runs = newResilienceRuns();
+    await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+      handlers: resilienceHandlers(() => ctx.server, runs),
+    });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectResilienceClient(proxy.url, {
+    await using client = connectClient(resilienceApi, proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 50 },
       random: mulberry32(8),
       logger: recordingClientLogger(),
     });
     const tags = Array.from({ length: 10 }, (_, i) => `charge-${i}`);
     const calls = tags.map((tag) => outcomeOf(client.call.charge({ tag, ms: 200 })));
-    await vi.waitFor(() => expect(ctx.started.size).toBe(tags.length), { timeout: 5_000, interval: 2 });
+    await vi.waitFor(() => expect(runs.started.size).toBe(tags.length), { timeout: 5_000, interval: 2 });
     const reopened = nextState(client, 'open');
     proxy.resetAll();
     for (const outcome of await Promise.all(calls)) expect(label(outcome)).toBe('CONNECTION_LOST');
     await reopened;
     // A call on the new connection answers after anything re-sent would have arrived.
     expect(await client.call.charge({ tag: 'after', ms: 0 })).toEqual({ tag: 'after' });
-    for (const tag of tags) expect(ctx.started.get(`charge:${tag}`), tag).toBe(1);
+    for (const tag of tags) expect(runs.started.get(`charge:${tag}`), tag).toBe(1);
     // The server aborted the handlers whose caller was gone (their signal fired).
-    for (const tag of tags) expect(ctx.finished.get(`charge:${tag}`), tag).toBeUndefined();
+    for (const tag of tags) expect(runs.finished.get(`charge:${tag}`), tag).toBeUndefined();
   });
 
   it('a non-idempotent call whose handler ran and failed with UNAVAILABLE rejects, and is not re-sent after a reconnect', async () => {
-    await using ctx = await startResilienceServer();
+    const runs = newResilienceRuns();
+    await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+      handlers: resilienceHandlers(() => ctx.server, runs),
+    });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectResilienceClient(proxy.url, {
+    await using client = connectClient(resilienceApi, proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 50 },
       random: mulberry32(10),
       logger: recordingClientLogger(),
     });
     const call = outcomeOf(client.call.unavailable({ tag: 'ran' }, { timeoutMs: 3_000 }));
-    await vi.waitFor(() => expect(ctx.started.get('unavailable:ran')).toBe(1), { timeout: 5_000, interval: 2 });
+    await vi.waitFor(() => expect(runs.started.get('unavailable:ran')).toBe(1), { timeout: 5_000, interval: 2 });
     // A later answer on the same socket: the error frame of the first call has arrived by then.
     expect(await client.call.announce({ text: 'barrier' })).toBe('barrier');
     const reopened = nextState(client, 'open');
@@ -168,7 +187,7 @@ describe('calls through repeated connection cuts', () => {
     await reopened;
     expect(await client.call.announce({ text: 'barrier 2' })).toBe('barrier 2');
 
-    expect(ctx.started.get('unavailable:ran'), 'the handler ran once; the call must not be sent again').toBe(1);
+    expect(runs.started.get('unavailable:ran'), 'the handler ran once; the call must not be sent again').toBe(1);
     expect(label(await call), 'the caller gets the error the handler threw').toBe('UNAVAILABLE');
   });
 });

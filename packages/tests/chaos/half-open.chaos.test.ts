@@ -3,15 +3,17 @@ import { describe, expect, it, vi } from 'vitest';
 import { label, mulberry32, nextState, recordingClientLogger, settleWithin } from '../helpers/chaos-kit.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 const SEED = 0x4a1f;
 
 describe('a half-open connection (black hole: bytes stop, nothing closes)', () => {
   it('is detected by the client heartbeat, replaced once the network is back, and calls made meanwhile settle', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using proxy = await startFaultProxy(ctx.port);
     const logger = recordingClientLogger();
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       heartbeat: { intervalMs: 100, timeoutMs: 400 },
       reconnect: { minDelayMs: 20, maxDelayMs: 200 },
       random: mulberry32(SEED),
@@ -60,10 +62,13 @@ describe('a half-open connection (black hole: bytes stop, nothing closes)', () =
   });
 
   it('is detected by the server heartbeat: the connection is terminated and its subscriptions freed', async () => {
-    await using ctx = await startTestServer({ heartbeat: { intervalMs: 100, timeoutMs: 300 } });
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
+      heartbeat: { intervalMs: 100, timeoutMs: 300 },
+    });
     await using proxy = await startFaultProxy(ctx.port);
     // No client heartbeat: only the server can notice.
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       heartbeat: false,
       reconnect: { minDelayMs: 10, maxDelayMs: 50 },
       random: mulberry32(SEED),

@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 import { mulberry32, nextState, recordingClientLogger } from '../helpers/chaos-kit.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 const CYCLES = 200;
 
@@ -43,11 +45,11 @@ function total(counts: Map<string, number>): number {
 describe('resources across reconnect cycles', () => {
   it(`${CYCLES} cuts with a live subscription and calls leak no calls, listeners, sockets, timers or server state`, async () => {
     const gc = exposeGc();
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using proxy = await startFaultProxy(ctx.port);
     const sockets: WeakRef<object>[] = [];
     const logger = recordingClientLogger();
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       WebSocket: trackedWebSocket(sockets),
       reconnect: { minDelayMs: 2, maxDelayMs: 20 },
       random: mulberry32(0x1eaf),

@@ -12,8 +12,9 @@ import {
 import { memoryBroker, type Broker } from '@wirecall/server';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { killAllServerProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { startTestApiServer } from '../helpers/test-handlers.js';
-import { connectClient } from '../helpers/test-server.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApi } from '../helpers/fixtures.js';
 
 afterEach(killAllServerProcesses);
 
@@ -37,7 +38,7 @@ describe('an event stream through proxy cuts and server restarts', () => {
     incarnations.push(server);
     await using proxy = await startFaultProxy(server.port);
     const logger = recordingClientLogger();
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 100 },
       random: mulberry32(seed ^ 0x9e37_79b9),
       logger,
@@ -205,9 +206,9 @@ describe('an event stream through proxy cuts and server restarts', () => {
       compareIds: (a, b) => inner.compareIds(a, b),
       close: () => inner.close(),
     };
-    await using ctx = await startTestApiServer({ broker });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), broker });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       reconnect: { minDelayMs: 1, maxDelayMs: 10 },
       random: mulberry32(seed),
       logger: recordingClientLogger(),

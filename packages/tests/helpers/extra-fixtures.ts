@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineContract } from '@wirecall/core';
-import { createServer, type WirecallServer } from '@wirecall/server';
+import type { DefaultContext, Handlers } from '@wirecall/server';
 import { testApi } from './fixtures.js';
-import { recordingLogger, type LogEntry } from './test-server.js';
 
 /**
  * The test contract as a stale client might know it: the same procedures and events plus one the
@@ -25,30 +24,20 @@ export const idempotentApi = defineContract({
 });
 export type IdempotentApi = typeof idempotentApi;
 
-export interface IdempotentServer extends AsyncDisposable {
-  server: WirecallServer<IdempotentApi>;
-  url: string;
-  logs: LogEntry[];
-  /** Abort reasons seen by `holdIdempotent`, by key. */
-  aborts: Map<string, unknown>;
-}
-
-/** Starts a server for {@link idempotentApi} on 127.0.0.1 and a free port; dispose it to close it. */
-export async function startIdempotentServer(): Promise<IdempotentServer> {
-  const logs: LogEntry[] = [];
-  const aborts = new Map<string, unknown>();
-  const server = createServer(idempotentApi, {
-    logger: recordingLogger(logs),
-    handlers: {
-      holdIdempotent: ({ input, signal }) =>
-        new Promise<string>((_resolve, reject) => {
-          signal.addEventListener('abort', () => {
-            aborts.set(input.key, signal.reason);
-            reject(signal.reason as Error);
-          });
-        }),
-    },
-  });
-  const { url } = await server.listen({ port: 0, host: '127.0.0.1' });
-  return { server, url, logs, aborts, [Symbol.asyncDispose]: () => server.close({ graceMs: 0 }) };
+/**
+ * The handler of {@link idempotentApi}: `holdIdempotent` runs until its signal aborts and records
+ * the abort reason in `aborts` by key. `startTestServer(idempotentApi, { handlers: idempotentHandlers(aborts) })`.
+ */
+export function idempotentHandlers(
+  aborts: Map<string, unknown>,
+): Handlers<IdempotentApi, DefaultContext<IdempotentApi, undefined>> {
+  return {
+    holdIdempotent: ({ input, signal }) =>
+      new Promise<string>((_resolve, reject) => {
+        signal.addEventListener('abort', () => {
+          aborts.set(input.key, signal.reason);
+          reject(signal.reason as Error);
+        });
+      }),
+  };
 }

@@ -1,9 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { defineContract } from '@wirecall/core';
-import { createClient, type ClientOptions, type WirecallClient } from '@wirecall/client';
-import { createServer, WirecallError, type ServerOptions, type WirecallServer } from '@wirecall/server';
-import { recordingLogger, type LogEntry } from './test-server.js';
+import { WirecallError, type DefaultContext, type Handlers } from '@wirecall/server';
+import { type TestServer } from './test-server.js';
 
 /**
  * A contract for the resilience tests, for what testApi lacks: a *slow* idempotent procedure (so
@@ -31,66 +30,61 @@ export const resilienceApi = defineContract({
 });
 export type ResilienceApi = typeof resilienceApi;
 
-export interface ResilienceServer extends AsyncDisposable {
-  server: WirecallServer<ResilienceApi, undefined>;
-  url: string;
-  port: number;
-  logs: LogEntry[];
-  /** Handler runs as they start, by `lookup:<id>` / `charge:<tag>`. */
+/** Runs of the resilience handlers, by `lookup:<id>` / `charge:<tag>` / `unavailable:<tag>`. */
+export interface ResilienceRuns {
+  /** Handler runs as they start. */
   started: Map<string, number>;
-  /** Handler runs that finished (not aborted), by the same keys. */
+  /** Handler runs that finished (not aborted). */
   finished: Map<string, number>;
+}
+
+export function newResilienceRuns(): ResilienceRuns {
+  return { started: new Map(), finished: new Map() };
 }
 
 function bump(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
-/** Starts a server for {@link resilienceApi} on 127.0.0.1 (port 0 unless given). */
-export async function startResilienceServer(
-  options: Partial<ServerOptions<ResilienceApi, undefined>> & { port?: number } = {},
-): Promise<ResilienceServer> {
-  const { port: wantedPort = 0, ...overrides } = options;
-  const logs: LogEntry[] = [];
-  const started = new Map<string, number>();
-  const finished = new Map<string, number>();
-  const server: WirecallServer<ResilienceApi, undefined> = createServer(resilienceApi, {
-    logger: recordingLogger(logs),
-    handlers: {
-      lookup: async ({ input, signal }) => {
-        bump(started, `lookup:${input.id}`);
-        await delay(input.ms, undefined, { signal });
-        bump(finished, `lookup:${input.id}`);
-        return { id: input.id };
-      },
-      charge: async ({ input, signal }) => {
-        bump(started, `charge:${input.tag}`);
-        await delay(input.ms, undefined, { signal });
-        bump(finished, `charge:${input.tag}`);
-        return { tag: input.tag };
-      },
-      unavailable: ({ input }) => {
-        bump(started, `unavailable:${input.tag}`);
-        throw new WirecallError('UNAVAILABLE', 'the database is down');
-      },
-      announce: async ({ input }) => {
-        await server.emit('note', { text: input.text });
-        return input.text;
-      },
+/** A server of {@link resilienceApi} (no `context` option: the default context). */
+export type ResilienceServer = TestServer<ResilienceApi>;
+
+/**
+ * The handlers of {@link resilienceApi}; `announce` emits through `server()`, the server they run
+ * on, and runs are counted into `runs` (the type annotation breaks the cycle of `ctx` in its own
+ * initializer):
+ *
+ * @example
+ * const runs = newResilienceRuns();
+ * await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+ *   handlers: resilienceHandlers(() => ctx.server, runs),
+ * });
+ */
+export function resilienceHandlers(
+  server: () => Pick<ResilienceServer['server'], 'emit'>,
+  runs: ResilienceRuns = newResilienceRuns(),
+): Handlers<ResilienceApi, DefaultContext<ResilienceApi, undefined>> {
+  const { started, finished } = runs;
+  return {
+    lookup: async ({ input, signal }) => {
+      bump(started, `lookup:${input.id}`);
+      await delay(input.ms, undefined, { signal });
+      bump(finished, `lookup:${input.id}`);
+      return { id: input.id };
     },
-    ...overrides,
-  });
-  const { url, port } = await server.listen({ port: wantedPort, host: '127.0.0.1' });
-  return { server, url, port, logs, started, finished, [Symbol.asyncDispose]: () => server.close({ graceMs: 0 }) };
-}
-
-export type ResilienceClient = WirecallClient<ResilienceApi> & AsyncDisposable;
-
-/** A client of {@link resilienceApi}; dispose it to close it. */
-export function connectResilienceClient(
-  url: string,
-  options: Partial<ClientOptions<ResilienceApi>> = {},
-): ResilienceClient {
-  const client = createClient(resilienceApi, { url, ...options });
-  return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
+    charge: async ({ input, signal }) => {
+      bump(started, `charge:${input.tag}`);
+      await delay(input.ms, undefined, { signal });
+      bump(finished, `charge:${input.tag}`);
+      return { tag: input.tag };
+    },
+    unavailable: ({ input }) => {
+      bump(started, `unavailable:${input.tag}`);
+      throw new WirecallError('UNAVAILABLE', 'the database is down');
+    },
+    announce: async ({ input }) => {
+      await server().emit('note', { text: input.text });
+      return input.text;
+    },
+  };
 }

@@ -15,8 +15,7 @@
 import { createInterface } from 'node:readline';
 import { createServer, type HeartbeatOptions, type HistoryOptions } from '@wirecall/server';
 import { testApi } from './fixtures.js';
-import { testHandlers } from './test-handlers.js';
-import type { Observed } from './test-server.js';
+import { newObserved, testApiOptions } from './test-handlers.js';
 
 export interface ServerMainConfig {
   /** @default 0 */
@@ -42,10 +41,8 @@ function log(level: string) {
 }
 
 const config = JSON.parse(process.env.WIRECALL_SERVER_CONFIG ?? '{}') as ServerMainConfig;
-const observed: Observed = { aborts: new Map(), runs: new Map() };
 const server = createServer(testApi, {
-  handlers: testHandlers(observed, (key) => tell({ type: 'run', key })),
-  context: () => ({ connectedAt: Date.now() }),
+  ...testApiOptions(newObserved(), (key) => tell({ type: 'run', key })),
   logger: { error: log('error'), warn: log('warn'), info: log('info'), debug: () => {} },
   ...(config.heartbeat === undefined ? {} : { heartbeat: config.heartbeat }),
   ...(config.history === undefined ? {} : { history: config.history }),

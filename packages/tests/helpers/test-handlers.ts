@@ -1,16 +1,28 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { createServer, WirecallError, type Handlers, type ServerOptions, type WirecallServer } from '@wirecall/server';
-import { testApi, type TestApi } from './fixtures.js';
-import { recordingLogger, type LogEntry, type Observed, type TestServer } from './test-server.js';
+import { WirecallError, type Handlers } from '@wirecall/server';
+import { type TestApi } from './fixtures.js';
+import { type TestServer } from './test-server.js';
 
 export type TestContext = { connectedAt: number };
 
+/** What the shared handlers observed, for assertions about the server side. */
+export interface Observed {
+  /** Abort reasons seen by `waitForAbort` handlers, by key. */
+  aborts: Map<string, unknown>;
+  /** How many times each procedure ran, by procedure:key. */
+  runs: Map<string, number>;
+}
+
+export function newObserved(): Observed {
+  return { aborts: new Map(), runs: new Map() };
+}
+
 /**
- * The handlers of {@link testApi}, the same as startTestServer's, shareable with a server that runs
- * in a child process (server-main.ts) or restarts on a fixed port. Runs are counted in
- * `observed.runs` by `procedure:key`: `getUser:<id>` (as startTestServer does) and, for calls that
- * carry a tag, `sleep:<tag>` (sleep is not idempotent: the chaos tests check it never runs twice).
- * `onRun` hears every counted run as it starts (server-main.ts prints it for the parent).
+ * The handlers of `testApi`, shared by the in-process servers ({@link testApiOptions}) and the
+ * one that runs in a child process (server-main.ts). Runs are counted in `observed.runs` by
+ * `procedure:key`: `getUser:<id>` and, for calls that carry a tag, `sleep:<tag>` (sleep is not
+ * idempotent: the chaos tests check it never runs twice). Abort reasons of `waitForAbort` go to
+ * `observed.aborts`. `onRun` hears every counted run as it starts (server-main.ts prints it for the parent).
  */
 export function testHandlers(observed: Observed, onRun?: (key: string) => void): Handlers<TestApi, TestContext> {
   const count = (key: string): void => {
@@ -54,32 +66,17 @@ export function testHandlers(observed: Observed, onRun?: (key: string) => void):
   };
 }
 
-export interface TestApiServerOptions extends Partial<ServerOptions<TestApi, TestContext>> {
-  /** A fixed port, to restart a server where its clients reconnect. @default 0 (any free port) */
-  port?: number;
+/**
+ * What every server of `testApi` runs: the shared handlers ({@link testHandlers}, counting
+ * into `observed`), and a context stamped with the connection time. Start one with
+ * `startTestServer(testApi, testApiOptions())`, or `{ ...testApiOptions(observed), ...yours }`.
+ */
+export function testApiOptions(
+  observed: Observed = newObserved(),
+  onRun?: (key: string) => void,
+): { context: () => TestContext; handlers: Handlers<TestApi, TestContext> } {
+  return { context: () => ({ connectedAt: Date.now() }), handlers: testHandlers(observed, onRun) };
 }
 
-/**
- * Like startTestServer, but on a chosen port (so a test can close it and start another one in its
- * place) and with sleep runs counted by tag.
- */
-export async function startTestApiServer(options: TestApiServerOptions = {}): Promise<TestServer> {
-  const { port: wantedPort = 0, ...overrides } = options;
-  const logs: LogEntry[] = [];
-  const observed: Observed = { aborts: new Map(), runs: new Map() };
-  const server: WirecallServer<TestApi, TestContext> = createServer(testApi, {
-    logger: recordingLogger(logs),
-    context: () => ({ connectedAt: Date.now() }),
-    handlers: testHandlers(observed),
-    ...overrides,
-  });
-  const { url, port } = await server.listen({ port: wantedPort, host: '127.0.0.1' });
-  return {
-    server,
-    url,
-    port,
-    logs,
-    observed,
-    [Symbol.asyncDispose]: () => server.close({ graceMs: 0 }),
-  };
-}
+/** A server of `testApi` started with {@link testApiOptions}. */
+export type TestApiServer = TestServer<TestApi, TestContext>;

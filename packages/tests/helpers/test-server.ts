@@ -1,8 +1,26 @@
-import { createClient, type ClientOptions, type WirecallClient } from '@wirecall/client';
-import type { Logger, ServerOptions, WirecallServer } from '@wirecall/server';
-import { testApi, type TestApi } from './fixtures.js';
-// A cycle of function imports only (each used at call time), so ESM resolves it.
-import { startTestApiServer } from './test-handlers.js';
+/**
+ * The one way tests start a server and connect a typed client, for any contract:
+ * {@link startTestServer} and {@link connectClient}. Both results are `AsyncDisposable`, so
+ * `await using` closes them even when an assertion fails. What a contract's server runs (the
+ * fixtures' handlers) is data beside its contract: `testApiOptions()` in test-handlers.ts,
+ * `resilienceHandlers()` in resilience-api.ts, `idempotentHandlers()` in extra-fixtures.ts.
+ */
+import {
+  createClient,
+  type ClientLogger,
+  type ClientOptions,
+  type UrlOption,
+  type WirecallClient,
+} from '@wirecall/client';
+import type { AnyContract } from '@wirecall/core';
+import {
+  createServer,
+  type DefaultContext,
+  type Logger,
+  type MessagesField,
+  type ServerOptions,
+  type WirecallServer,
+} from '@wirecall/server';
 
 /** Everything the server logged, so tests can assert what stays on the server. */
 export interface LogEntry {
@@ -20,33 +38,69 @@ export function recordingLogger(entries: LogEntry[]): Logger {
   return { error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug') };
 }
 
-/** What the shared handlers observed, for assertions about the server side. */
-export interface Observed {
-  /** Abort reasons seen by `waitForAbort` handlers, by key. */
-  aborts: Map<string, unknown>;
-  /** How many times each procedure ran, by procedure:key. */
-  runs: Map<string, number>;
-}
+/** A typed client's logger that records nothing and prints nothing (the setup file fails on console output). */
+export const quietClientLogger: ClientLogger = { warn: (): void => {}, error: (): void => {} };
 
-export interface TestServer extends AsyncDisposable {
-  server: WirecallServer<TestApi, { connectedAt: number }>;
+export type TestServerOptions<TContract extends AnyContract, TContext, TAuth> = ServerOptions<
+  TContract,
+  TContext,
+  TAuth
+> &
+  MessagesField<TContract, TContext> & {
+    /** A fixed port, to restart a server where its clients reconnect. @default 0 (any free port) */
+    port?: number;
+  };
+
+export interface TestServer<
+  TContract extends AnyContract,
+  TContext = DefaultContext<TContract, undefined>,
+  TAuth = undefined,
+> extends AsyncDisposable {
+  server: WirecallServer<TContract, TContext, TAuth>;
   url: string;
   port: number;
+  /** What the server logged (unless the options brought their own logger). */
   logs: LogEntry[];
-  observed: Observed;
 }
 
-/** Starts a server for {@link testApi} on 127.0.0.1 and a free port; dispose it to close it. */
-export function startTestServer(
-  overrides: Partial<ServerOptions<TestApi, { connectedAt: number }>> = {},
-): Promise<TestServer> {
-  return startTestApiServer(overrides);
+/**
+ * Starts a server for any contract on 127.0.0.1 and a free port (or `options.port`), logging into
+ * `logs` unless the options bring a logger; dispose it to close it (with no grace period).
+ */
+export async function startTestServer<
+  TContract extends AnyContract,
+  TAuth = undefined,
+  TContext = DefaultContext<TContract, TAuth>,
+>(
+  contract: TContract,
+  options: TestServerOptions<TContract, TContext, TAuth>,
+): Promise<TestServer<TContract, TContext, TAuth>> {
+  const { port: wantedPort = 0, ...serverOptions } = options;
+  const logs: LogEntry[] = [];
+  // Generic here, so the compiler cannot resolve MessagesField: the callers' options were checked.
+  const withLogger = { logger: recordingLogger(logs), ...serverOptions } as ServerOptions<TContract, TContext, TAuth> &
+    MessagesField<TContract, TContext>;
+  const server = createServer<TContract, TAuth, TContext>(contract, withLogger);
+  const { url, port } = await server.listen({ port: wantedPort, host: '127.0.0.1' });
+  return { server, url, port, logs, [Symbol.asyncDispose]: () => server.close({ graceMs: 0 }) };
 }
 
-export type TestClient = WirecallClient<TestApi> & AsyncDisposable;
+/** A client's options but its url; optional when the contract requires none of them. */
+export type TestClientOptions<TContract extends AnyContract> = Omit<ClientOptions<TContract>, 'url'>;
+type OptionsArg<TContract extends AnyContract> =
+  Partial<TestClientOptions<TContract>> extends TestClientOptions<TContract>
+    ? [options?: TestClientOptions<TContract>]
+    : [options: TestClientOptions<TContract>];
 
-/** A typed client of {@link testApi}; dispose it to close it. */
-export function connectClient(url: string, options: Partial<ClientOptions<TestApi>> = {}): TestClient {
-  const client = createClient(testApi, { url, ...options });
-  return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
+/**
+ * A typed client of any contract that prints nothing ({@link quietClientLogger} unless the options
+ * bring a logger); dispose it (`await using`) to close it. To see its state transitions, pass it
+ * to `recordStates` (chaos-kit.ts) right away.
+ */
+export function connectClient<TContract extends AnyContract>(
+  contract: TContract,
+  url: UrlOption,
+  ...[options]: OptionsArg<TContract>
+): WirecallClient<TContract> {
+  return createClient(contract, { logger: quietClientLogger, ...options, url } as ClientOptions<TContract>);
 }

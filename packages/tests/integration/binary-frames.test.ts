@@ -8,7 +8,7 @@ import WebSocket, { type RawData } from 'ws';
 import { z } from 'zod';
 import { RawClient } from '../helpers/raw-client.js';
 import type { LimitOptions } from '@wirecall/server';
-import { quietClientLogger, serve } from '../security/helpers.js';
+import { quietClientLogger, startTestServer } from '../helpers/test-server.js';
 
 /**
  * Bytes travel in binary frames, raw, for clients that read them (`binaryFrames()` from
@@ -44,7 +44,7 @@ function countingWebSocket(counts: { binaryIn: number; textIn: number; binaryOut
 }
 
 function startBytesServer(limits: LimitOptions = {}) {
-  return serve(bytesApi, {
+  return startTestServer(bytesApi, {
     limits,
     handlers: {
       echo: ({ input }) => input.data,

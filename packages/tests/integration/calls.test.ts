@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 as seededRandom } from '../helpers/chaos-kit.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 describe('calls', () => {
   it('settles 1,000 concurrent calls on one connection, each with its own result, whatever order they finish in', async () => {
-    await using ctx = await startTestServer();
-    await using client = connectClient(ctx.url);
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, ctx.url);
     await client.call.add({ a: 0, b: 0 }); // open: all 1,000 go straight onto the socket
     const random = seededRandom(0xc0ffee);
     const finished: string[] = [];
@@ -36,8 +38,8 @@ describe('calls', () => {
   });
 
   it('returns each echo its own deep value when many run at once', async () => {
-    await using ctx = await startTestServer();
-    await using client = connectClient(ctx.url);
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, ctx.url);
     const inputs = Array.from({ length: 200 }, (_, index) => ({
       index,
       list: Array.from({ length: index % 7 }, String),
@@ -49,17 +51,17 @@ describe('calls', () => {
   });
 
   it('takes a deadline longer than a timer can hold, or none at all (Infinity)', async () => {
-    await using ctx = await startTestServer();
-    await using client = connectClient(ctx.url);
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, ctx.url);
     expect(await client.call.add({ a: 1, b: 2 }, { timeoutMs: Infinity })).toBe(3);
     expect(await client.call.add({ a: 2, b: 2 }, { timeoutMs: 2 ** 40 })).toBe(4);
     expect(client.state).toBe('open');
   });
 
   it('keeps calls of two clients apart even when they use the same ids', async () => {
-    await using ctx = await startTestServer();
-    await using first = connectClient(ctx.url);
-    await using second = connectClient(ctx.url);
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using first = connectClient(testApi, ctx.url);
+    await using second = connectClient(testApi, ctx.url);
 
     // Both clients number their calls from 1, so the server sees the same ids on both sockets.
     const [a, b] = await Promise.all([
@@ -72,7 +74,7 @@ describe('calls', () => {
   });
 
   it('answers a raw call frame with a result frame carrying the same id (number or string)', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using raw = await RawClient.greeted(ctx.url);
 
     const numeric = await raw.request({ t: 'call', id: 41, p: 'add', v: { a: 40, b: 2 } });
@@ -83,8 +85,8 @@ describe('calls', () => {
   });
 
   it('queues calls made before the connection opens and sends them once it does', async () => {
-    await using ctx = await startTestServer();
-    await using client = connectClient(ctx.url);
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, ctx.url);
     expect(client.state).toBe('connecting');
 
     const results = await Promise.all([client.call.add({ a: 1, b: 2 }), client.call.getUser({ id: 'u1' })]);

@@ -1,17 +1,19 @@
 import { WirecallError } from '@wirecall/client';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
-import { connectClient, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
 import { rejectionOf } from '../helpers/rejection.js';
+import { newObserved, type Observed, testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 let keySeq = 0;
 /** A key no other test uses, so `observed.aborts` entries cannot be confused. */
 const uniqueKey = (label: string): string => `${label}-${++keySeq}-${Math.random().toString(36).slice(2)}`;
 
 /** Waits until the handler of `key` saw its signal abort, and returns the abort reason's code. */
-async function serverAbortCode(ctx: TestServer, key: string): Promise<string> {
-  await vi.waitFor(() => expect(ctx.observed.aborts.has(key)).toBe(true), { timeout: 5_000 });
-  const reason = ctx.observed.aborts.get(key);
+async function serverAbortCode(observed: Observed, key: string): Promise<string> {
+  await vi.waitFor(() => expect(observed.aborts.has(key)).toBe(true), { timeout: 5_000 });
+  const reason = observed.aborts.get(key);
   expect(reason).toBeInstanceOf(WirecallError);
   return (reason as WirecallError).code;
 }
@@ -19,8 +21,9 @@ async function serverAbortCode(ctx: TestServer, key: string): Promise<string> {
 describe('cancellation', () => {
   describe('through the typed client', () => {
     it('rejects with CANCELLED when the signal aborts, and aborts the handler on the server', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
+      await using client = connectClient(testApi, ctx.url);
       await client.call.add({ a: 0, b: 0 }); // open, so the call goes out at once
       const key = uniqueKey('abort');
       const controller = new AbortController();
@@ -30,14 +33,14 @@ describe('cancellation', () => {
       controller.abort();
 
       expect((await rejectionOf(pending)).code).toBe('CANCELLED');
-      expect(await serverAbortCode(ctx, key)).toBe('CANCELLED');
+      expect(await serverAbortCode(observed, key)).toBe('CANCELLED');
       await vi.waitFor(() => expect(ctx.server.stats().inFlightCalls).toBe(0));
       expect(client.pending.calls).toBe(0);
     });
 
     it('keeps the abort reason as the cause of the CANCELLED error', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
       const controller = new AbortController();
       const reason = new Error('user navigated away');
 
@@ -50,8 +53,9 @@ describe('cancellation', () => {
     });
 
     it('rejects at once with CANCELLED for an already aborted signal, and never runs the handler', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
+      await using client = connectClient(testApi, ctx.url);
       await client.call.add({ a: 0, b: 0 });
       const id = uniqueKey('pre-aborted');
 
@@ -60,13 +64,14 @@ describe('cancellation', () => {
       expect(error.code).toBe('CANCELLED');
       // A later call on the same socket has been handled, so an earlier one would have been too.
       await client.call.getUser({ id: 'after' });
-      expect(ctx.observed.runs.get('getUser:after')).toBe(1);
-      expect(ctx.observed.runs.has(`getUser:${id}`)).toBe(false);
+      expect(observed.runs.get('getUser:after')).toBe(1);
+      expect(observed.runs.has(`getUser:${id}`)).toBe(false);
     });
 
     it('rejects with TIMEOUT after timeoutMs, and the handler on the server sees its signal abort', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
+      await using client = connectClient(testApi, ctx.url);
       await client.call.add({ a: 0, b: 0 });
       const key = uniqueKey('timeout');
 
@@ -74,14 +79,14 @@ describe('cancellation', () => {
 
       expect(error.code).toBe('TIMEOUT');
       // Whichever comes first, the client's cancel frame or the server's own copy of the deadline.
-      expect(['CANCELLED', 'TIMEOUT']).toContain(await serverAbortCode(ctx, key));
+      expect(['CANCELLED', 'TIMEOUT']).toContain(await serverAbortCode(observed, key));
       expect(client.pending.calls).toBe(0);
     });
 
     it('sends the remaining time budget with the call as tm', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const wire: WireEntry[] = [];
-      await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire), timeoutMs: 5_000 });
+      await using client = connectClient(testApi, ctx.url, { WebSocket: recordingWebSocket(wire), timeoutMs: 5_000 });
 
       await client.call.add({ a: 1, b: 1 });
       await client.call.add({ a: 1, b: 2 }, { timeoutMs: 750 });
@@ -97,9 +102,9 @@ describe('cancellation', () => {
     });
 
     it('sends no cancel frame when the signal aborts after the result arrived', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const wire: WireEntry[] = [];
-      await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire) });
+      await using client = connectClient(testApi, ctx.url, { WebSocket: recordingWebSocket(wire) });
       const controller = new AbortController();
 
       expect(await client.call.add({ a: 2, b: 3 }, { signal: controller.signal })).toBe(5);
@@ -114,8 +119,9 @@ describe('cancellation', () => {
     });
 
     it('aborts the handler with CONNECTION_LOST when the client closes mid-call', async () => {
-      await using ctx = await startTestServer();
-      const client = connectClient(ctx.url);
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
+      const client = connectClient(testApi, ctx.url);
       await client.call.add({ a: 0, b: 0 });
       const key = uniqueKey('closed');
 
@@ -124,20 +130,21 @@ describe('cancellation', () => {
       await client.close();
 
       expect((await pending).code).toBe('CLOSED');
-      expect(await serverAbortCode(ctx, key)).toBe('CONNECTION_LOST');
+      expect(await serverAbortCode(observed, key)).toBe('CONNECTION_LOST');
     });
   });
 
   describe('on the wire', () => {
     it('aborts the handler when a cancel frame arrives, and sends no answer for that id', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       await using raw = await RawClient.greeted(ctx.url);
       const key = uniqueKey('raw-cancel');
 
       raw.send({ t: 'call', id: 1, p: 'waitForAbort', v: { key } });
       raw.send({ t: 'cancel', id: 1 });
 
-      expect(await serverAbortCode(ctx, key)).toBe('CANCELLED');
+      expect(await serverAbortCode(observed, key)).toBe('CANCELLED');
       // The id is free again once the cancelled call settled, and nothing answered the first use.
       expect(await raw.request({ t: 'call', id: 1, p: 'add', v: { a: 1, b: 1 } })).toEqual({
         t: 'result',
@@ -148,20 +155,21 @@ describe('cancellation', () => {
     });
 
     it('aborts the handler when the deadline in tm passes, without any cancel frame', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       await using raw = await RawClient.greeted(ctx.url);
       const key = uniqueKey('raw-deadline');
 
       raw.send({ t: 'call', id: 1, p: 'waitForAbort', v: { key }, tm: 100 });
 
-      expect(await serverAbortCode(ctx, key)).toBe('TIMEOUT');
+      expect(await serverAbortCode(observed, key)).toBe('TIMEOUT');
       await raw.barrier();
       expect(raw.frames.filter((frame) => frame.id === 1)).toEqual([]);
       expect(ctx.server.stats().inFlightCalls).toBe(0);
     });
 
     it('ignores a cancel for an id that is not in flight', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       raw.send({ t: 'cancel', id: 99 });
@@ -172,7 +180,8 @@ describe('cancellation', () => {
     });
 
     it('aborts every in-flight handler with CONNECTION_LOST when the socket drops', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       const raw = await RawClient.greeted(ctx.url);
       const keys = [uniqueKey('drop'), uniqueKey('drop'), uniqueKey('drop')];
 
@@ -180,7 +189,7 @@ describe('cancellation', () => {
       await vi.waitFor(() => expect(ctx.server.stats().inFlightCalls).toBe(3));
       raw.socket.terminate();
 
-      for (const key of keys) expect(await serverAbortCode(ctx, key)).toBe('CONNECTION_LOST');
+      for (const key of keys) expect(await serverAbortCode(observed, key)).toBe('CONNECTION_LOST');
       expect(ctx.server.stats().inFlightCalls).toBe(0);
     });
   });

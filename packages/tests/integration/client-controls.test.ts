@@ -2,12 +2,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { rejectionOf } from '../helpers/rejection.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
 import type { StateChange } from '@wirecall/client';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 /** What the app can ask of its connection: the round-trip time now, and a fresh connection now. */
 describe('client controls', () => {
   it('ping() resolves with the round-trip time, which state changes then report', async () => {
-    await using ctx = await startTestServer();
-    await using client = connectClient(ctx.url);
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, ctx.url);
     await client.call.add({ a: 1, b: 1 });
 
     const rtts = await Promise.all([client.ping(), client.ping(), client.ping()]);
@@ -24,16 +26,19 @@ describe('client controls', () => {
 
   it('ping() fails with UNAVAILABLE while not connected', async () => {
     // Port 1 on loopback: nothing listens there, so the client never connects.
-    await using client = connectClient('ws://127.0.0.1:1', { reconnect: false });
+    await using client = connectClient(testApi, 'ws://127.0.0.1:1', { reconnect: false });
     expect((await rejectionOf(client.ping())).code).toBe('UNAVAILABLE');
   });
 
   it('reconnect() makes a new connection now, with fresh connection params, keeping subscriptions', async () => {
     const connections: unknown[] = [];
-    await using ctx = await startTestServer({ hooks: { onConnection: (connection) => connections.push(connection) } });
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
+      hooks: { onConnection: (connection) => connections.push(connection) },
+    });
     let token = 0;
     const seenParams: unknown[] = [];
-    await using client = connectClient(ctx.url, {
+    await using client = connectClient(testApi, ctx.url, {
       connectionParams: () => {
         token++;
         seenParams.push(token);

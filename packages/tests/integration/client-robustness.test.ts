@@ -5,7 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { nextState, outcomeOf, recordingClientLogger } from '../helpers/chaos-kit.js';
 import { rejectionOf } from '../helpers/rejection.js';
-import { fastReconnect, serve, typedClient } from '../security/helpers.js';
+import { fastReconnect } from '../security/helpers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
 
 const api = defineContract({
   procedures: {
@@ -20,7 +21,7 @@ const api = defineContract({
 async function stubbornServer(maxInFlightCalls: number) {
   const runs: string[] = [];
   const connections: ConnectionInfo[] = [];
-  const served = await serve(api, {
+  const served = await startTestServer(api, {
     limits: { maxInFlightCalls },
     hooks: { onConnection: (connection) => connections.push(connection) },
     handlers: {
@@ -61,7 +62,7 @@ describe('client robustness', () => {
       await using ctx = await stubbornServer(4);
       using reports = reportedErrors();
       const boom = new Error('listener bug');
-      await using client = typedClient(api, { url: ctx.url, reconnect: fastReconnect, logger: reports.logger });
+      await using client = connectClient(api, ctx.url, { reconnect: fastReconnect, logger: reports.logger });
       const seen: StateChange['state'][] = [];
       client.onStateChange(() => {
         throw boom;
@@ -82,7 +83,7 @@ describe('client robustness', () => {
     it('does not stop the calls queued before the first welcome from being sent', async () => {
       await using ctx = await stubbornServer(4);
       using reports = reportedErrors();
-      await using client = typedClient(api, { url: ctx.url, logger: reports.logger });
+      await using client = connectClient(api, ctx.url, { logger: reports.logger });
       client.onStateChange(() => {
         throw new Error('listener bug');
       });
@@ -96,7 +97,7 @@ describe('client robustness', () => {
   describe('calls right after cancelled calls (handlers still winding down on the server)', () => {
     it('sends calls refused for the in-flight limit again instead of failing them with RATE_LIMITED', async () => {
       await using ctx = await stubbornServer(2);
-      await using client = typedClient(api, { url: ctx.url });
+      await using client = connectClient(api, ctx.url);
       expect(await client.call.echo('warm')).toBe('warm');
 
       // Two rounds of two cancelled calls: their four handlers run on for ~300 ms, which fills the
@@ -124,7 +125,7 @@ describe('client robustness', () => {
 
     it('gives up with RATE_LIMITED within the call’s own timeout when the server stays full', async () => {
       await using ctx = await stubbornServer(1);
-      await using client = typedClient(api, { url: ctx.url });
+      await using client = connectClient(api, ctx.url);
       expect(await client.call.echo('warm')).toBe('warm');
       // Two handlers that outlive the test's calls fill the bound of 2 × 1 running handlers.
       for (const index of [0, 1]) {

@@ -4,12 +4,13 @@ import { driftedApi } from '../helpers/extra-fixtures.js';
 import { testApi } from '../helpers/fixtures.js';
 import { RawClient, recordingClientLogger, type ClientLogEntry } from '../helpers/raw-client.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
 
 const STALE_FP = 'deadbeefdeadbeef';
 
 describe('contract fingerprint', () => {
   it('welcomes a client with the same fingerprint and logs nothing', async () => {
-    await using ctx = await startTestServer({ strictContract: true });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), strictContract: true });
     await using raw = await RawClient.connect(ctx.url);
 
     raw.hello(testApi.fingerprint);
@@ -26,7 +27,7 @@ describe('contract fingerprint', () => {
   });
 
   it('welcomes a client with another fingerprint, logs a warning, and serves it', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using raw = await RawClient.connect(ctx.url);
 
     raw.hello(STALE_FP);
@@ -40,7 +41,7 @@ describe('contract fingerprint', () => {
   });
 
   it('closes a client with another fingerprint with 4409 under strictContract', async () => {
-    await using ctx = await startTestServer({ strictContract: true });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), strictContract: true });
     await using raw = await RawClient.connect(ctx.url);
 
     raw.hello(STALE_FP);
@@ -53,7 +54,7 @@ describe('contract fingerprint', () => {
   });
 
   it('lets a typed client built from another contract call what both share, and warns on both ends', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     const clientLogs: ClientLogEntry[] = [];
     const client = createClient(driftedApi, { url: ctx.url, logger: recordingClientLogger(clientLogs) });
     await using _client = { [Symbol.asyncDispose]: () => client.close() };
@@ -72,7 +73,7 @@ describe('contract fingerprint', () => {
   });
 
   it('stops a typed client built from another contract under strictContract', async () => {
-    await using ctx = await startTestServer({ strictContract: true });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), strictContract: true });
     const client = createClient(driftedApi, { url: ctx.url, reconnect: false, logger: recordingClientLogger([]) });
     await using _client = { [Symbol.asyncDispose]: () => client.close() };
     const changes: StateChange[] = [];

@@ -2,6 +2,8 @@ import { isWirecallError, WirecallError, type ErrorCode } from '@wirecall/client
 import { describe, expect, it } from 'vitest';
 import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 /** Awaits a promise that must reject, and returns what it rejected with. */
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -37,8 +39,8 @@ function issuesOf(data: unknown): Issue[] {
 describe('errors', () => {
   describe('bad input', () => {
     it('rejects a typed call with BAD_REQUEST and zod issues in data.issues', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const error = expectWirecallError(
         await rejectionOf(client.call.add({ a: 'x' } as unknown as { a: number; b: number })),
@@ -53,7 +55,7 @@ describe('errors', () => {
     });
 
     it('answers a raw call frame with bad input with an error frame carrying the issues', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       const answer = await raw.request({ t: 'call', id: 1, p: 'add', v: { a: 'x' } });
@@ -70,7 +72,7 @@ describe('errors', () => {
     });
 
     it('refuses a Uint8Array sent as superjson typed-array (a JSON array of numbers)', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       const annotated = await raw.request({
@@ -88,8 +90,8 @@ describe('errors', () => {
     });
 
     it('refuses a subscription with bad params with BAD_REQUEST and issues, through onError', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
       const errors: WirecallError[] = [];
       const received: unknown[] = [];
 
@@ -110,7 +112,7 @@ describe('errors', () => {
     it.each(['nope', 'toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'])(
       'answers a call of procedure %j with NOT_FOUND and keeps the socket',
       async (name) => {
-        await using ctx = await startTestServer();
+        await using ctx = await startTestServer(testApi, testApiOptions());
         await using raw = await RawClient.greeted(ctx.url);
 
         const answer = await raw.request({ t: 'call', id: 1, p: name, v: {} });
@@ -124,7 +126,7 @@ describe('errors', () => {
     it.each(['nope', 'toString', '__proto__', 'constructor'])(
       'answers a subscription to event %j with NOT_FOUND',
       async (name) => {
-        await using ctx = await startTestServer();
+        await using ctx = await startTestServer(testApi, testApiOptions());
         await using raw = await RawClient.greeted(ctx.url);
 
         const from = raw.frames.length;
@@ -139,8 +141,8 @@ describe('errors', () => {
     it.each(['nope', 'toString', '__proto__', 'constructor'])(
       'throws NOT_FOUND from client.on for event %j',
       async (name) => {
-        await using ctx = await startTestServer();
-        await using client = connectClient(ctx.url);
+        await using ctx = await startTestServer(testApi, testApiOptions());
+        await using client = connectClient(testApi, ctx.url);
 
         let thrown: unknown;
         try {
@@ -157,8 +159,8 @@ describe('errors', () => {
 
   describe('handler failures', () => {
     it('passes a typed WirecallError from a handler to the caller with its code and message', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const error = expectWirecallError(await rejectionOf(client.call.fail({ kind: 'typed' })), 'FORBIDDEN');
 
@@ -175,9 +177,9 @@ describe('errors', () => {
     ] as const)(
       'turns a $kind throw into INTERNAL without sending what was thrown, and logs it on the server',
       async ({ kind, secret }) => {
-        await using ctx = await startTestServer();
+        await using ctx = await startTestServer(testApi, testApiOptions());
         const wire: WireEntry[] = [];
-        await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire) });
+        await using client = connectClient(testApi, ctx.url, { WebSocket: recordingWebSocket(wire) });
         await using raw = await RawClient.greeted(ctx.url);
 
         const error = expectWirecallError(await rejectionOf(client.call.fail({ kind })), 'INTERNAL');
@@ -203,8 +205,8 @@ describe('errors', () => {
     );
 
     it('turns an output that breaks the contract into INTERNAL and logs the mismatch', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const error = expectWirecallError(await rejectionOf(client.call.fail({ kind: 'badOutput' })), 'INTERNAL');
 
@@ -219,8 +221,8 @@ describe('errors', () => {
     });
 
     it('keeps the connection usable after every kind of failure', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const outcomes = await Promise.allSettled([
         client.call.fail({ kind: 'typed' }),

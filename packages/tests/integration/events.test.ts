@@ -1,7 +1,9 @@
 import type { EventMeta } from '@wirecall/client';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, recordingWebSocket, type RawFrame, type WireEntry } from '../helpers/raw-client.js';
-import { connectClient, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApiOptions, type TestApiServer } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 interface Chat {
   room: string;
@@ -12,7 +14,7 @@ interface Chat {
 const chat = (room: string, text: string): Chat => ({ room, text, at: new Date(Date.UTC(2024, 0, 1)) });
 
 /** Resolves once the server holds `count` (stream, connection) subscriptions. */
-async function subscriptionsReach(ctx: TestServer, count: number): Promise<void> {
+async function subscriptionsReach(ctx: TestApiServer, count: number): Promise<void> {
   await vi.waitFor(() => expect(ctx.server.stats().subscriptions).toBe(count));
 }
 
@@ -24,9 +26,9 @@ const isEvent =
 describe('events', () => {
   describe('params', () => {
     it('delivers an event only to subscribers of its params', async () => {
-      await using ctx = await startTestServer();
-      await using inA = connectClient(ctx.url);
-      await using inB = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using inA = connectClient(testApi, ctx.url);
+      await using inB = connectClient(testApi, ctx.url);
       const roomA: Chat[] = [];
       const roomB: Chat[] = [];
       inA.on('chatMessage', { room: 'a' }, (message) => roomA.push(message));
@@ -46,8 +48,12 @@ describe('events', () => {
     });
 
     it('delivers to every client subscribed with the same params', async () => {
-      await using ctx = await startTestServer();
-      const clients = [connectClient(ctx.url), connectClient(ctx.url), connectClient(ctx.url)];
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      const clients = [
+        connectClient(testApi, ctx.url),
+        connectClient(testApi, ctx.url),
+        connectClient(testApi, ctx.url),
+      ];
       await using _cleanup = {
         [Symbol.asyncDispose]: async () => void (await Promise.all(clients.map((client) => client.close()))),
       };
@@ -63,7 +69,7 @@ describe('events', () => {
     });
 
     it('tags events with their stream key and keeps streams of different params apart on one socket', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
       raw.send({ t: 'sub', id: 1, e: 'chatMessage', v: { room: 'a' } });
       raw.send({ t: 'sub', id: 2, e: 'chatMessage', v: { room: 'b' } });
@@ -85,8 +91,8 @@ describe('events', () => {
 
   describe('order and ids', () => {
     it('delivers a stream in emit order, with the ids emit returned', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
       const seen: { seq: number; meta: EventMeta }[] = [];
       client.on('tick', (tick, meta) => seen.push({ seq: tick.seq, meta }));
       await subscriptionsReach(ctx, 1);
@@ -104,7 +110,7 @@ describe('events', () => {
 
   describe('unsubscribe', () => {
     it('sends no more frames for a stream once the raw client unsubscribed (checked on the wire)', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
       raw.send({ t: 'sub', id: 5, e: 'chatMessage', v: { room: 'a' } });
       raw.send({ t: 'sub', id: 6, e: 'tick' });
@@ -131,7 +137,7 @@ describe('events', () => {
     });
 
     it('keeps a stream while another subscription id of the same socket still wants it', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
       raw.send({ t: 'sub', id: 1, e: 'tick' });
       raw.send({ t: 'sub', id: 2, e: 'tick' });
@@ -157,9 +163,9 @@ describe('events', () => {
     });
 
     it('stops calling a typed handler after off(), and the server stops sending its frames', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const wire: WireEntry[] = [];
-      await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire) });
+      await using client = connectClient(testApi, ctx.url, { WebSocket: recordingWebSocket(wire) });
       const messages: string[] = [];
       const ticks: number[] = [];
       const off = client.on('chatMessage', { room: 'a' }, (message) => messages.push(message.text));
@@ -193,9 +199,9 @@ describe('events', () => {
     });
 
     it('shares one server subscription between listeners and unsubscribes when the last one leaves', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const wire: WireEntry[] = [];
-      await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire) });
+      await using client = connectClient(testApi, ctx.url, { WebSocket: recordingWebSocket(wire) });
       const first: number[] = [];
       const second: number[] = [];
       const offFirst = client.on('tick', (tick) => first.push(tick.seq));
@@ -218,8 +224,8 @@ describe('events', () => {
     });
 
     it('calling off() twice is harmless', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
       const ticks: number[] = [];
       const offOld = client.on('tick', () => {});
       client.on('tick', (tick) => ticks.push(tick.seq));
@@ -237,7 +243,7 @@ describe('events', () => {
 
   describe('refusals', () => {
     it('answers a duplicate subscription id with BAD_REQUEST and keeps the first', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
       raw.send({ t: 'sub', id: 1, e: 'tick' });
       const tickKey = (await raw.waitFor((frame) => frame.t === 'subscribed' && frame.id === 1)).k;
@@ -255,7 +261,7 @@ describe('events', () => {
     });
 
     it('refuses params on an event that takes none', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       raw.send({ t: 'sub', id: 1, e: 'tick', v: { room: 'a' } });

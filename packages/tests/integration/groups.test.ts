@@ -5,7 +5,7 @@ import type { Handlers, MessageHandlers } from '@wirecall/server';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
-import { quietClientLogger, serve } from '../security/helpers.js';
+import { quietClientLogger, startTestServer } from '../helpers/test-server.js';
 
 /**
  * Nested contracts: each team's part is a contract of its own, grouped under a name. Called as
@@ -61,7 +61,7 @@ function startServer(seen: { message: string; payload: unknown; ctx: unknown }[]
   const usersMessages: MessageHandlers<typeof usersApi, Ctx> = {
     viewing: ({ payload, ctx, meta }) => void seen.push({ message: meta.message, payload, ctx }),
   };
-  return serve(api, {
+  return startTestServer(api, {
     context: (): Ctx => ({ user: 'ada' }),
     handlers: {
       ping: () => 'pong' as const,
@@ -152,7 +152,10 @@ describe('nested contracts (groups)', () => {
       admin: { stats: () => ({ users: 0 }), audit: { tail: async function* () {} } },
     };
     // The compiler refuses this too (see groups.test-d.ts); a JavaScript caller gets the runtime check.
-    const started = serve(api, { handlers: withoutUsers as never, messages: { users: { viewing: () => {} } } });
+    const started = startTestServer(api, {
+      handlers: withoutUsers as never,
+      messages: { users: { viewing: () => {} } },
+    });
     return expect(started).rejects.toThrow('wirecall: no handler for procedure users.get');
   });
 

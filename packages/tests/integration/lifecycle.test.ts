@@ -9,9 +9,11 @@ import { defineContract } from '@wirecall/core';
 import { createServer, memoryBroker } from '@wirecall/server';
 import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
-import { idempotentApi, startIdempotentServer } from '../helpers/extra-fixtures.js';
+import { idempotentApi, idempotentHandlers } from '../helpers/extra-fixtures.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { newObserved, testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 /** Captures a rejection right away (no unhandled-rejection window); resolves with the error. */
 function rejectionOf(promise: Promise<unknown>): Promise<WirecallError> {
@@ -29,8 +31,8 @@ function rejectionOf(promise: Promise<unknown>): Promise<WirecallError> {
 describe('lifecycle', () => {
   describe('closing the client', () => {
     it('rejects pending calls with CLOSED and ends in state closed', async () => {
-      await using ctx = await startTestServer();
-      const client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      const client = connectClient(testApi, ctx.url);
       await client.call.add({ a: 0, b: 0 });
 
       const pending = rejectionOf(client.call.sleep({ ms: 10_000 }));
@@ -46,8 +48,8 @@ describe('lifecycle', () => {
     });
 
     it('rejects calls made after close() at once with CLOSED', async () => {
-      await using ctx = await startTestServer();
-      const client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      const client = connectClient(testApi, ctx.url);
       await client.call.add({ a: 0, b: 0 });
       await client.close();
 
@@ -59,8 +61,8 @@ describe('lifecycle', () => {
     });
 
     it('ends in closed, through no other state, and drops its server connection', async () => {
-      await using ctx = await startTestServer();
-      const client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      const client = connectClient(testApi, ctx.url);
       const changes: StateChange[] = [];
       client.onStateChange((change) => changes.push(change));
       await client.call.add({ a: 0, b: 0 });
@@ -74,8 +76,9 @@ describe('lifecycle', () => {
     });
 
     it('frees everything on the server when clients leave', async () => {
-      await using ctx = await startTestServer();
-      const clients = Array.from({ length: 10 }, () => connectClient(ctx.url));
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
+      const clients = Array.from({ length: 10 }, () => connectClient(testApi, ctx.url));
       clients.forEach((client, index) => {
         client.on('tick', () => {});
         client.on('chatMessage', { room: `r${index % 3}` }, () => {});
@@ -90,14 +93,14 @@ describe('lifecycle', () => {
       await vi.waitFor(() =>
         expect(ctx.server.stats()).toMatchObject({ connections: 0, inFlightCalls: 0, subscriptions: 0 }),
       );
-      expect(ctx.observed.aborts.size).toBe(10);
+      expect(observed.aborts.size).toBe(10);
     });
   });
 
   describe('closing the server', () => {
     it('with graceMs 0 rejects in-flight calls and the client ends closed when it may not reconnect', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url, { reconnect: false });
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url, { reconnect: false });
       const changes: StateChange[] = [];
       client.onStateChange((change) => changes.push(change));
       await client.call.add({ a: 0, b: 0 });
@@ -115,8 +118,8 @@ describe('lifecycle', () => {
     });
 
     it('with graceMs 0 sends a reconnecting client into reconnecting', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url, { reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url, { reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
       const changes: StateChange[] = [];
       client.onStateChange((change) => changes.push(change));
       await client.call.add({ a: 0, b: 0 });
@@ -135,9 +138,9 @@ describe('lifecycle', () => {
     });
 
     it('with graceMs lets an in-flight call finish and deliver its result, then closes with 1001', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
-      await using client = connectClient(ctx.url, { reconnect: false });
+      await using client = connectClient(testApi, ctx.url, { reconnect: false });
       await client.call.add({ a: 0, b: 0 });
 
       raw.send({ t: 'call', id: 1, p: 'sleep', v: { ms: 200, tag: 'raw done' } });
@@ -154,7 +157,7 @@ describe('lifecycle', () => {
     });
 
     it('answers calls that arrive during the grace period with UNAVAILABLE', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       raw.send({ t: 'call', id: 1, p: 'sleep', v: { ms: 300, tag: 'in flight' } });
@@ -169,7 +172,8 @@ describe('lifecycle', () => {
     });
 
     it('aborts the signal of every handler still running when the grace period ends', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       await using raw = await RawClient.greeted(ctx.url);
       const key = `shutdown-${Math.random()}`;
 
@@ -177,13 +181,14 @@ describe('lifecycle', () => {
       await vi.waitFor(() => expect(ctx.server.stats().inFlightCalls).toBe(1));
       await ctx.server.close({ graceMs: 0 });
 
-      await vi.waitFor(() => expect(ctx.observed.aborts.has(key)).toBe(true), { timeout: 3_000 });
-      expect(ctx.observed.aborts.get(key)).toMatchObject({ code: 'CONNECTION_LOST' });
+      await vi.waitFor(() => expect(observed.aborts.has(key)).toBe(true), { timeout: 3_000 });
+      expect(observed.aborts.get(key)).toMatchObject({ code: 'CONNECTION_LOST' });
       expect((await raw.waitForClose()).code).toBe(1001);
     });
 
     it('aborts the signal of a running idempotent handler too: no retry can reach a closed server', async () => {
-      await using srv = await startIdempotentServer();
+      const aborts = new Map<string, unknown>();
+      await using srv = await startTestServer(idempotentApi, { handlers: idempotentHandlers(aborts) });
       await using raw = await RawClient.greeted(srv.url, idempotentApi.fingerprint);
       const key = `idempotent-shutdown-${Math.random()}`;
 
@@ -195,11 +200,11 @@ describe('lifecycle', () => {
 
       // The handler's signal promises to abort when "the connection closes"; it is only
       // exempted while a retry may still arrive, which a closed server can never receive.
-      await vi.waitFor(() => expect(srv.aborts.has(key)).toBe(true), { timeout: 3_000 });
+      await vi.waitFor(() => expect(aborts.has(key)).toBe(true), { timeout: 3_000 });
     });
 
     it('refuses new connections once closing', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await ctx.server.close({ graceMs: 0 });
 
       await expect(RawClient.connect(ctx.url)).rejects.toThrow();

@@ -4,7 +4,7 @@ import { defineContract, WirecallError as ServerError } from '@wirecall/core';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
-import { quietClientLogger, serve } from '../security/helpers.js';
+import { quietClientLogger, startTestServer } from '../helpers/test-server.js';
 
 /** Messages from the client: typed, checked at both ends, no answer, dropped while offline by default. */
 const chatApi = defineContract({
@@ -19,7 +19,7 @@ const chatApi = defineContract({
 });
 
 function startMessageServer(received: { name: string; payload: unknown; ctx: unknown }[]) {
-  return serve(chatApi, {
+  return startTestServer(chatApi, {
     context: () => ({ user: 'ada' }),
     handlers: { ping: () => 'pong' },
     messages: {

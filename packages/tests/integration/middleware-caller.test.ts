@@ -4,7 +4,7 @@ import { defineContract, WirecallError } from '@wirecall/core';
 import { middleware, type ContextArgs } from '@wirecall/server';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { quietClientLogger, serve } from '../security/helpers.js';
+import { quietClientLogger, startTestServer } from '../helpers/test-server.js';
 
 /**
  * Typed middleware (guards) on one procedure, a group, messages and subscriptions, in a documented
@@ -71,7 +71,7 @@ const ADMIN_STATS_ORDER = [
 ];
 
 function startServer() {
-  return serve(api, {
+  return startTestServer(api, {
     // Typed argument: with a group that has both procedures and messages, TypeScript does not infer
     // ctx from a `context` whose argument is only contextually typed (docs/contracts.md).
     context: ({ connectionParams }: ContextArgs<typeof api>): Ctx => ({
@@ -202,7 +202,7 @@ describe('typed middleware', () => {
     // `Passed` has no public constructor, but its shape can be forged: the server checks the object.
     const sloppy = middleware<unknown>()(() => ({ result: 'forged' }));
     const oneApi = defineContract({ procedures: { p: { input: z.null(), output: z.string() } } });
-    await using ctx = await serve(oneApi, { handlers: sloppy.handlers(oneApi, { p: () => 'real' }) });
+    await using ctx = await startTestServer(oneApi, { handlers: sloppy.handlers(oneApi, { p: () => 'real' }) });
     const client = createClient(ctx.server.contract, { url: ctx.url, logger: quietClientLogger });
     try {
       expect(await errorOf(client.call.p(null))).toMatchObject({ code: 'INTERNAL' });
@@ -251,7 +251,7 @@ describe('the server-side caller', () => {
   it('cancels with the caller’s signal: the handler’s signal fires and the call rejects with CANCELLED', async () => {
     let handlerSignal: AbortSignal | undefined;
     const slowApi = defineContract({ procedures: { wait: { input: z.null(), output: z.null() } } });
-    await using ctx = await serve(slowApi, {
+    await using ctx = await startTestServer(slowApi, {
       handlers: {
         wait: ({ signal }) => {
           handlerSignal = signal;

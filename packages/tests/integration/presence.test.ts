@@ -1,10 +1,12 @@
 import { CLOSE_CODES, defineContract } from '@wirecall/core';
 import { presence, type Presence, type PresenceChange } from '@wirecall/client/presence';
-import type { WirecallError } from '@wirecall/client';
+import type { WirecallClient, WirecallError } from '@wirecall/client';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { RawClient } from '../helpers/raw-client.js';
-import { fastReconnect, serve, typedClient, type Client } from '../security/helpers.js';
+import { fastReconnect } from '../security/helpers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { recordStates } from '../helpers/chaos-kit.js';
 
 /**
  * Presence over real sockets on the in-memory broker: who is in a room, joins and leaves, one
@@ -29,7 +31,7 @@ const roomApi = defineContract({
 type Context = { user: string | undefined };
 
 function startRoomServer(options: { graceMs?: number; maxMembers?: number; banned?: string } = {}) {
-  return serve(roomApi, {
+  return startTestServer(roomApi, {
     context: ({ connectionParams }): Context => ({ user: connectionParams.user }),
     identify: (ctx) => ctx.user,
     handlers: { whoami: ({ ctx }) => ctx.user },
@@ -39,9 +41,8 @@ function startRoomServer(options: { graceMs?: number; maxMembers?: number; banne
   });
 }
 
-function member(url: string, user?: string, extra: { reconnect?: false } = {}): Client<typeof roomApi> {
-  return typedClient(roomApi, {
-    url,
+function member(url: string, user?: string, extra: { reconnect?: false } = {}): WirecallClient<typeof roomApi> {
+  return connectClient(roomApi, url, {
     presence,
     connectionParams: user === undefined ? {} : { user },
     reconnect: extra.reconnect ?? fastReconnect,
@@ -129,6 +130,7 @@ describe('presence', () => {
     await using ctx = await startRoomServer({ graceMs: 400 });
     await using watcher = member(ctx.url, 'watcher');
     await using anon = member(ctx.url); // no user: an anonymous member, by its client id
+    const anonStates = recordStates(anon);
     const room = watcher.presence('lobby');
     const changes = recordChanges(room);
     const anonRoom = anon.presence('lobby');
@@ -137,7 +139,7 @@ describe('presence', () => {
     const key = [...room.members.keys()][0]!;
     expect(key).toMatch(/^anon-/);
     anon.reconnect(); // drops the socket (4000, not 1000) and comes back as the same member
-    await vi.waitFor(() => expect(anon.states.filter((change) => change.state === 'open')).toHaveLength(2));
+    await vi.waitFor(() => expect(anonStates.filter((change) => change.state === 'open')).toHaveLength(2));
     await vi.waitFor(() => expect(anonRoom.count).toBe(1));
     await new Promise((resolve) => setTimeout(resolve, 700)); // past the grace of the old connection
     expect(room.count).toBe(1);
@@ -287,13 +289,14 @@ describe('push to one user, one connection, or a set', () => {
   it('disconnects every connection of a user (a revoked session) and lists them', async () => {
     await using ctx = await startRoomServer();
     await using phone = member(ctx.url, 'ann', { reconnect: false });
+    const phoneStates = recordStates(phone);
     await using laptop = member(ctx.url, 'ann', { reconnect: false });
     await using bob = member(ctx.url, 'bob', { reconnect: false });
     await Promise.all([phone, laptop, bob].map((client) => client.call.whoami({})));
     expect(await ctx.server.connectionsOf('ann')).toHaveLength(2);
     await ctx.server.disconnectUser('ann', { reason: 'password changed' });
     await vi.waitFor(() => expect([phone.state, laptop.state]).toEqual(['closed', 'closed']));
-    expect(phone.states.at(-1)).toMatchObject({ closeCode: CLOSE_CODES.UNAUTHORIZED });
+    expect(phoneStates.at(-1)).toMatchObject({ closeCode: CLOSE_CODES.UNAUTHORIZED });
     expect(bob.state).toBe('open');
     await vi.waitFor(async () => expect(await ctx.server.connectionsOf('ann')).toEqual([]));
     expect(await bob.call.whoami({})).toBe('bob');

@@ -1,13 +1,18 @@
+import type { WirecallClient } from '@wirecall/client';
 import { describe, expect, it } from 'vitest';
 import { RawClient, UpgradeRefused } from '../helpers/raw-client.js';
-import { connectClient, startTestServer, type TestClient, type TestServer } from '../helpers/test-server.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { newObserved, testApiOptions, type TestApiServer } from '../helpers/test-handlers.js';
+import { testApi, type TestApi } from '../helpers/fixtures.js';
 
 /**
  * A server plus a well-behaved client that has a call and a subscription going: whatever a raw
  * socket does to the server, this one must keep working.
  */
-async function withBystander(ctx: TestServer): Promise<{ bystander: TestClient; stillWorks: () => Promise<void> }> {
-  const bystander = connectClient(ctx.url);
+async function withBystander(
+  ctx: TestApiServer,
+): Promise<{ bystander: WirecallClient<TestApi>; stillWorks: () => Promise<void> }> {
+  const bystander = connectClient(testApi, ctx.url);
   const ticks: number[] = [];
   bystander.on('tick', (tick) => ticks.push(tick.seq));
   expect(await bystander.call.add({ a: 1, b: 1 })).toBe(2);
@@ -25,7 +30,7 @@ async function withBystander(ctx: TestServer): Promise<{ bystander: TestClient; 
 }
 
 /** Connects a raw socket and sends exactly the given frames (no hello unless listed). */
-async function sendRaw(ctx: TestServer, ...frames: (string | Uint8Array | object)[]): Promise<RawClient> {
+async function sendRaw(ctx: TestApiServer, ...frames: (string | Uint8Array | object)[]): Promise<RawClient> {
   const raw = await RawClient.connect(ctx.url);
   for (const frame of frames) {
     if (typeof frame === 'string') raw.sendText(frame);
@@ -35,11 +40,11 @@ async function sendRaw(ctx: TestServer, ...frames: (string | Uint8Array | object
   return raw;
 }
 
-const hello = (ctx: TestServer): object => ({ t: 'hello', fp: ctx.server.contract.fingerprint });
+const hello = (ctx: TestApiServer): object => ({ t: 'hello', fp: ctx.server.contract.fingerprint });
 
 describe('protocol violations', () => {
   describe('close the offending socket', () => {
-    it.each<[string, number, (ctx: TestServer) => (string | Uint8Array | object)[]]>([
+    it.each<[string, number, (ctx: TestApiServer) => (string | Uint8Array | object)[]]>([
       ['a text frame that is not JSON', 1002, (ctx) => [hello(ctx), '{not json']],
       ['a text frame that is not JSON, before hello', 1002, () => ['hello?']],
       ['a JSON array', 1002, (ctx) => [hello(ctx), '[1,2,3]']],
@@ -53,7 +58,7 @@ describe('protocol violations', () => {
       ['a ping as the first frame', 4400, () => [{ t: 'ping' }]],
       ['a subscription as the first frame', 4400, () => [{ t: 'sub', id: 1, e: 'tick' }]],
     ])('%s closes with %i', async (_label, code, frames) => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const { bystander, stillWorks } = await withBystander(ctx);
       await using _bystander = bystander;
 
@@ -64,7 +69,7 @@ describe('protocol violations', () => {
     });
 
     it('closes with 1009 when a frame exceeds maxPayloadBytes', async () => {
-      await using ctx = await startTestServer({ limits: { maxPayloadBytes: 1_024 } });
+      await using ctx = await startTestServer(testApi, { ...testApiOptions(), limits: { maxPayloadBytes: 1_024 } });
       const { bystander, stillWorks } = await withBystander(ctx);
       await using _bystander = bystander;
       await using raw = await RawClient.greeted(ctx.url);
@@ -77,12 +82,13 @@ describe('protocol violations', () => {
     });
 
     it('never answers a call that came before hello', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       await using raw = await sendRaw(ctx, { t: 'call', id: 1, p: 'getUser', v: { id: 'early' } }, hello(ctx));
 
       expect((await raw.waitForClose()).code).toBe(4400);
       expect(raw.frames).toEqual([]);
-      expect(ctx.observed.runs.has('getUser:early')).toBe(false);
+      expect(observed.runs.has('getUser:early')).toBe(false);
     });
   });
 
@@ -95,7 +101,7 @@ describe('protocol violations', () => {
       ['a hello without a fingerprint', { t: 'hello' }],
       ['a hello with a non-string fingerprint', { t: 'hello', fp: 42 }],
     ])('%s as the first frame closes with 4400', async (_label, frame) => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await sendRaw(ctx, frame);
 
       // Whichever comes first: a frame (the server answered instead of closing) or the close.
@@ -123,7 +129,7 @@ describe('protocol violations', () => {
       ],
       ['a subscription without an event name', { t: 'sub', id: 7 }],
     ])('%s gets BAD_REQUEST', async (_label, frame) => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const { bystander, stillWorks } = await withBystander(ctx);
       await using _bystander = bystander;
       await using raw = await RawClient.greeted(ctx.url);
@@ -142,7 +148,8 @@ describe('protocol violations', () => {
     });
 
     it('answers a duplicate in-flight id with BAD_REQUEST and lets the first call finish', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       const { bystander, stillWorks } = await withBystander(ctx);
       await using _bystander = bystander;
       await using raw = await RawClient.greeted(ctx.url);
@@ -160,7 +167,7 @@ describe('protocol violations', () => {
       });
       // The first call with id 3 is still the one running: cancelling id 3 reaches its handler.
       raw.send({ t: 'cancel', id: 3 });
-      await expect.poll(() => ctx.observed.aborts.has(key)).toBe(true);
+      await expect.poll(() => observed.aborts.has(key)).toBe(true);
       expect(await raw.request({ t: 'call', id: 3, p: 'add', v: { a: 1, b: 1 } })).toEqual({
         t: 'result',
         id: 3,
@@ -170,7 +177,8 @@ describe('protocol violations', () => {
     });
 
     it('refuses a malformed frame naming a live call’s id without that id: the call is answered once', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       await using raw = await RawClient.greeted(ctx.url);
       raw.send({ t: 'call', id: 5, p: 'add', v: { a: 1, b: 1 } });
       await raw.waitFor((frame) => frame.id === 5);
@@ -185,12 +193,13 @@ describe('protocol violations', () => {
       raw.send({ t: 'call', id: 7 }); // the same, for an id nothing holds: refused with it
       expect(await raw.waitFor((frame) => frame.id === 7, { from })).toMatchObject({ t: 'error', id: 7 });
       raw.send({ t: 'cancel', id: 6 });
-      await expect.poll(() => ctx.observed.aborts.has(key)).toBe(true);
+      await expect.poll(() => observed.aborts.has(key)).toBe(true);
       expect(raw.frames.slice(from).filter((frame) => frame.id === 6)).toEqual([]); // never answered twice
     });
 
     it('keeps ids unique across calls and subscriptions: a reuse is refused and changes nothing', async () => {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       await using raw = await RawClient.greeted(ctx.url);
       const key = `shared-id-${Math.random()}`;
 
@@ -214,23 +223,23 @@ describe('protocol violations', () => {
 
       // Call 7 is still the one running: cancelling it reaches its handler, and its id is free again.
       raw.send({ t: 'cancel', id: 7 });
-      await expect.poll(() => ctx.observed.aborts.has(key)).toBe(true);
+      await expect.poll(() => observed.aborts.has(key)).toBe(true);
       raw.send({ t: 'sub', id: 7, e: 'tick' });
       await raw.waitFor((frame) => frame.t === 'subscribed' && frame.id === 7);
     });
 
     it('announces hb 0 when the server sends no heartbeats, and a client connects all the same', async () => {
-      await using ctx = await startTestServer({ heartbeat: false });
+      await using ctx = await startTestServer(testApi, { ...testApiOptions(), heartbeat: false });
       await using raw = await RawClient.connect(ctx.url);
       raw.hello();
       expect(await raw.waitFor((frame) => frame.t === 'welcome')).toMatchObject({ t: 'welcome', hb: 0 });
-      const client = connectClient(ctx.url);
+      const client = connectClient(testApi, ctx.url);
       await using _client = { [Symbol.asyncDispose]: () => client.close() };
       expect(await client.call.add({ a: 2, b: 3 })).toBe(5);
     });
 
     it('answers a ping with a pong', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       raw.send({ t: 'ping' });
@@ -245,7 +254,7 @@ describe('protocol violations', () => {
       ['another subprotocol', ['wirecall.v2']],
       ['a subprotocol that only contains the name', ['xwirecall.v1']],
     ])('is refused with HTTP 400 when the client offers %s', async (_label, protocols) => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const { bystander, stillWorks } = await withBystander(ctx);
       await using _bystander = bystander;
 
@@ -261,7 +270,7 @@ describe('protocol violations', () => {
     });
 
     it('is accepted when wirecall.v1 is one of several offered subprotocols', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.connect(ctx.url, { protocols: ['graphql-ws', 'wirecall.v1'] });
 
       expect(raw.socket.protocol).toBe('wirecall.v1');
@@ -273,7 +282,7 @@ describe('protocol violations', () => {
   });
 
   it('keeps serving a well-behaved client while other sockets break every rule', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     const { bystander, stillWorks } = await withBystander(ctx);
     await using _bystander = bystander;
     const pending = bystander.call.sleep({ ms: 100, tag: 'survived' });

@@ -12,6 +12,7 @@ import {
   type BackoffSchedule,
 } from '../helpers/chaos-kit.js';
 import { connectClient } from '../helpers/test-server.js';
+import { testApi } from '../helpers/fixtures.js';
 
 const ATTEMPTS = 6;
 
@@ -21,7 +22,7 @@ async function failedAttempts(
   schedule: BackoffSchedule,
   random: () => number,
 ): Promise<{ retries: StateChange[]; final: StateChange }> {
-  await using client = connectClient(`ws://127.0.0.1:${port}`, {
+  await using client = connectClient(testApi, `ws://127.0.0.1:${port}`, {
     reconnect: { ...schedule, maxAttempts: ATTEMPTS },
     random,
     logger: recordingClientLogger(),

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { WirecallError, type ServerOptions } from '@wirecall/server';
-import type { TestApi } from '../helpers/fixtures.js';
+import { testApi, type TestApi } from '../helpers/fixtures.js';
 import {
   documentedBackoff,
   label,
@@ -14,16 +14,21 @@ import {
   type BackoffSchedule,
 } from '../helpers/chaos-kit.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
-import { connectResilienceClient, startResilienceServer } from '../helpers/resilience-api.js';
-import { startTestApiServer } from '../helpers/test-handlers.js';
+import {
+  newResilienceRuns,
+  resilienceApi,
+  resilienceHandlers,
+  type ResilienceServer,
+} from '../helpers/resilience-api.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
 
 const SEED = 0xc0de;
 
 describe('what the client does with each way a connection ends', () => {
   it('1001 (server.close): reconnects at once on the first try, then backs off until the new server is up', async () => {
-    const first = await startTestApiServer();
-    await using client = connectClient(first.url, {
+    const first = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, first.url, {
       reconnect: { minDelayMs: 20, maxDelayMs: 100 },
       random: mulberry32(SEED),
       logger: recordingClientLogger(),
@@ -41,7 +46,7 @@ describe('what the client does with each way a connection ends', () => {
     });
     // The immediate retry finds nothing listening: the next ones are ordinary failures (1006), backed off.
     await vi.waitFor(() => expect(changes.length).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 2 });
-    await using second = await startTestApiServer({ port: first.port });
+    await using second = await startTestServer(testApi, { ...testApiOptions(), port: first.port });
     if (client.state !== 'open') await nextState(client, 'open');
     const retries = changes.filter((change) => change.state === 'reconnecting').slice(1);
     expect(retries.length).toBeGreaterThan(0);
@@ -53,14 +58,17 @@ describe('what the client does with each way a connection ends', () => {
   });
 
   it('reconnect: false: a drop ends in closed, every pending call rejects, and nothing reconnects', async () => {
-    await using ctx = await startResilienceServer();
+    const runs = newResilienceRuns();
+    await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+      handlers: resilienceHandlers(() => ctx.server, runs),
+    });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectResilienceClient(proxy.url, { reconnect: false, logger: recordingClientLogger() });
+    await using client = connectClient(resilienceApi, proxy.url, { reconnect: false, logger: recordingClientLogger() });
     await nextState(client, 'open');
     const charge = outcomeOf(client.call.charge({ tag: 'in-flight', ms: 5_000 }));
     // Even an idempotent call: there is no next connection to retry it on.
     const lookup = outcomeOf(client.call.lookup({ id: 'in-flight', ms: 5_000 }));
-    await vi.waitFor(() => expect(ctx.started.size).toBe(2), { timeout: 5_000, interval: 2 });
+    await vi.waitFor(() => expect(runs.started.size).toBe(2), { timeout: 5_000, interval: 2 });
 
     const closed = nextState(client, 'closed');
     proxy.resetAll();
@@ -81,11 +89,11 @@ describe('what the client does with each way a connection ends', () => {
   });
 
   it('4409 (strictContract, another contract): backs off, stops after maxRefusals, no storm', async () => {
-    await using ctx = await startTestServer({ strictContract: true });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), strictContract: true });
     await using proxy = await startFaultProxy(ctx.port);
     const schedule: BackoffSchedule = { minDelayMs: 10, maxDelayMs: 50, factor: 2, jitter: 1 };
     const logger = recordingClientLogger();
-    await using client = connectResilienceClient(proxy.url, {
+    await using client = connectClient(resilienceApi, proxy.url, {
       reconnect: { ...schedule, maxRefusals: 3 },
       random: mulberry32(SEED),
       logger,
@@ -133,9 +141,9 @@ describe('what the client does with each way a connection ends', () => {
   ];
 
   it.each(refusals)('%s stops after maxRefusals and reports UNAUTHORIZED', async (_name, overrides) => {
-    await using ctx = await startTestServer(overrides);
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), ...overrides });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       reconnect: { minDelayMs: 5, maxDelayMs: 20, maxRefusals: 3 },
       random: mulberry32(SEED),
       logger: recordingClientLogger(),

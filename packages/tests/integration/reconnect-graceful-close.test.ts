@@ -1,12 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { mulberry32, nextState, outcomeOf, recordingClientLogger } from '../helpers/chaos-kit.js';
-import { startTestApiServer } from '../helpers/test-handlers.js';
-import { connectClient } from '../helpers/test-server.js';
+import { newObserved, testApiOptions } from '../helpers/test-handlers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApi } from '../helpers/fixtures.js';
 
 describe('server.close({ graceMs }) with calls in flight', () => {
   it('lets the call finish, then closes with 1001; the client reconnects to the server started in its place', async () => {
-    const first = await startTestApiServer();
-    await using client = connectClient(first.url, {
+    const firstObserved = newObserved();
+    const first = await startTestServer(testApi, testApiOptions(firstObserved));
+    await using client = connectClient(testApi, first.url, {
       reconnect: { minDelayMs: 10, maxDelayMs: 50 },
       random: mulberry32(0x6ace),
       logger: recordingClientLogger(),
@@ -30,23 +32,25 @@ describe('server.close({ graceMs }) with calls in flight', () => {
     await down;
 
     expect(await inFlight).toBe('in-flight');
-    expect(first.observed.runs.get('sleep:in-flight')).toBe(1);
+    expect(firstObserved.runs.get('sleep:in-flight')).toBe(1);
     // The answer came first, then the 1001 close, reconnecting with no delay.
     expect(order.slice(0, 2)).toEqual(['result:in-flight', 'reconnecting:1001:0']);
     expect(first.server.stats()).toMatchObject({ connections: 0, inFlightCalls: 0, subscriptions: 0 });
 
-    await using second = await startTestApiServer({ port: first.port });
+    const secondObserved = newObserved();
+    await using second = await startTestServer(testApi, { ...testApiOptions(secondObserved), port: first.port });
     expect(await duringGrace).toEqual({ ok: true, value: 'during-grace' });
-    expect(first.observed.runs.get('sleep:during-grace')).toBeUndefined();
-    expect(second.observed.runs.get('sleep:during-grace')).toBe(1);
+    expect(firstObserved.runs.get('sleep:during-grace')).toBeUndefined();
+    expect(secondObserved.runs.get('sleep:during-grace')).toBe(1);
     expect(client.state).toBe('open');
     expect(await client.call.add({ a: 1, b: 2 })).toBe(3);
     expect(second.server.stats().connections).toBe(1);
   });
 
   it('a call still running when graceMs runs out does not delay the close past it', async () => {
-    const first = await startTestApiServer();
-    await using client = connectClient(first.url, {
+    const firstObserved = newObserved();
+    const first = await startTestServer(testApi, testApiOptions(firstObserved));
+    await using client = connectClient(testApi, first.url, {
       reconnect: { minDelayMs: 10, maxDelayMs: 50 },
       random: mulberry32(0x6acf),
       logger: recordingClientLogger(),
@@ -58,7 +62,7 @@ describe('server.close({ graceMs }) with calls in flight', () => {
     await first.server.close({ graceMs: 50 });
     expect(await down).toMatchObject({ closeCode: 1001, delayMs: 0 });
     // Its handler's signal fired; the caller learns the call was lost (it is not idempotent).
-    await vi.waitFor(() => expect(first.observed.aborts.has('grace')).toBe(true), { timeout: 5_000, interval: 2 });
+    await vi.waitFor(() => expect(firstObserved.aborts.has('grace')).toBe(true), { timeout: 5_000, interval: 2 });
     expect(await stuck).toMatchObject({ code: 'CONNECTION_LOST' });
   });
 });

@@ -1,14 +1,19 @@
+import type { WirecallClient } from '@wirecall/client';
 import { describe, expect, it, vi } from 'vitest';
 import { label, mulberry32, nextState, outcomeOf, recordingClientLogger, settledNow } from '../helpers/chaos-kit.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { connectResilienceClient, startResilienceServer } from '../helpers/resilience-api.js';
-import { startTestApiServer } from '../helpers/test-handlers.js';
-import { connectClient, type TestClient } from '../helpers/test-server.js';
+import { resilienceApi, resilienceHandlers, type ResilienceServer } from '../helpers/resilience-api.js';
+import { newObserved, testApiOptions } from '../helpers/test-handlers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApi, type TestApi } from '../helpers/fixtures.js';
 
 const reconnectFast = { minDelayMs: 5, maxDelayMs: 20 };
 
 /** Takes the network away (connections are reset as they arrive) and waits for the client to notice. */
-async function goOffline(client: Pick<TestClient, 'state' | 'onStateChange'>, proxy: FaultProxy): Promise<void> {
+async function goOffline(
+  client: Pick<WirecallClient<TestApi>, 'state' | 'onStateChange'>,
+  proxy: FaultProxy,
+): Promise<void> {
   if (client.state !== 'open') await nextState(client, 'open');
   const down = nextState(client, 'reconnecting');
   proxy.setEnabled(false);
@@ -17,9 +22,10 @@ async function goOffline(client: Pick<TestClient, 'state' | 'onStateChange'>, pr
 
 describe('calls made while the client is reconnecting', () => {
   it("whenOffline 'queue' (the default): they wait, are sent after the reconnect, and resolve", async () => {
-    await using ctx = await startTestApiServer();
+    const observed = newObserved();
+    await using ctx = await startTestServer(testApi, testApiOptions(observed));
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       reconnect: reconnectFast,
       random: mulberry32(1),
       logger: recordingClientLogger(),
@@ -36,7 +42,7 @@ describe('calls made while the client is reconnecting', () => {
     }
     expect(client.state).toBe('reconnecting');
     expect(label(await settledNow(sum))).toBe('pending');
-    expect(ctx.observed.runs.size).toBe(0); // nothing reached the server
+    expect(observed.runs.size).toBe(0); // nothing reached the server
 
     const up = nextState(client, 'open');
     proxy.setEnabled(true);
@@ -44,14 +50,15 @@ describe('calls made while the client is reconnecting', () => {
     expect(await sum).toBe(4);
     expect((await user).id).toBe('queued');
     expect(await slept).toBe('queued');
-    expect(ctx.observed.runs.get('sleep:queued')).toBe(1);
+    expect(observed.runs.get('sleep:queued')).toBe(1);
     expect(client.pending.calls).toBe(0);
   });
 
   it("whenOffline 'fail': rejects at once with UNAVAILABLE, and the call is never sent", async () => {
-    await using ctx = await startTestApiServer();
+    const observed = newObserved();
+    await using ctx = await startTestServer(testApi, testApiOptions(observed));
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       reconnect: reconnectFast,
       random: mulberry32(2),
       logger: recordingClientLogger(),
@@ -66,13 +73,14 @@ describe('calls made while the client is reconnecting', () => {
     proxy.setEnabled(true);
     await up;
     expect(await client.call.sleep({ ms: 0, tag: 'after' }, { whenOffline: 'fail' })).toBe('after');
-    expect(ctx.observed.runs.get('sleep:fail-fast')).toBeUndefined();
+    expect(observed.runs.get('sleep:fail-fast')).toBeUndefined();
   });
 
   it('past maxQueuedCalls a call fails at once with UNAVAILABLE; the queued ones still resolve', async () => {
-    await using ctx = await startTestApiServer();
+    const observed = newObserved();
+    await using ctx = await startTestServer(testApi, testApiOptions(observed));
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectClient(proxy.url, {
+    await using client = connectClient(testApi, proxy.url, {
       reconnect: reconnectFast,
       random: mulberry32(3),
       maxQueuedCalls: 3,
@@ -90,16 +98,19 @@ describe('calls made while the client is reconnecting', () => {
     proxy.setEnabled(true);
     await up;
     expect(await Promise.all(queued)).toEqual(['q1', 'q2', 'q3']);
-    expect(ctx.observed.runs.get('sleep:overflow')).toBeUndefined();
+    expect(observed.runs.get('sleep:overflow')).toBeUndefined();
     // The queue drained: there is room again.
     expect(await client.call.sleep({ ms: 0, tag: 'room' })).toBe('room');
   });
 
   it('subscriptions are restored before queued calls: an event a queued call triggers is received', async () => {
     // No history: an event emitted before the subscription is back could never be replayed.
-    await using ctx = await startResilienceServer({ history: { maxEvents: 0 } });
+    await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+      handlers: resilienceHandlers(() => ctx.server),
+      history: { maxEvents: 0 },
+    });
     await using proxy = await startFaultProxy(ctx.port);
-    await using client = connectResilienceClient(proxy.url, {
+    await using client = connectClient(resilienceApi, proxy.url, {
       reconnect: reconnectFast,
       random: mulberry32(4),
       logger: recordingClientLogger(),
@@ -117,8 +128,11 @@ describe('calls made while the client is reconnecting', () => {
   });
 
   it('the same holds for the first connection: on() and a call made before it opens', async () => {
-    await using ctx = await startResilienceServer({ history: { maxEvents: 0 } });
-    await using client = connectResilienceClient(ctx.url, { logger: recordingClientLogger() });
+    await using ctx: ResilienceServer = await startTestServer(resilienceApi, {
+      handlers: resilienceHandlers(() => ctx.server),
+      history: { maxEvents: 0 },
+    });
+    await using client = connectClient(resilienceApi, ctx.url, { logger: recordingClientLogger() });
     const notes: string[] = [];
     client.on('note', (note) => notes.push(note.text));
     expect(client.state).toBe('connecting');

@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { mulberry32, nextState, recordingClientLogger } from '../helpers/chaos-kit.js';
-import type { SocketConstructor } from '@wirecall/client';
+import type { SocketConstructor, WirecallClient } from '@wirecall/client';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
-import { startTestApiServer } from '../helpers/test-handlers.js';
-import { connectClient, type TestClient, type TestServer } from '../helpers/test-server.js';
+import { testApiOptions, type TestApiServer } from '../helpers/test-handlers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApi, type TestApi } from '../helpers/fixtures.js';
 
 interface Subscriber {
   events: { id: string; seq: number }[];
@@ -12,7 +13,7 @@ interface Subscriber {
   gapsAt: number[];
 }
 
-function subscribeTicks(client: TestClient): Subscriber {
+function subscribeTicks(client: WirecallClient<TestApi>): Subscriber {
   const subscriber: Subscriber = { events: [], gapsAt: [] };
   client.on('tick', (tick, meta) => subscriber.events.push({ id: meta.id ?? '(pushed)', seq: tick.seq }), {
     onGap: () => subscriber.gapsAt.push(subscriber.events.length),
@@ -20,7 +21,7 @@ function subscribeTicks(client: TestClient): Subscriber {
   return subscriber;
 }
 
-async function emitTicks(ctx: TestServer, seqs: number[]): Promise<string[]> {
+async function emitTicks(ctx: TestApiServer, seqs: number[]): Promise<string[]> {
   const ids: string[] = [];
   for (const seq of seqs) ids.push(await ctx.server.emit('tick', { seq, at: new Date() }));
   return ids;
@@ -29,21 +30,21 @@ async function emitTicks(ctx: TestServer, seqs: number[]): Promise<string[]> {
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Cuts the network until `online()`: the client is reconnecting and the server has dropped its subscription. */
-async function goOffline(ctx: TestServer, client: TestClient, proxy: FaultProxy): Promise<void> {
+async function goOffline(ctx: TestApiServer, client: WirecallClient<TestApi>, proxy: FaultProxy): Promise<void> {
   const down = nextState(client, 'reconnecting');
   proxy.setEnabled(false);
   await down;
   await vi.waitFor(() => expect(ctx.server.stats().subscriptions).toBe(0), { timeout: 5_000, interval: 2 });
 }
 
-async function online(ctx: TestServer, client: TestClient, proxy: FaultProxy): Promise<void> {
+async function online(ctx: TestApiServer, client: WirecallClient<TestApi>, proxy: FaultProxy): Promise<void> {
   const up = nextState(client, 'open');
   proxy.setEnabled(true);
   await up;
 }
 
-function clientFor(url: string, seed: number, WebSocket?: SocketConstructor): TestClient {
-  return connectClient(url, {
+function clientFor(url: string, seed: number, WebSocket?: SocketConstructor): WirecallClient<TestApi> {
+  return connectClient(testApi, url, {
     reconnect: { minDelayMs: 5, maxDelayMs: 20 },
     random: mulberry32(seed),
     logger: recordingClientLogger(),
@@ -53,7 +54,7 @@ function clientFor(url: string, seed: number, WebSocket?: SocketConstructor): Te
 
 describe('resuming a subscription after a drop', () => {
   it('replays what was missed once, in order, with the ids the server assigned, and no gap', async () => {
-    await using ctx = await startTestApiServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using proxy = await startFaultProxy(ctx.port);
     await using client = clientFor(proxy.url, 1);
     const subscriber = subscribeTicks(client);
@@ -75,7 +76,7 @@ describe('resuming a subscription after a drop', () => {
   });
 
   it('when history does not reach back: one gap notice, then the retained events in order', async () => {
-    await using ctx = await startTestApiServer({ history: { maxEvents: 5 } });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), history: { maxEvents: 5 } });
     await using proxy = await startFaultProxy(ctx.port);
     await using client = clientFor(proxy.url, 2);
     const subscriber = subscribeTicks(client);
@@ -93,7 +94,7 @@ describe('resuming a subscription after a drop', () => {
   });
 
   it('a subscriber that drops before its first event resumes from the position it learned, not from the start', async () => {
-    await using ctx = await startTestApiServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await emitTicks(ctx, range(1, 3)); // history nobody subscribed to yet
     await using proxy = await startFaultProxy(ctx.port);
     const wire: WireEntry[] = [];
@@ -118,7 +119,7 @@ describe('resuming a subscription after a drop', () => {
   });
 
   it('after a server restart: one gap notice for the lost history, not another for every later reconnect', async () => {
-    const first = await startTestApiServer();
+    const first = await startTestServer(testApi, testApiOptions());
     await using proxy = await startFaultProxy(first.port);
     await using client = clientFor(proxy.url, 4);
     const subscriber = subscribeTicks(client);
@@ -128,7 +129,7 @@ describe('resuming a subscription after a drop', () => {
 
     // The server restarts (new process: new epoch, empty history) and emits nothing for a while.
     await first.server.close({ graceMs: 0 });
-    await using second = await startTestApiServer({ port: first.port });
+    await using second = await startTestServer(testApi, { ...testApiOptions(), port: first.port });
     await vi.waitFor(() => expect(subscriber.gapsAt).toEqual([3]), { timeout: 5_000, interval: 2 });
 
     // An ordinary cut before the new server's first event: nothing was missed this time.

@@ -2,14 +2,15 @@ import { describe, expect, it, vi } from 'vitest';
 import { createClient } from '@wirecall/client';
 import { closing, mulberry32, nextState, recordingClientLogger, unusedPort } from '../helpers/chaos-kit.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
-import { startTestApiServer } from '../helpers/test-handlers.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
 import { testApi } from '../helpers/fixtures.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 const reconnectFast = { minDelayMs: 5, maxDelayMs: 20 };
 
 describe('where the client reconnects to', () => {
   it('a list: a failed attempt moves on to the next URL', async () => {
-    await using ctx = await startTestApiServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     const dead = `ws://127.0.0.1:${await unusedPort()}`;
     await using client = closing(
       createClient(testApi, {
@@ -24,8 +25,8 @@ describe('where the client reconnects to', () => {
   });
 
   it('a list: losing a node (1001) moves the client to the next one', async () => {
-    const a = await startTestApiServer();
-    await using b = await startTestApiServer();
+    const a = await startTestServer(testApi, testApiOptions());
+    await using b = await startTestServer(testApi, testApiOptions());
     await using client = closing(
       createClient(testApi, {
         url: [a.url, b.url],
@@ -44,7 +45,7 @@ describe('where the client reconnects to', () => {
   });
 
   it('a function: evaluated again on every connect', async () => {
-    await using ctx = await startTestApiServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using proxy = await startFaultProxy(ctx.port);
     let evaluations = 0;
     await using client = closing(

@@ -7,10 +7,10 @@ import { defineContract, PROTOCOL } from '@wirecall/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { quietClientLogger, serve } from '../security/helpers.js';
 // The worker's hub is no public export: the tests run it from its module.
 import { TabHub } from '../../client/src/shared-tabs/hub.js';
 import type { UpstreamSocket } from '../../client/src/shared-tabs/upstream.js';
+import { quietClientLogger, startTestServer } from '../helpers/test-server.js';
 
 /** Streaming calls of several tabs over the shared worker's one socket (the hub in this process). */
 const api = defineContract({
@@ -27,7 +27,7 @@ describe('streaming calls through the shared-tabs hub', () => {
   });
 
   it('carries each tab’s streams and uploads on one connection, under each tab’s own ids', async () => {
-    const ctx = await serve(api, {
+    const ctx = await startTestServer(api, {
       limits: { maxStreams: 2 },
       handlers: {
         count: async function* ({ input }) {

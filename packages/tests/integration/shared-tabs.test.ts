@@ -1,17 +1,17 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { createClient, type ClientOptions, type PortLike } from '@wirecall/client';
+import { createClient, type ClientOptions, type PortLike, type WirecallClient } from '@wirecall/client';
 import { sharedTabs } from '@wirecall/client/shared-tabs';
 import { defineContract, PROTOCOL } from '@wirecall/core';
-import type { ConnectionInfo } from '@wirecall/server';
+import type { ConnectionInfo, ServerOptions } from '@wirecall/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { testApi, type TestApi } from '../helpers/fixtures.js';
 import { rejectionOf } from '../helpers/rejection.js';
-import { quietClientLogger } from '../security/helpers.js';
-import { connectClient, startTestServer, type TestClient, type TestServer } from '../helpers/test-server.js';
+import { connectClient, quietClientLogger, startTestServer } from '../helpers/test-server.js';
 // The worker's hub is no public export: the tests run it from its module.
 import { TabHub } from '../../client/src/shared-tabs/hub.js';
 import type { UpstreamSocket } from '../../client/src/shared-tabs/upstream.js';
+import { testApiOptions, type TestApiServer, type TestContext } from '../helpers/test-handlers.js';
 
 /**
  * `shareAcrossTabs` with the shared worker's hub running in this process: each "tab" is a client
@@ -27,9 +27,10 @@ describe('tabs sharing one connection through the hub', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function setUp(serverOptions: Parameters<typeof startTestServer>[0] = {}, hubOptions = {}) {
+  async function setUp(serverOptions: Partial<ServerOptions<TestApi, TestContext>> = {}, hubOptions = {}) {
     const connected: ConnectionInfo[] = [];
-    const ctx: TestServer = await startTestServer({
+    const ctx: TestApiServer = await startTestServer(testApi, {
+      ...testApiOptions(),
       ...serverOptions,
       hooks: { onConnection: (connection) => connected.push(connection) },
     });
@@ -38,13 +39,12 @@ describe('tabs sharing one connection through the hub', () => {
     cleanups.push(() => hub.close());
     const ports: MessagePort[] = [];
     /** Each tab's end of its port, to say what a page would (`pagehide`). */
-    const tabPorts = new Map<TestClient, MessagePort>();
-    const openTab = (options: Partial<ClientOptions<TestApi>> = {}): TestClient => {
+    const tabPorts = new Map<WirecallClient<TestApi>, MessagePort>();
+    const openTab = ({ url = ctx.url, ...options }: Partial<ClientOptions<TestApi>> = {}): WirecallClient<TestApi> => {
       const { port1, port2 } = new MessageChannel();
       ports.push(port1, port2);
       hub.connect(port2 as unknown as PortLike);
-      const tab = connectClient(ctx.url, {
-        logger: quietClientLogger,
+      const tab = connectClient(testApi, url, {
         reconnect: { minDelayMs: 10, maxDelayMs: 50 },
         shareAcrossTabs: sharedTabs({ worker: () => ({ port: port1 as unknown as PortLike }) }),
         ...options,

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { tracked, type LimitOptions } from '@wirecall/server';
 import { RawClient } from '../helpers/raw-client.js';
 import { rejectionOf } from '../helpers/rejection.js';
-import { serve, typedClient } from '../security/helpers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
 
 /**
  * Streaming procedures over real sockets: items under credit-based flow control, a final value,
@@ -72,7 +72,7 @@ const never = (signal: AbortSignal): Promise<never> =>
   new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
 
 function startStreamServer(limits: LimitOptions = {}) {
-  return serve(streamApi, {
+  return startTestServer(streamApi, {
     limits,
     handlers: {
       count: async function* ({ input }) {
@@ -183,7 +183,7 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 describe('streams from the server', () => {
   it('delivers typed items in order, then the final value', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const stream = client.call.count({ to: 50 });
     const items = await collect(stream);
@@ -196,7 +196,7 @@ describe('streams from the server', () => {
 
   it('a consumer that stops reading stops the producer: it runs at most one window ahead', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const stream = client.call.forever({ key: 'paused' }, { window: 4 });
     const first = await stream.next();
@@ -221,7 +221,7 @@ describe('streams from the server', () => {
     ['client.close()', 'close'],
   ] as const)('%s stops the server’s generator: its signal aborts and its finally runs', async (_label, how) => {
     await using ctx = await startStreamServer();
-    const client = typedClient(streamApi, { streams, url: ctx.url });
+    const client = connectClient(streamApi, ctx.url, { streams });
     const controller = new AbortController();
     const stream = client.call.forever({ key: how }, { signal: controller.signal });
     let seen = 0;
@@ -252,7 +252,7 @@ describe('streams from the server', () => {
 
   it('a handler that throws mid-stream ends the iteration with its typed error, after the items before it', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const stream = client.call.count({ to: 10, failAt: 4 });
     const items: number[] = [];
@@ -269,7 +269,7 @@ describe('streams from the server', () => {
 
   it('an item off the contract ends the stream with INTERNAL; the connection carries on', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const items: number[] = [];
     const error = await rejectionOf(
@@ -284,7 +284,7 @@ describe('streams from the server', () => {
 
   it('an item larger than maxPayloadBytes fails the stream with PAYLOAD_TOO_LARGE, not the connection', async () => {
     await using ctx = await startStreamServer({ maxPayloadBytes: 64 * 1024 });
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const stream = client.call.big({ size: 100 * 1024 });
     const items: string[] = [];
@@ -301,7 +301,7 @@ describe('streams from the server', () => {
 
   it('timeoutMs bounds the wait for the next item: TIMEOUT, and the producer is stopped', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const stream = client.call.forever({ key: 'stall', stallAfter: 2 }, { timeoutMs: 200 });
     const items: number[] = [];
@@ -317,7 +317,7 @@ describe('streams from the server', () => {
 
   it('a stream that outlives timeoutMs is fine while items keep coming', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
     const stream = client.call.forever({ key: 'slow reader' }, { timeoutMs: 100 });
     let last = 0;
     for await (const n of stream) {
@@ -330,7 +330,7 @@ describe('streams from the server', () => {
 
   it('limits.maxStreams: a typed client queues streams past the announced limit', async () => {
     await using ctx = await startStreamServer({ maxStreams: 2 });
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const a = client.call.forever({ key: 'a' });
     const b = client.call.forever({ key: 'b' });
@@ -360,11 +360,7 @@ describe('streams from the server', () => {
 
   it('a lost connection ends the stream with CONNECTION_LOST and says how many items arrived', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, {
-      streams,
-      url: ctx.url,
-      reconnect: { minDelayMs: 10, maxDelayMs: 20 },
-    });
+    await using client = connectClient(streamApi, ctx.url, { streams, reconnect: { minDelayMs: 10, maxDelayMs: 20 } });
 
     const stream = client.call.dropAfter({ items: 5 });
     const items: number[] = [];
@@ -381,7 +377,7 @@ describe('streams from the server', () => {
 
   it('leaves nothing behind over 1,000 streams ended every way', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(
@@ -408,11 +404,7 @@ describe('streams from the server', () => {
 describe('resumable streams', () => {
   it('go on across a dropped connection: every item once, in order, the handler told where to resume', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, {
-      streams,
-      url: ctx.url,
-      reconnect: { minDelayMs: 10, maxDelayMs: 20 },
-    });
+    await using client = connectClient(streamApi, ctx.url, { streams, reconnect: { minDelayMs: 10, maxDelayMs: 20 } });
     feedCalls.length = 0;
     const items = await collect(client.call.feed({ to: 20, dropAt: 7 }, { window: 4 }));
     expect(items).toEqual(Array.from({ length: 20 }, (_unused, i) => i + 1));
@@ -448,7 +440,7 @@ describe('what a peer cannot do to a stream', () => {
 
   it('refuses a window out of range, before sending (client) or with BAD_REQUEST (raw)', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
     for (const window of [0, 1.5, Number.POSITIVE_INFINITY, 2_000_000]) {
       expect((await rejectionOf(client.call.count({ to: 1 }, { window }).next())).code).toBe('BAD_REQUEST');
     }
@@ -459,7 +451,7 @@ describe('what a peer cannot do to a stream', () => {
 
   it('a handler may ask its input stream for two items at once', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
     await expect(client.call.pair({}, [20, 22])).resolves.toBe(42);
   });
 
@@ -483,7 +475,7 @@ describe('what a peer cannot do to a stream', () => {
 describe('streams from the client', () => {
   it('an upload reaches the handler as an async iterable; its answer is the call’s result', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const numbers = Array.from({ length: 100 }, (_unused, i) => i + 1);
     await expect(client.call.sum({ key: 'plain' }, numbers)).resolves.toBe(5050);
@@ -492,7 +484,7 @@ describe('streams from the client', () => {
 
   it('an upload whose source is slower than timeoutMs is fine: the timeout waits on the server only', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
     async function* slow(): AsyncGenerator<number> {
       for (let n = 1; n <= 6; n++) {
         await new Promise((resolve) => setTimeout(resolve, 60));
@@ -504,7 +496,7 @@ describe('streams from the client', () => {
 
   it('a slow handler slows the source: the client pulls at most one window ahead of it', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     let pulled = 0;
     let aheadMost = 0;
@@ -522,7 +514,7 @@ describe('streams from the client', () => {
 
   it('cancelling an upload stops both ends: the handler’s iteration throws, the source is closed', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     let sourceClosed = false;
     async function* endless(): AsyncGenerator<number> {
@@ -544,7 +536,7 @@ describe('streams from the client', () => {
 
   it('a source that throws fails the call with CANCELLED carrying the cause; the handler sees CANCELLED', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     async function* broken(): AsyncGenerator<number> {
       yield 1;
@@ -558,7 +550,7 @@ describe('streams from the client', () => {
 
   it('an item off the contract is refused before it is sent', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
     const error = await rejectionOf(client.call.sum({ key: 'bad' }, [1, 'two' as unknown as number]));
     expect(error.code).toBe('BAD_REQUEST');
     await vi.waitFor(() => expect(consumers.get('bad')?.finished).toBe(true));
@@ -566,7 +558,7 @@ describe('streams from the client', () => {
 
   it('duplex: the handler answers each item of the caller’s stream as it comes', async () => {
     await using ctx = await startStreamServer();
-    await using client = typedClient(streamApi, { streams, url: ctx.url });
+    await using client = connectClient(streamApi, ctx.url, { streams });
 
     const stream = client.call.shout({}, ['a', 'b', 'c']);
     expect(await collect(stream)).toEqual(['A', 'B', 'C']);

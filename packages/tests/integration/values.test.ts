@@ -2,6 +2,8 @@ import { binaryFrames } from '@wirecall/client/binary';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, recordingWebSocket, type WireEntry } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 const complement = (bytes: Uint8Array): Uint8Array => bytes.map((byte) => 255 - byte);
@@ -45,8 +47,8 @@ const roundTrips: [string, unknown][] = [
 describe('values', () => {
   describe('in calls', () => {
     it.each(roundTrips)('echoes %s unchanged', async (_label, value) => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const echoed = await client.call.echo(value);
 
@@ -54,8 +56,8 @@ describe('values', () => {
     });
 
     it('keeps an undefined property as an own property, not dropped', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const echoed = (await client.call.echo({ kept: 1, gone: undefined })) as Record<string, unknown>;
 
@@ -64,16 +66,16 @@ describe('values', () => {
     });
 
     it('echoes a top-level undefined as undefined', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       expect(await client.call.echo(undefined)).toBeUndefined();
       expect(await client.call.echo(null)).toBeNull();
     });
 
     it('rebuilds real instances, not look-alikes', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const echoed = (await client.call.echo({
         date: new Date(5),
@@ -91,8 +93,8 @@ describe('values', () => {
     });
 
     it('passes Uint8Array through a typed procedure in both directions', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
 
       const result = await client.call.bytes({ data: allBytes });
 
@@ -101,8 +103,8 @@ describe('values', () => {
     });
 
     it('sends only the bytes of a Uint8Array view, not its whole buffer', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
       const view = new Uint8Array(allBytes.buffer, 10, 5);
 
       const result = await client.call.bytes({ data: view });
@@ -111,8 +113,8 @@ describe('values', () => {
     });
 
     it('round-trips 256 KiB of bytes', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
       const big = Uint8Array.from({ length: 256 * 1024 }, (_, index) => (index * 31) % 256);
 
       const result = await client.call.bytes({ data: big });
@@ -126,9 +128,12 @@ describe('values', () => {
 
   describe('on the wire', () => {
     it('sends a Uint8Array raw in a binary frame in both directions of a typed call', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       const wire: WireEntry[] = [];
-      await using client = connectClient(ctx.url, { WebSocket: recordingWebSocket(wire), binary: binaryFrames() });
+      await using client = connectClient(testApi, ctx.url, {
+        WebSocket: recordingWebSocket(wire),
+        binary: binaryFrames(),
+      });
       const data = new Uint8Array([0, 1, 2, 250, 255]);
 
       await client.call.bytes({ data });
@@ -146,7 +151,7 @@ describe('values', () => {
     });
 
     it('accepts base64 bytes from a raw client and answers with base64, never an array of numbers', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
       const data = new Uint8Array([1, 2, 3, 4]);
 
@@ -168,7 +173,7 @@ describe('values', () => {
     });
 
     it('sends Date, BigInt, Map, Set and undefined as superjson annotations', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       const answer = await raw.request({
@@ -188,7 +193,7 @@ describe('values', () => {
     });
 
     it('sends plain JSON values without an m field', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
 
       const answer = await raw.request({ t: 'call', id: 1, p: 'echo', v: { a: [1, 'b', null, true] } });
@@ -199,8 +204,8 @@ describe('values', () => {
 
   describe('in events', () => {
     it('delivers a Date in tick and Uint8Array + Set in blob to a typed client', async () => {
-      await using ctx = await startTestServer();
-      await using client = connectClient(ctx.url);
+      await using ctx = await startTestServer(testApi, testApiOptions());
+      await using client = connectClient(testApi, ctx.url);
       const ticks: unknown[] = [];
       const blobs: unknown[] = [];
       client.on('tick', (payload) => ticks.push(payload));
@@ -222,7 +227,7 @@ describe('values', () => {
     });
 
     it('sends event bytes as base64 with the u8 annotation on the wire', async () => {
-      await using ctx = await startTestServer();
+      await using ctx = await startTestServer(testApi, testApiOptions());
       await using raw = await RawClient.greeted(ctx.url);
       raw.send({ t: 'sub', id: 1, e: 'blob' });
       raw.send({ t: 'sub', id: 2, e: 'tick' });

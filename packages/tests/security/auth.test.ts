@@ -5,8 +5,10 @@ import WebSocket from 'ws';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { RawClient, UpgradeRefused } from '../helpers/raw-client.js';
-import { fastReconnect, serve, tryUpgrade, typedClient } from './helpers.js';
+import { fastReconnect, tryUpgrade } from './helpers.js';
 import { rejectionOf } from '../helpers/rejection.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { recordStates } from '../helpers/chaos-kit.js';
 
 /** No connection params: who connects is decided by `authenticate` on the HTTP upgrade. */
 const sessionApi = defineContract({
@@ -49,7 +51,7 @@ describe('authenticate: refusals at the HTTP upgrade', () => {
     ['FORBIDDEN', 403],
   ])('throwing %s answers HTTP %i and opens no WebSocket', async (code, status) => {
     const counter = connectionCounter();
-    await using ctx = await serve(sessionApi, {
+    await using ctx = await startTestServer(sessionApi, {
       handlers: { whoami: ({ ctx }) => ctx },
       hooks: counter.hooks,
       authenticate: ({ request }) => {
@@ -86,7 +88,7 @@ describe('authenticate: refusals at the HTTP upgrade', () => {
 
   it('answers HTTP 500 for a plain Error without leaking its message, and logs it', async () => {
     const counter = connectionCounter();
-    await using ctx = await serve(sessionApi, {
+    await using ctx = await startTestServer(sessionApi, {
       handlers: { whoami: ({ ctx }) => ctx },
       hooks: counter.hooks,
       authenticate: () => {
@@ -110,29 +112,32 @@ describe('authenticate: refusals at the HTTP upgrade', () => {
   it('passes its result to `context` as `auth`', async () => {
     const seen: unknown[] = [];
     type Auth = { user: string | null; via: string };
-    await using ctx = await serve<typeof sessionApi, Auth, { user: string | null; role: string }>(sessionApi, {
-      handlers: { whoami: ({ ctx }) => ctx },
-      authenticate: async ({ request }) => {
-        await Promise.resolve();
-        return { user: userOf(request.url), via: 'cookie' };
+    await using ctx = await startTestServer<typeof sessionApi, Auth, { user: string | null; role: string }>(
+      sessionApi,
+      {
+        handlers: { whoami: ({ ctx }) => ctx },
+        authenticate: async ({ request }) => {
+          await Promise.resolve();
+          return { user: userOf(request.url), via: 'cookie' };
+        },
+        context: ({ auth, connectionParams }) => {
+          seen.push({ auth, connectionParams });
+          return { user: auth.user, role: 'member' };
+        },
       },
-      context: ({ auth, connectionParams }) => {
-        seen.push({ auth, connectionParams });
-        return { user: auth.user, role: 'member' };
-      },
-    });
-    await using client = typedClient(sessionApi, { url: `${ctx.url}/?user=alice` });
+    );
+    await using client = connectClient(sessionApi, `${ctx.url}/?user=alice`);
 
     expect(await client.call.whoami({})).toEqual({ user: 'alice', role: 'member' });
     expect(seen).toEqual([{ auth: { user: 'alice', via: 'cookie' }, connectionParams: undefined }]);
   });
 
   it('is `ctx.auth` when the server has no `context` option', async () => {
-    await using ctx = await serve(sessionApi, {
+    await using ctx = await startTestServer(sessionApi, {
       handlers: { whoami: ({ ctx }) => ({ auth: ctx.auth }) },
       authenticate: ({ request }) => ({ user: userOf(request.url) }),
     });
-    await using client = typedClient(sessionApi, { url: `${ctx.url}/?user=bob` });
+    await using client = connectClient(sessionApi, `${ctx.url}/?user=bob`);
 
     expect(await client.call.whoami({})).toEqual({ auth: { user: 'bob' } });
   });
@@ -145,7 +150,7 @@ describe('connection params (auth in the hello frame)', () => {
     const params: unknown[] = [];
     const refused = options.refused ?? new Set<string>();
     const forbidden = options.forbidden ?? new Set<string>();
-    const served = await serve(tokenApi, {
+    const served = await startTestServer(tokenApi, {
       hooks: counter.hooks,
       context: ({ connectionParams }) => {
         params.push(connectionParams);
@@ -167,7 +172,7 @@ describe('connection params (auth in the hello frame)', () => {
 
   it('delivers a value to `context`, validated', async () => {
     await using ctx = await tokenServer();
-    await using client = typedClient(tokenApi, { url: ctx.url, connectionParams: { token: 'T1' } });
+    await using client = connectClient(tokenApi, ctx.url, { connectionParams: { token: 'T1' } });
 
     expect(await client.call.whoami({})).toEqual({ token: 'T1' });
     expect(ctx.params).toEqual([{ token: 'T1' }]);
@@ -179,7 +184,7 @@ describe('connection params (auth in the hello frame)', () => {
       await Promise.resolve();
       return { token: 'T2' };
     });
-    await using client = typedClient(tokenApi, { url: ctx.url, connectionParams: factory });
+    await using client = connectClient(tokenApi, ctx.url, { connectionParams: factory });
 
     expect(await client.call.whoami({})).toEqual({ token: 'T2' });
     expect(ctx.params).toEqual([{ token: 'T2' }]);
@@ -227,11 +232,11 @@ describe('connection params (auth in the hello frame)', () => {
   it('a typed client refuses invalid params itself: UNAUTHORIZED, no upgrade, stops after maxRefusals', async () => {
     await using ctx = await tokenServer();
     const factory = vi.fn(() => ({ token: 42 }) as unknown as { token: string });
-    await using client = typedClient(tokenApi, {
-      url: ctx.url,
+    await using client = connectClient(tokenApi, ctx.url, {
       connectionParams: factory,
       reconnect: { ...fastReconnect, maxRefusals: 3 },
     });
+    const states = recordStates(client);
     const pending = rejectionOf(client.call.whoami({}));
 
     await vi.waitFor(() => expect(client.state).toBe('closed'));
@@ -239,7 +244,7 @@ describe('connection params (auth in the hello frame)', () => {
     const error = await pending;
     expect(error.code).toBe('UNAUTHORIZED');
     expect(error.message).toContain('invalid connection params at token');
-    expect(client.states.map(({ state, closeCode, error }) => ({ state, closeCode, code: error?.code }))).toEqual([
+    expect(states.map(({ state, closeCode, error }) => ({ state, closeCode, code: error?.code }))).toEqual([
       { state: 'reconnecting', closeCode: 4401, code: 'UNAUTHORIZED' },
       { state: 'reconnecting', closeCode: 4401, code: 'UNAUTHORIZED' },
       { state: 'closed', closeCode: 4401, code: 'UNAUTHORIZED' },
@@ -257,43 +262,43 @@ describe('connection params (auth in the hello frame)', () => {
       await Promise.resolve();
       return { token: tokens.shift() ?? 'exhausted' };
     });
-    await using client = typedClient(tokenApi, {
-      url: ctx.url,
+    await using client = connectClient(tokenApi, ctx.url, {
       connectionParams: factory,
       reconnect: { ...fastReconnect, maxRefusals: 3 },
     });
+    const states = recordStates(client);
 
     expect(await client.call.whoami({})).toEqual({ token: 'fresh' });
 
     expect(ctx.params).toEqual([{ token: 'stale' }, { token: 'fresh' }]);
     expect(factory).toHaveBeenCalledTimes(2);
-    expect(client.states.map(({ state, closeCode, error }) => ({ state, closeCode, code: error?.code }))).toEqual([
+    expect(states.map(({ state, closeCode, error }) => ({ state, closeCode, code: error?.code }))).toEqual([
       { state: 'reconnecting', closeCode: 4401, code: 'UNAUTHORIZED' },
       { state: 'open', closeCode: undefined, code: undefined },
     ]);
-    expect(client.states[0]!.error?.message).toContain('token expired');
+    expect(states[0]!.error?.message).toContain('token expired');
   });
 
   it('a handler closing with 4401 ends the connection; the client reports UNAUTHORIZED and stops', async () => {
     await using ctx = await tokenServer();
-    await using client = typedClient(tokenApi, {
-      url: ctx.url,
+    await using client = connectClient(tokenApi, ctx.url, {
       connectionParams: { token: 'T3' },
       reconnect: { ...fastReconnect, maxRefusals: 3 },
     });
+    const states = recordStates(client);
     expect(await client.call.whoami({})).toEqual({ token: 'T3' });
 
     const error = await rejectionOf(client.call.expire({}));
 
     expect(error.code).toBe('UNAUTHORIZED');
     expect(error.message).toContain('token expired');
-    const down = client.states.find((change) => change.previous === 'open');
+    const down = states.find((change) => change.previous === 'open');
     expect(down).toMatchObject({ state: 'reconnecting', closeCode: 4401 });
     expect(down?.error?.code).toBe('UNAUTHORIZED');
     // The same (now revoked) token keeps being refused: two more attempts, then the client stops.
     await vi.waitFor(() => expect(client.state).toBe('closed'));
-    expect(client.states.at(-1)).toMatchObject({ state: 'closed', closeCode: 4401 });
-    expect(client.states.at(-1)?.error?.code).toBe('UNAUTHORIZED');
+    expect(states.at(-1)).toMatchObject({ state: 'closed', closeCode: 4401 });
+    expect(states.at(-1)?.error?.code).toBe('UNAUTHORIZED');
     expect(ctx.counter.opened).toHaveLength(3);
     await vi.waitFor(() => expect(ctx.counter.closes).toEqual([4401, 4401, 4401]));
   });

@@ -3,8 +3,8 @@ import { type Middleware, type SubscribeCheckArgs } from '@wirecall/server';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { RawClient } from '../helpers/raw-client.js';
-import { serve, typedClient } from './helpers.js';
 import { rejectionOf } from '../helpers/rejection.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
 
 const appApi = defineContract({
   procedures: {
@@ -31,7 +31,7 @@ async function appServer(
   } = {},
 ) {
   const runs: string[] = [];
-  const served = await serve<AppApi, undefined, Ctx>(appApi, {
+  const served = await startTestServer<AppApi, undefined, Ctx>(appApi, {
     context: ({ connectionParams }) => ({ user: connectionParams.user, role: connectionParams.role }),
     ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
     ...(options.canSubscribe === undefined ? {} : { canSubscribe: options.canSubscribe }),
@@ -72,8 +72,8 @@ describe('middleware (what a connection may call)', () => {
       return next();
     };
     await using ctx = await appServer({ middleware: [adminOnly] });
-    await using mia = typedClient(appApi, { url: ctx.url, connectionParams: member });
-    await using ada = typedClient(appApi, { url: ctx.url, connectionParams: admin });
+    await using mia = connectClient(appApi, ctx.url, { connectionParams: member });
+    await using ada = connectClient(appApi, ctx.url, { connectionParams: admin });
 
     const refused = await rejectionOf(mia.call.deleteUser({ id: 'u1' }));
     expect({ code: refused.code, message: refused.message }).toEqual({ code: 'FORBIDDEN', message: 'admins only' });
@@ -103,7 +103,7 @@ describe('middleware (what a connection may call)', () => {
       return meta.procedure === 'balance' ? { ...(result as object), audited: true } : result;
     };
     await using ctx = await appServer({ middleware: [outer, audit] });
-    await using mia = typedClient(appApi, { url: ctx.url, connectionParams: member });
+    await using mia = connectClient(appApi, ctx.url, { connectionParams: member });
 
     expect(await mia.call.balance({})).toEqual({ amount: 10, audited: true });
     expect(await mia.call.profile({})).toEqual({ user: 'mia' });
@@ -126,7 +126,7 @@ describe('middleware (what a connection may call)', () => {
       return next();
     };
     await using ctx = await appServer({ middleware: [gate] });
-    await using mia = typedClient(appApi, { url: ctx.url, connectionParams: member });
+    await using mia = connectClient(appApi, ctx.url, { connectionParams: member });
 
     expect((await rejectionOf(mia.call.balance({}))).code).toBe('UNAUTHORIZED');
     const internal = await rejectionOf(mia.call.deleteUser({ id: 'u1' }));
@@ -169,8 +169,8 @@ describe('canSubscribe (what a connection may listen to)', () => {
   ])('a %s check refuses room "secret" with FORBIDDEN and no secret event ever arrives', async (_label, check) => {
     decisions.length = 0;
     await using ctx = await appServer({ canSubscribe: check });
-    await using mia = typedClient(appApi, { url: ctx.url, connectionParams: member });
-    await using ada = typedClient(appApi, { url: ctx.url, connectionParams: admin });
+    await using mia = connectClient(appApi, ctx.url, { connectionParams: member });
+    await using ada = connectClient(appApi, ctx.url, { connectionParams: admin });
     const got: string[] = [];
     const errors: string[] = [];
     mia.on('room', { room: 'secret' }, ({ text }) => got.push(`mia secret ${text}`), {
@@ -225,7 +225,7 @@ describe('canSubscribe (what a connection may listen to)', () => {
         throw new Error('permission service password is hunter2');
       },
     });
-    await using mia = typedClient(appApi, { url: ctx.url, connectionParams: member });
+    await using mia = connectClient(appApi, ctx.url, { connectionParams: member });
     const errors: WirecallError[] = [];
     const got: string[] = [];
     mia.on('room', { room: 'a' }, ({ text }) => got.push(text), { onError: (error) => errors.push(error) });

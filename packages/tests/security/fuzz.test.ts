@@ -1,10 +1,13 @@
+import type { WirecallClient } from '@wirecall/client';
 import { CLOSE_CODES, ERROR_CODES } from '@wirecall/core';
 import { packFrame, unpackFrame } from '@wirecall/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient, type RawFrame } from '../helpers/raw-client.js';
-import { connectClient, startTestServer, type TestClient, type TestServer } from '../helpers/test-server.js';
-import { DOCUMENTED_CLOSE_CODES, quietClientLogger } from './helpers.js';
+import { connectClient, startTestServer } from '../helpers/test-server.js';
+import { DOCUMENTED_CLOSE_CODES } from './helpers.js';
+import { newObserved, testApiOptions, type TestApiServer } from '../helpers/test-handlers.js';
+import { testApi, type TestApi } from '../helpers/fixtures.js';
 
 /**
  * Replay a failure with WIRECALL_FUZZ_SEED=<seed printed in the failure>. Each worker runs its own
@@ -494,8 +497,8 @@ function expectationOf(frame: SingleFrame): Expectation {
 // ---------------------------------------------------------------------------------------------
 
 interface FuzzRun {
-  ctx: TestServer;
-  bystander: TestClient;
+  ctx: TestApiServer;
+  bystander: WirecallClient<TestApi>;
   closeCodes: Map<number, number>;
   singles: number;
   floodFrames: number;
@@ -699,10 +702,11 @@ describe('fuzz: generated and mutated frames over real sockets', () => {
     const prototypes = prototypeSnapshot();
     const toStringBefore = Object.prototype.toString;
     try {
-      await using ctx = await startTestServer({
+      await using ctx = await startTestServer(testApi, {
+        ...testApiOptions(),
         limits: { maxPayloadBytes: MAX_PAYLOAD, rateLimit: { messagesPerSecond: 5_000, burst: 500 } },
       });
-      await using bystander = connectClient(ctx.url, { logger: quietClientLogger });
+      await using bystander = connectClient(testApi, ctx.url);
       const run: FuzzRun = {
         ctx,
         bystander,
@@ -762,7 +766,7 @@ describe('fuzz: generated and mutated frames over real sockets', () => {
 
 describe('fuzz: targeted cases', () => {
   it('a text frame that is not valid UTF-8 closes with a documented code', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using raw = await RawClient.greeted(ctx.url);
 
     // ws refuses invalid UTF-8 in text frames itself, before wirecall sees the frame.
@@ -779,7 +783,8 @@ describe('fuzz: targeted cases', () => {
     };
     process.on('unhandledRejection', onEscape);
     try {
-      await using ctx = await startTestServer();
+      const observed = newObserved();
+      await using ctx = await startTestServer(testApi, testApiOptions(observed));
       for (let round = 0; round < 5; round++) {
         const raw = await RawClient.greeted(ctx.url);
         raw.send({ t: 'call', id: 1, p: 'waitForAbort', v: { key: `left-${round}` } });
@@ -789,7 +794,7 @@ describe('fuzz: targeted cases', () => {
         raw.socket.terminate();
         await vi.waitFor(() => expect(ctx.server.stats()).toMatchObject({ connections: 0, inFlightCalls: 0 }));
       }
-      expect([...ctx.observed.aborts.keys()]).toHaveLength(5);
+      expect([...observed.aborts.keys()]).toHaveLength(5);
       // Let pending rejection tracking run before judging.
       await new Promise((resolve) => setImmediate(resolve));
     } finally {

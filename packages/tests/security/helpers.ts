@@ -1,65 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { createClient, type ClientOptions, type StateChange, type WirecallClient } from '@wirecall/client';
+import type { ClientOptions, StateChange, WirecallClient } from '@wirecall/client';
 import { CLOSE_CODES, PROTOCOL, type AnyContract } from '@wirecall/core';
-import {
-  createServer,
-  type DefaultContext,
-  type MessagesField,
-  type ServerOptions,
-  type WirecallServer,
-} from '@wirecall/server';
 import WebSocket from 'ws';
 import type { RawClient } from '../helpers/raw-client.js';
-import { recordingLogger, type LogEntry } from '../helpers/test-server.js';
-
-/** A typed client's logger that records nothing and prints nothing (the setup file fails on console output). */
-export const quietClientLogger = { warn: (): void => {}, error: (): void => {} };
+import { recordStates } from '../helpers/chaos-kit.js';
+import { connectClient } from '../helpers/test-server.js';
 
 /** Every close code a wirecall server documents (CLOSE_CODES values). */
 export const DOCUMENTED_CLOSE_CODES: ReadonlySet<number> = new Set(Object.values(CLOSE_CODES));
 
-export interface Served<TContract extends AnyContract, TContext, TAuth> extends AsyncDisposable {
-  server: WirecallServer<TContract, TContext, TAuth>;
-  url: string;
-  port: number;
-  /** What the server logged (unless the options brought their own logger). */
-  logs: LogEntry[];
-}
+/** A client of {@link typedClient}: it records every state transition in `states`. */
+export type Client<TContract extends AnyContract> = WirecallClient<TContract> & { states: StateChange[] };
 
-/** Starts a server for any contract on 127.0.0.1 and a free port; dispose it to close it. */
-export async function serve<
-  TContract extends AnyContract,
-  TAuth = undefined,
-  TContext = DefaultContext<TContract, TAuth>,
->(
-  contract: TContract,
-  options: ServerOptions<TContract, TContext, TAuth> & MessagesField<TContract, TContext>,
-): Promise<Served<TContract, TContext, TAuth>> {
-  const logs: LogEntry[] = [];
-  // Generic here, so the compiler cannot resolve MessagesField: the callers' options were checked.
-  const withLogger = { logger: recordingLogger(logs), ...options } as typeof options;
-  const server = createServer<TContract, TAuth, TContext>(contract, withLogger);
-  const { url, port } = await server.listen({ port: 0, host: '127.0.0.1' });
-  return { server, url, port, logs, [Symbol.asyncDispose]: () => server.close({ graceMs: 0 }) };
-}
-
-export type Client<TContract extends AnyContract> = WirecallClient<TContract> &
-  AsyncDisposable & {
-    /** Every state transition, in order, recorded from the start. */
-    states: StateChange[];
-  };
-
-/** A typed client that records its state transitions and prints nothing; dispose it to close it. */
+/**
+ * {@link connectClient} with the url among the options, recording state transitions: kept only for
+ * packages/tests/cluster, which still calls it. New tests call connectClient (helpers/test-server.ts)
+ * and, to see transitions, `recordStates` (helpers/chaos-kit.ts).
+ */
 export function typedClient<TContract extends AnyContract>(
   contract: TContract,
-  options: ClientOptions<TContract>,
+  { url, ...options }: ClientOptions<TContract>,
 ): Client<TContract> {
-  const client = createClient(contract, { logger: quietClientLogger, ...options });
-  const states: StateChange[] = [];
-  client.onStateChange((change) => states.push(change));
-  return Object.assign(client, { states, [Symbol.asyncDispose]: () => client.close() });
+  const client = connectClient(contract, url, options);
+  return Object.assign(client, { states: recordStates(client) });
 }
 
 /** Reconnect settings that keep refusal tests quick (the backoff itself is tested elsewhere). */

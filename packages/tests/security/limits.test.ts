@@ -13,14 +13,13 @@ import {
   fastReconnect,
   manualUpgrade,
   parseServerFrames,
-  quietClientLogger,
-  serve,
+  type ServerFrame,
   tcpOf,
   tryUpgrade,
-  typedClient,
-  type ServerFrame,
 } from './helpers.js';
 import { rejectionOf } from '../helpers/rejection.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { recordStates } from '../helpers/chaos-kit.js';
 
 /** A contract with a rendezvous procedure and one stream of each kind (plain, conflated). */
 const limitsApi = defineContract({
@@ -64,7 +63,7 @@ async function greet(url: string, fp: string): Promise<RawClient> {
 
 describe('limits.maxPayloadBytes (oversized frames)', () => {
   it('closes a raw socket that sends a bigger frame with 1009, before parsing it', async () => {
-    await using ctx = await startTestServer({ limits: { maxPayloadBytes: 1_024 } });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), limits: { maxPayloadBytes: 1_024 } });
     await using raw = await RawClient.greeted(ctx.url);
     expect(raw.frames[0]).toMatchObject({ t: 'welcome', mp: 1_024 });
 
@@ -76,8 +75,9 @@ describe('limits.maxPayloadBytes (oversized frames)', () => {
   });
 
   it('a typed client refuses an oversized call with PAYLOAD_TOO_LARGE itself and keeps its connection', async () => {
-    await using ctx = await startTestServer({ limits: { maxPayloadBytes: 1_024 } });
-    await using client = typedClient(testApi, { url: ctx.url });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), limits: { maxPayloadBytes: 1_024 } });
+    await using client = connectClient(testApi, ctx.url);
+    const states = recordStates(client);
     expect(await client.call.echo('small')).toBe('small');
     const before = ctx.server.stats().messagesIn;
 
@@ -86,22 +86,22 @@ describe('limits.maxPayloadBytes (oversized frames)', () => {
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(ctx.server.stats().messagesIn).toBe(before);
     expect(await client.call.echo('after')).toBe('after');
-    expect(client.states.map((change) => change.state)).toEqual(['open']);
+    expect(states.map((change) => change.state)).toEqual(['open']);
   });
 
   it('when the limit was not announced (a proxy, an older server), the 1009 close reports PAYLOAD_TOO_LARGE', async () => {
-    await using ctx = await startTestServer({ limits: { maxPayloadBytes: 1_024 } });
-    await using client = typedClient(testApi, {
-      url: ctx.url,
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), limits: { maxPayloadBytes: 1_024 } });
+    await using client = connectClient(testApi, ctx.url, {
       WebSocket: welcomeWithoutLimit(),
       reconnect: fastReconnect,
     });
+    const states = recordStates(client);
     expect(await client.call.echo('small')).toBe('small');
 
     const error = await rejectionOf(client.call.echo('x'.repeat(2_000)));
 
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(client.states.find((change) => change.state !== 'open')).toMatchObject({
+    expect(states.find((change) => change.state !== 'open')).toMatchObject({
       state: 'reconnecting',
       closeCode: 1009,
       error: { code: 'PAYLOAD_TOO_LARGE' },
@@ -118,7 +118,7 @@ describe('limits.maxInFlightCalls (concurrent calls)', () => {
     const waiting: (() => void)[] = [];
     let running = 0;
     let maxRunning = 0;
-    const served = await serve(limitsApi, {
+    const served = await startTestServer(limitsApi, {
       limits: { maxInFlightCalls: 2 },
       handlers: {
         hold: async ({ input }) => {
@@ -164,7 +164,7 @@ describe('limits.maxInFlightCalls (concurrent calls)', () => {
 
   it('never sends a typed client past the window the server announced', async () => {
     await using ctx = await rendezvousServer();
-    await using client = typedClient(limitsApi, { url: ctx.url });
+    await using client = connectClient(limitsApi, ctx.url);
 
     const tags = Array.from({ length: 8 }, (_unused, i) => `call-${i}`);
     const results = await Promise.allSettled(tags.map((tag) => client.call.hold({ tag })));
@@ -179,8 +179,8 @@ describe('limits.maxInFlightCalls (concurrent calls)', () => {
 describe('limits.rateLimit (message floods)', () => {
   /** Writes every frame at once, as fast as the socket takes them, and waits for the close. */
   async function flood(frames: string[]): Promise<{ code: number; answered: number; passed: number }> {
-    await using ctx = await startTestServer(); // the default limit: 1,000/s, bursts of 2,000
-    await using bystander = connectClient(ctx.url, { logger: quietClientLogger });
+    await using ctx = await startTestServer(testApi, testApiOptions()); // the default limit: 1,000/s, bursts of 2,000
+    await using bystander = connectClient(testApi, ctx.url);
     await using raw = await RawClient.greeted(ctx.url);
     for (const frame of frames) raw.sendText(frame);
     const { code } = await raw.waitForClose(15_000);
@@ -218,8 +218,11 @@ describe('limits.rateLimit (message floods)', () => {
   });
 
   it('answers calls beyond the burst with RATE_LIMITED, and closes a continuing flood with 1008', async () => {
-    await using ctx = await startTestServer({ limits: { rateLimit: { messagesPerSecond: 10, burst: 5 } } });
-    await using bystander = connectClient(ctx.url, { logger: quietClientLogger });
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
+      limits: { rateLimit: { messagesPerSecond: 10, burst: 5 } },
+    });
+    await using bystander = connectClient(testApi, ctx.url);
     expect(await bystander.call.add({ a: 1, b: 2 })).toBe(3);
     await using raw = await RawClient.greeted(ctx.url); // hello took one of the 5 tokens
 
@@ -258,7 +261,7 @@ describe('limits.rateLimit (message floods)', () => {
 
 describe('limits.maxSubscriptions (subscription floods)', () => {
   it('refuses a third stream with RATE_LIMITED, raw and typed', async () => {
-    await using ctx = await startTestServer({ limits: { maxSubscriptions: 2 } });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), limits: { maxSubscriptions: 2 } });
     await using raw = await RawClient.greeted(ctx.url);
 
     raw.send({ t: 'sub', id: 1, e: 'tick' });
@@ -275,7 +278,7 @@ describe('limits.maxSubscriptions (subscription floods)', () => {
     raw.send({ t: 'sub', id: 4, e: 'chatMessage', v: { room: 'b' } });
     expect((await raw.waitFor((frame) => frame.id === 4)).t).toBe('subscribed');
 
-    await using client = connectClient(ctx.url, { logger: quietClientLogger });
+    await using client = connectClient(testApi, ctx.url);
     const errors: string[] = [];
     client.on('tick', () => {}, { onError: (error) => errors.push(`tick ${error.code}`) });
     client.on('chatMessage', { room: 'a' }, () => {}, { onError: (error) => errors.push(`a ${error.code}`) });
@@ -291,14 +294,15 @@ describe('stream keys (params of a subscription)', () => {
     // docs/protocol.md bounds stream keys (the client refuses `subscribed`/`event` frames with a longer
     // `k`); params are often user input (a room name from a URL), so one such subscription must not
     // take down every call and stream of the client with it.
-    await using ctx = await startTestServer();
-    await using client = typedClient(testApi, { url: ctx.url, reconnect: fastReconnect });
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, ctx.url, { reconnect: fastReconnect });
+    const states = recordStates(client);
     const errors: string[] = [];
     client.on('chatMessage', { room: 'x'.repeat(5_000) }, () => {}, { onError: (error) => errors.push(error.code) });
     expect(await client.call.add({ a: 1, b: 2 })).toBe(3);
 
-    await vi.waitFor(() => expect(errors.length + client.states.length).toBeGreaterThan(1));
-    expect(client.states.map((change) => change.state)).toEqual(['open']);
+    await vi.waitFor(() => expect(errors.length + states.length).toBeGreaterThan(1));
+    expect(states.map((change) => change.state)).toEqual(['open']);
     expect(errors).toHaveLength(1);
     expect(await client.call.add({ a: 2, b: 3 })).toBe(5);
   });
@@ -306,7 +310,7 @@ describe('stream keys (params of a subscription)', () => {
 
 describe('limits.handshakeTimeoutMs (silent peers)', () => {
   it('closes a socket that never says hello with 4408, and leaves greeted ones alone', async () => {
-    await using ctx = await startTestServer({ limits: { handshakeTimeoutMs: 200 } });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), limits: { handshakeTimeoutMs: 200 } });
     await using greeted = await RawClient.greeted(ctx.url);
     await using silent = await RawClient.connect(ctx.url);
 
@@ -344,13 +348,13 @@ describe('limits.maxBufferedBytes (slow consumers)', () => {
 
   it('closes a consumer that stops reading with 4001; everyone else keeps receiving', async () => {
     const closes: number[] = [];
-    await using ctx = await serve(limitsApi, {
+    await using ctx = await startTestServer(limitsApi, {
       handlers: { hold: ({ input }) => input.tag },
       limits: { maxBufferedBytes: 64 * 1024 },
       history: { maxEvents: 0 },
       hooks: { onDisconnect: (_connection, { code }) => closes.push(code) },
     });
-    await using bystander = typedClient(limitsApi, { url: ctx.url });
+    await using bystander = connectClient(limitsApi, ctx.url);
     const seen: number[] = [];
     bystander.on('firehose', ({ seq }) => seen.push(seq));
     await vi.waitFor(() => expect(ctx.server.stats().subscriptions).toBe(1));
@@ -382,7 +386,7 @@ describe('limits.maxBufferedBytes (slow consumers)', () => {
 
   it('conflated streams keep only the newest pending event, where a plain stream is cut off', async () => {
     const closes: number[] = [];
-    await using ctx = await serve(limitsApi, {
+    await using ctx = await startTestServer(limitsApi, {
       handlers: { hold: ({ input }) => input.tag },
       limits: { maxBufferedBytes: 1024 * 1024 },
       history: { maxEvents: 0 },
@@ -424,7 +428,7 @@ describe('limits.maxBufferedBytes (slow consumers)', () => {
 describe('unsent pongs (a peer that pings without reading)', () => {
   it('terminates the socket once more than 60 automatic pongs wait behind a full send buffer', async () => {
     const closes: number[] = [];
-    await using ctx = await serve(limitsApi, {
+    await using ctx = await startTestServer(limitsApi, {
       handlers: { hold: ({ input }) => input.tag },
       // High enough that the send-buffer limit is not what cuts this peer off.
       limits: { maxBufferedBytes: 256 * 1024 * 1024 },
@@ -451,7 +455,7 @@ describe('unsent pongs (a peer that pings without reading)', () => {
 
 describe('permessage-deflate (decompression bombs)', () => {
   it('is not negotiated even when the client offers it', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
 
     await using offered = await tryUpgrade(ctx.url, { perMessageDeflate: true });
     expect(offered.status).toBe(101);
@@ -471,7 +475,7 @@ describe('permessage-deflate (decompression bombs)', () => {
   });
 
   it('closes with 1002 on a compressed (RSV1) frame instead of inflating it', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     const { socket, head } = await manualUpgrade(ctx.port);
     try {
       let buffer = head;

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { tryUpgrade, upgradeStatus, type UpgradeOutcome } from './helpers.js';
+import { testApiOptions, type TestApiServer } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 /** Failures that escaped the server into the process while a test ran. */
 let escaped: unknown[] = [];
@@ -28,7 +30,7 @@ const TOO_MANY = { status: 503, body: 'too many connections\n', opened: false };
 
 describe('allowedOrigins (cross-site WebSocket hijacking)', () => {
   it('a list answers 403 to other origins and accepts the listed one and requests without Origin', async () => {
-    await using ctx = await startTestServer({ allowedOrigins: ['https://app.example'] });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), allowedOrigins: ['https://app.example'] });
 
     for (const origin of [
       'https://evil.example',
@@ -51,7 +53,8 @@ describe('allowedOrigins (cross-site WebSocket hijacking)', () => {
 
   it('a predicate decides per origin and sees the Origin header as sent', async () => {
     const asked: string[] = [];
-    await using ctx = await startTestServer({
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
       allowedOrigins: (origin) => {
         asked.push(origin);
         return origin.startsWith('https://') && origin.endsWith('.app.example');
@@ -78,7 +81,8 @@ describe('allowedOrigins (cross-site WebSocket hijacking)', () => {
   it('a predicate that throws on a malformed Origin refuses it instead of taking the process down', async () => {
     // A natural predicate: `new URL('null')` throws, and browsers send `Origin: null` from sandboxed
     // iframes and file:// pages, so any peer can trigger the throw.
-    await using ctx = await startTestServer({
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
       allowedOrigins: (origin) => new URL(origin).hostname === 'app.example',
     });
 
@@ -98,7 +102,7 @@ describe('allowedOrigins (cross-site WebSocket hijacking)', () => {
 
 describe('maxConnections (connection floods)', () => {
   /** Opens `count` greeted raw connections. */
-  async function open(ctx: TestServer, count: number): Promise<RawClient[]> {
+  async function open(ctx: TestApiServer, count: number): Promise<RawClient[]> {
     const clients: RawClient[] = [];
     for (let i = 0; i < count; i++) clients.push(await RawClient.greeted(ctx.url));
     return clients;
@@ -112,7 +116,7 @@ describe('maxConnections (connection floods)', () => {
     ['total: 3', { total: 3 }, 3],
     ['perIp: 2', { perIp: 2 }, 2],
   ])('%s answers 503 past the limit and accepts again once one closes', async (_label, maxConnections, limit) => {
-    await using ctx = await startTestServer({ maxConnections });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), maxConnections });
     const clients = await open(ctx, limit);
     try {
       for (let i = 0; i < 3; i++) {
@@ -143,7 +147,7 @@ describe('maxConnections (connection floods)', () => {
     ['no Sec-WebSocket-Key', { 'Sec-WebSocket-Key': undefined }],
     ['an unsupported Sec-WebSocket-Version', { 'Sec-WebSocket-Version': '7' }],
   ])('upgrades refused for %s do not use up the per-IP quota', async (_label, headers) => {
-    await using ctx = await startTestServer({ maxConnections: { perIp: 2 } });
+    await using ctx = await startTestServer(testApi, { ...testApiOptions(), maxConnections: { perIp: 2 } });
 
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push(await upgradeStatus(ctx.port, headers));
@@ -169,7 +173,8 @@ describe('maxConnections (connection floods)', () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let pending = 0;
-      await using ctx = await startTestServer({
+      await using ctx = await startTestServer(testApi, {
+        ...testApiOptions(),
         maxConnections,
         authenticate: async () => {
           pending++;

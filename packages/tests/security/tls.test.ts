@@ -10,7 +10,9 @@ import { createServer, silentLogger, type WirecallServer } from '@wirecall/serve
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testApi, type TestApi } from '../helpers/fixtures.js';
-import { fastReconnect, typedClient } from './helpers.js';
+import { fastReconnect } from './helpers.js';
+import { connectClient } from '../helpers/test-server.js';
+import { recordStates } from '../helpers/chaos-kit.js';
 
 let dir: string;
 let key: Buffer;
@@ -104,10 +106,8 @@ function trustingWebSocket(ca: Buffer): SocketConstructor {
 describe('wss:// through server.attach(httpsServer)', () => {
   it('serves calls over TLS to a client that trusts the certificate', async () => {
     await using wss = await startWss();
-    await using client = typedClient(testApi, {
-      url: `wss://localhost:${wss.port}`,
-      WebSocket: trustingWebSocket(cert),
-    });
+    await using client = connectClient(testApi, `wss://localhost:${wss.port}`, { WebSocket: trustingWebSocket(cert) });
+    const states = recordStates(client);
 
     expect(await client.call.add({ a: 20, b: 22 })).toBe(42);
     expect(await client.call.getUser({ id: 'u1' })).toEqual({ id: 'u1', name: 'tls', createdAt: new Date(0) });
@@ -116,28 +116,26 @@ describe('wss:// through server.attach(httpsServer)', () => {
       encrypted: true,
       protocol: expect.stringMatching(/^TLSv1\.[23]$/) as string,
     });
-    expect(client.states.map((change) => change.state)).toEqual(['open']);
+    expect(states.map((change) => change.state)).toEqual(['open']);
     expect(wss.server.stats().connections).toBe(1);
   });
 
   it('a client that does not trust the certificate never opens', async () => {
     await using wss = await startWss();
-    await using client = typedClient(testApi, {
-      url: `wss://localhost:${wss.port}`,
-      reconnect: fastReconnect,
-    });
+    await using client = connectClient(testApi, `wss://localhost:${wss.port}`, { reconnect: fastReconnect });
+    const states = recordStates(client);
     const call = client.call.add({ a: 1, b: 1 }, { timeoutMs: 60_000 }).then(
       () => 'resolved',
       (error: unknown) => error,
     );
 
     await vi.waitFor(() =>
-      expect(client.states.filter((change) => change.state === 'reconnecting').length).toBeGreaterThanOrEqual(3),
+      expect(states.filter((change) => change.state === 'reconnecting').length).toBeGreaterThanOrEqual(3),
     );
     await vi.waitFor(() => expect(wss.tlsErrors.length).toBeGreaterThanOrEqual(3));
 
-    expect(client.states.some((change) => change.state === 'open')).toBe(false);
-    expect(client.states.every((change) => change.error?.code === 'CONNECTION_LOST')).toBe(true);
+    expect(states.some((change) => change.state === 'open')).toBe(false);
+    expect(states.every((change) => change.error?.code === 'CONNECTION_LOST')).toBe(true);
     expect(wss.server.stats()).toMatchObject({ connections: 0, messagesIn: 0 });
     await client.close();
     expect(await call).toMatchObject({ code: 'CLOSED' });
@@ -145,13 +143,14 @@ describe('wss:// through server.attach(httpsServer)', () => {
 
   it('a plain ws:// client cannot talk to the TLS port', async () => {
     await using wss = await startWss();
-    await using client = typedClient(testApi, { url: `ws://localhost:${wss.port}`, reconnect: fastReconnect });
+    await using client = connectClient(testApi, `ws://localhost:${wss.port}`, { reconnect: fastReconnect });
+    const states = recordStates(client);
 
     await vi.waitFor(() =>
-      expect(client.states.filter((change) => change.state === 'reconnecting').length).toBeGreaterThanOrEqual(2),
+      expect(states.filter((change) => change.state === 'reconnecting').length).toBeGreaterThanOrEqual(2),
     );
 
-    expect(client.states.some((change) => change.state === 'open')).toBe(false);
+    expect(states.some((change) => change.state === 'open')).toBe(false);
     expect(wss.server.stats()).toMatchObject({ connections: 0, messagesIn: 0 });
   });
 });
