@@ -54,8 +54,17 @@ export type {
   CallMeta,
   Middleware,
 } from './router/handlers.js';
-export type { IdempotencyOptions } from './router/idempotency-cache.js';
-export type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, ReplayResult } from './broker/broker.js';
+export type { IdempotencyOptions, Outcome } from './router/idempotency-cache.js';
+export type { Claim, SharedIdempotency } from './router/shared-idempotency.js';
+export type {
+  Broker,
+  BrokerEvent,
+  BrokerGapListener,
+  BrokerListener,
+  BrokerStatus,
+  BrokerTraffic,
+  ReplayResult,
+} from './broker/broker.js';
 export { memoryBroker, MemoryBroker, type HistoryOptions, type MemoryBrokerOptions } from './broker/memory-broker.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export {

@@ -145,7 +145,7 @@ export class WirecallServer<
   /** @internal */
   readonly broker: Broker;
   /** @internal */
-  readonly streams = new StreamRegistry();
+  readonly streams: StreamRegistry;
   readonly logger: Logger;
   /** @internal */
   readonly hooks: ServerHooks;
@@ -205,6 +205,7 @@ export class WirecallServer<
     }
     this.#ownsBroker = options.broker === undefined;
     this.broker = options.broker ?? memoryBroker({ history: options.history ?? {} });
+    this.streams = new StreamRegistry(this.broker);
     this.#stopBroker = this.broker.listen((event) => {
       try {
         this.streams.dispatch(event);
@@ -432,7 +433,10 @@ export class WirecallServer<
       bytesIn,
       bytesOut,
       errors: { ...errors },
-      broker: { connected: this.broker.connected ?? true },
+      broker: {
+        connected: this.broker.connected ?? true,
+        received: { events: this.broker.received?.events ?? 0, bytes: this.broker.received?.bytes ?? 0 },
+      },
     };
   }
 

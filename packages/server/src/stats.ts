@@ -18,8 +18,12 @@ export interface ServerStats {
    * for protocol violations (`PROTOCOL`).
    */
   errors: Partial<Record<CountedCode, number>>;
-  /** Whether the broker can carry events right now (always true for the in-memory one). */
-  broker: { connected: boolean };
+  /**
+   * Whether the broker can carry events right now (always true for the in-memory one), and the
+   * event messages this node received from it (0 for the in-memory one): with interest routing,
+   * only those of streams its connections subscribe to.
+   */
+  broker: { connected: boolean; received: { events: number; bytes: number } };
 }
 
 /** The traffic counters every connection adds to; cheap enough for the hot path. */

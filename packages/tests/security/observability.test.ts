@@ -3,8 +3,9 @@ import { type ConnectionInfo } from '@wirecall/server';
 import { describe, expect, it, vi } from 'vitest';
 import { RawClient } from '../helpers/raw-client.js';
 import { connectClient, startTestServer } from '../helpers/test-server.js';
-import { quietClientLogger } from './helpers.js';
 import { rejectionOf } from '../helpers/rejection.js';
+import { testApiOptions } from '../helpers/test-handlers.js';
+import { testApi } from '../helpers/fixtures.js';
 
 function errText(details: object): string {
   const err = (details as { err?: unknown }).err;
@@ -13,8 +14,8 @@ function errText(details: object): string {
 
 describe('logger', () => {
   it('receives the details of an INTERNAL error that the client never sees', async () => {
-    await using ctx = await startTestServer();
-    await using client = connectClient(ctx.url, { logger: quietClientLogger });
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    await using client = connectClient(testApi, ctx.url);
 
     const error = await rejectionOf(client.call.fail({ kind: 'plain' }));
 
@@ -36,7 +37,8 @@ describe('hooks', () => {
     const events: string[] = [];
     const connections: ConnectionInfo[] = [];
     const failures: { error: WirecallError; procedure: string | undefined; connection: string | undefined }[] = [];
-    await using ctx = await startTestServer({
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
       hooks: {
         onConnection: (connection) => {
           connections.push(connection);
@@ -47,7 +49,7 @@ describe('hooks', () => {
           failures.push({ error: error as WirecallError, procedure, connection: connection?.id }),
       },
     });
-    const client = connectClient(`${ctx.url}/app?tenant=t1`, { logger: quietClientLogger });
+    const client = connectClient(testApi, `${ctx.url}/app?tenant=t1`);
     expect(await client.call.add({ a: 1, b: 2 })).toBe(3);
 
     expect(connections).toHaveLength(1);
@@ -73,7 +75,8 @@ describe('hooks', () => {
   it('onError hears of bad frames answered with an error', async () => {
     // options.ts: onError gets "every error the server answers with or swallows (handler failures, bad frames, …)".
     const codes: string[] = [];
-    await using ctx = await startTestServer({
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
       hooks: { onError: (error) => codes.push((error as WirecallError).code) },
     });
     await using raw = await RawClient.greeted(ctx.url);
@@ -85,7 +88,8 @@ describe('hooks', () => {
   });
 
   it('a hook that throws is logged and breaks nothing', async () => {
-    await using ctx = await startTestServer({
+    await using ctx = await startTestServer(testApi, {
+      ...testApiOptions(),
       hooks: {
         onConnection: () => {
           throw new Error('metrics backend down (connect)');
@@ -98,7 +102,7 @@ describe('hooks', () => {
         },
       },
     });
-    const client = connectClient(ctx.url, { logger: quietClientLogger });
+    const client = connectClient(testApi, ctx.url);
 
     expect(await client.call.add({ a: 2, b: 3 })).toBe(5);
     expect((await rejectionOf(client.call.fail({ kind: 'typed' }))).code).toBe('FORBIDDEN');
@@ -119,14 +123,14 @@ describe('hooks', () => {
       { level: 'error', hook: 'onDisconnect', err: 'Error: metrics backend down (disconnect)' },
     ]);
     // The server still accepts and serves new connections.
-    await using again = connectClient(ctx.url, { logger: quietClientLogger });
+    await using again = connectClient(testApi, ctx.url);
     expect(await again.call.add({ a: 1, b: 1 })).toBe(2);
   });
 });
 
 describe('server.stats()', () => {
   it('starts at zero', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
 
     expect(ctx.server.stats()).toEqual({
       connections: 0,
@@ -137,12 +141,12 @@ describe('server.stats()', () => {
       bytesIn: 0,
       bytesOut: 0,
       errors: {},
-      broker: { connected: true },
+      broker: { connected: true, received: { events: 0, bytes: 0 } },
     });
   });
 
   it('counts messages and bytes exactly as they crossed the socket, and errors by code', async () => {
-    await using ctx = await startTestServer();
+    await using ctx = await startTestServer(testApi, testApiOptions());
     await using raw = await RawClient.connect(ctx.url);
     const sent: string[] = [];
     const send = (frame: object): void => {
@@ -185,9 +189,9 @@ describe('server.stats()', () => {
   });
 
   it('counts connections, in-flight calls and subscriptions, and returns to zero', async () => {
-    await using ctx = await startTestServer();
-    const first = connectClient(ctx.url, { logger: quietClientLogger });
-    const second = connectClient(ctx.url, { logger: quietClientLogger });
+    await using ctx = await startTestServer(testApi, testApiOptions());
+    const first = connectClient(testApi, ctx.url);
+    const second = connectClient(testApi, ctx.url);
     const offTick = first.on('tick', () => {});
     first.on('chatMessage', { room: 'a' }, () => {});
     second.on('tick', () => {});

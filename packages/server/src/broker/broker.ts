@@ -1,5 +1,6 @@
 import type { StreamKey, WireValue } from '@wirecall/core/internal';
 import type { PresenceStore, SignalBus } from '../presence/presence-store.js';
+import type { SharedIdempotency } from '../router/shared-idempotency.js';
 
 /** One event as the broker stores and delivers it: its stream, its id, its encoded payload. */
 export interface BrokerEvent {
@@ -8,7 +9,10 @@ export interface BrokerEvent {
   value: WireValue;
 }
 
-/** What a node's subscription to the broker receives: every event of every stream, once. */
+/**
+ * What a node's subscription to the broker receives: every event of the streams it follows (every
+ * stream, for a broker without {@link Broker.follow}), each once, in id order per stream.
+ */
 export type BrokerListener = (event: BrokerEvent) => void;
 
 /** Events of `key` were lost to this node; the stream goes on after `resumeFrom` (when known). */
@@ -28,6 +32,12 @@ export interface ReplayResult {
   resumeFrom?: string;
 }
 
+/** Event messages a node received from its broker, counted since it started. */
+export interface BrokerTraffic {
+  readonly events: number;
+  readonly bytes: number;
+}
+
 /** A broker's connection state, as `onStatus` reports it. */
 export interface BrokerStatus {
   connected: boolean;
@@ -44,6 +54,19 @@ export interface Broker {
   publish(key: StreamKey, value: WireValue): Promise<string>;
   /** Registers this node's listener. Returns a function that removes it. */
   listen(listener: BrokerListener): () => void;
+  /**
+   * Interest routing: from now on, deliver the events of `key` to this node. Resolves once every
+   * event published afterwards will reach the listener (events before are in history), and rejects
+   * when the broker cannot subscribe now (it keeps following, and subscribes when it is back). The
+   * server calls it when the first connection of this node subscribes to a stream, and
+   * {@link Broker.unfollow} when the last one leaves. A broker without it delivers every stream to
+   * every node.
+   */
+  follow?(key: StreamKey): Promise<void>;
+  /** This node has no subscriber of `key` any more: stop delivering its events here. */
+  unfollow?(key: StreamKey): void;
+  /** What this node received from the broker: event messages and their bytes (for `stats()`). */
+  readonly received?: BrokerTraffic;
   /** Events of `key` after `afterId`, for a client that resumes a subscription. */
   replay(key: StreamKey, afterId: string): Promise<ReplayResult>;
   /**
@@ -72,6 +95,11 @@ export interface Broker {
    * `connectionsOf` across nodes; without it they reach this node only).
    */
   readonly signals?: SignalBus;
+  /**
+   * Idempotency keys shared by every node, so a retried call runs once wherever it lands; without
+   * it, each node remembers its own (a retry on another node runs the call again).
+   */
+  readonly idempotency?: SharedIdempotency;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -1,25 +1,58 @@
 import type { StreamKey, WireValue } from '@wirecall/core/internal';
-import { Redis, type RedisOptions } from 'ioredis';
+import {
+  Cluster,
+  Redis,
+  type ChainableCommander,
+  type ClusterNode,
+  type ClusterOptions,
+  type RedisOptions,
+} from 'ioredis';
 import { RedisPresence, RedisSignals } from '../presence/redis-presence.js';
-import type { Broker, BrokerEvent, BrokerGapListener, BrokerListener, BrokerStatus, ReplayResult } from './broker.js';
+import type {
+  Broker,
+  BrokerEvent,
+  BrokerGapListener,
+  BrokerListener,
+  BrokerStatus,
+  BrokerTraffic,
+  ReplayResult,
+} from './broker.js';
+import { RedisIdempotency, type SharedIdempotencyOptions } from './redis-idempotency.js';
+import { RedisNames } from './redis-names.js';
 import { SERVER_DEFAULTS } from '../options.js';
 import type { HistoryOptions } from './memory-broker.js';
 import { compareStreamIds, parseStreamId, type StreamId } from './stream-id.js';
 
 export interface RedisBrokerOptions {
-  /** `redis://host:port/db`; ignored when `client` is given. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
+  /** `redis://host:port/db`; ignored when `client` or `cluster` is given. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
   url?: string;
   /**
-   * An existing ioredis client for commands. The broker duplicates it for its subscription (a
-   * subscribed connection cannot run commands) and never closes a client it did not create.
+   * An existing ioredis client (`Redis`, or `Cluster` for a Redis Cluster) for commands. The broker
+   * duplicates it for its subscriptions (a subscribed connection cannot run commands) and never
+   * closes a client it did not create.
    */
-  client?: Redis;
-  /** Prefix of every key and channel, so several apps can share one Redis. @default 'wirecall' */
+  client?: Redis | Cluster;
+  /**
+   * A Redis Cluster to connect to: its startup nodes and ioredis cluster options. Streams spread
+   * over the shards by their key, and each node subscribes only on the shards of the streams it
+   * follows (sharded Pub/Sub).
+   */
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
+  /** Prefix of every key and channel, so several apps can share one Redis; no braces. @default 'wirecall' */
   prefix?: string;
   /** Recent events kept per stream (Redis Streams, trimmed by length and age). */
   history?: HistoryOptions;
-  /** Extra ioredis options for connections the broker creates. */
+  /** Extra ioredis options for connections the broker creates (each cluster node's, for a cluster). */
   redisOptions?: RedisOptions;
+  /** The leases of idempotency keys shared by the nodes (a retried call runs once, on any node). */
+  idempotency?: SharedIdempotencyOptions;
+  /**
+   * Resolve a publish only once this many replicas hold the event (`WAIT`), so an event the emitter
+   * was told about survives a primary's failover; a publish that reaches fewer within `timeoutMs`
+   * rejects (it was announced, and may or may not survive). Redis replicates asynchronously:
+   * without it, an event acknowledged just before a primary dies may be lost. @default none
+   */
+  durability?: { replicas: number; timeoutMs?: number };
 }
 
 /** Events replayed at most per resume; older ones count as a gap. */
@@ -27,58 +60,91 @@ const MAX_REPLAY = 10_000;
 /** How long catching up waits for the command connection before giving up (and retrying later). */
 const CATCH_UP_WAIT_MS = 10_000;
 const CATCH_UP_RETRY_MS = 1_000;
-/** Streams whose last id a node remembers, to catch up after its subscription dropped. */
-const MAX_TRACKED_STREAMS = 10_000;
+/** Sharded channels subscribed again per command after a reconnect (a standalone Redis takes any mix). */
+const RESUBSCRIBE_BATCH = 1_000;
 
 /**
- * Appends to the stream, trims it, refreshes its expiry and announces the event to every node, in
- * one atomic step: the order of ids is the order in which nodes hear of events.
- * KEYS[1] stream; ARGV: maxlen, data, expiry ms, channel, stream key.
+ * Appends to the stream, trims it, refreshes its expiry and announces the event on the stream's
+ * own sharded channel, in one atomic step: the order of ids is the order in which nodes hear of
+ * events. The announcement names the previous event's id too, so a node that missed one (a dropped
+ * subscription, a failover) sees the hole at the next event and reads it from history.
+ * KEYS[1] stream; ARGV: maxlen, data, expiry ms, channel, the publish command (see `#sharded`).
  */
 const PUBLISH_SCRIPT = `
+local previous = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'd', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', ARGV[4], id .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[2])
+redis.call(ARGV[5], ARGV[4], id .. '\\n' .. (previous and previous[1] or '') .. '\\n' .. ARGV[2])
 return id
 `;
 
 type StreamEntry = [id: string, fields: string[]];
 
+/** The broker's script, as ioredis adds it to a connection (answered) and to its pipelines (queued). */
+interface Scripts {
+  wirecallPublish(...args: unknown[]): Promise<unknown>;
+}
+interface PipelineScripts {
+  wirecallPublish(...args: unknown[]): ChainableCommander;
+}
+
+/** A live announcement: the event and the id of the one before it in its stream ('' for none). */
+interface Announced extends BrokerEvent {
+  previous: string;
+}
+
 /**
- * A broker for many server nodes on one Redis: each event is appended to a Redis Stream (its id and
- * history shared by every node) and announced on one Pub/Sub channel that every node listens to.
- * A client that reconnects to another node resumes from the same shared history.
+ * A broker for many server nodes on Redis 7 or later, standalone or a Redis Cluster. Each event is
+ * appended to a Redis Stream (its id and history shared by every node) and announced on a sharded
+ * Pub/Sub channel of its own; a node subscribes to the channels of the streams its connections
+ * follow, and hears nothing of the others (interest routing). A client that reconnects to another
+ * node resumes from the same shared history.
  *
  * While Redis is unreachable, `publish` rejects at once (no silent queueing): the emitter learns
  * that the event was not delivered. When the subscription comes back, the node catches up on the
- * streams it was following from their history.
+ * streams it follows from their history; and any event that names a predecessor this node never
+ * got makes it read the missing ones from history first (or report a gap when history lost them).
  */
 export class RedisBroker implements Broker {
-  readonly #commands: Redis;
-  readonly #subscriber: Redis;
+  readonly #commands: Redis | Cluster;
+  readonly #subscriber: Redis | Cluster;
   readonly #ownsCommands: boolean;
-  readonly #prefix: string;
-  readonly #channel: string;
+  /**
+   * A cluster announces on sharded channels (`SPUBLISH`/`SSUBSCRIBE`: each on its stream's shard);
+   * a standalone Redis on plain ones, which there mean the same, while ioredis cannot keep both
+   * kinds on one subscribed connection (an `SUNSUBSCRIBE` reply counts only the sharded ones).
+   */
+  readonly #sharded: boolean;
+  readonly #names: RedisNames;
   readonly #maxEvents: number;
   readonly #maxAgeMs: number;
+  readonly #durability: { replicas: number; timeoutMs: number } | undefined;
   readonly #listeners = new Set<BrokerListener>();
   readonly #statusListeners = new Set<(status: BrokerStatus) => void>();
   readonly #gapListeners = new Set<BrokerGapListener>();
-  /** Last id this node heard per stream, oldest first, for catching up after a drop. */
+  /** The streams this node's connections subscribe to: their channels are subscribed. */
+  readonly #followed = new Set<StreamKey>();
+  /** Last id this node delivered per followed stream, for catching up after a drop. */
   readonly #lastSeen = new Map<StreamKey, string>();
+  /** Streams being repaired from history after a hole: their live events wait here meanwhile. */
+  readonly #repairing = new Map<StreamKey, Announced[]>();
   readonly #subscribed: Promise<void>;
   #markSubscribed: () => void = () => {};
   /** Set once the subscription has been lost: the next one must catch up from history. */
   #missedSome = false;
   /** Live messages held while catching up, so history and live are delivered in id order. */
-  #held: BrokerEvent[] | undefined;
+  #held: Announced[] | undefined;
   #closed = false;
   #subscribing = false;
   #subscribeAgain = false;
+  #receivedEvents = 0;
+  #receivedBytes = 0;
   /** Who is in which stream, shared by every node of the prefix (see redis-presence.ts). */
   readonly presence: RedisPresence;
   /** Messages between the nodes of the prefix, on their own channel. */
   readonly signals: RedisSignals;
+  /** Idempotency keys of the prefix: a retried call runs once, whichever node it lands on. */
+  readonly idempotency: RedisIdempotency;
 
   constructor(options: RedisBrokerOptions = {}) {
     const redisOptions: RedisOptions = {
@@ -94,21 +160,38 @@ export class RedisBroker implements Broker {
     };
     this.#ownsCommands = options.client === undefined;
     this.#commands =
-      options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisOptions);
-    // The subscription is re-established by hand (not by ioredis) so that catching up from history
-    // happens strictly after the channel is subscribed again: nothing falls between the two.
-    this.#subscriber = this.#commands.duplicate({ ...redisOptions, enableOfflineQueue: true, autoResubscribe: false });
-    this.#prefix = options.prefix ?? 'wirecall';
-    this.#channel = `${this.#prefix}:events`;
+      options.client ??
+      (options.cluster === undefined
+        ? new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', redisOptions)
+        : new Cluster(options.cluster.nodes, {
+            enableOfflineQueue: false,
+            ...options.cluster.options,
+            redisOptions: { ...redisOptions, ...options.cluster.options?.redisOptions },
+          }));
+    // The subscription is re-established by hand on a standalone Redis (not by ioredis) so that
+    // catching up from history happens strictly after the channels are subscribed again: nothing
+    // falls between the two. A cluster's shards are subscribed by ioredis (one connection per
+    // primary, following failovers); the previous-id check covers what a failover drops.
+    this.#subscriber =
+      this.#commands instanceof Cluster
+        ? this.#commands.duplicate([], { enableOfflineQueue: true, shardedSubscribers: true })
+        : this.#commands.duplicate({ ...redisOptions, enableOfflineQueue: true, autoResubscribe: false });
+    this.#sharded = this.#commands instanceof Cluster;
+    this.#names = new RedisNames(options.prefix ?? 'wirecall');
     this.#maxEvents = Math.max(1, options.history?.maxEvents ?? SERVER_DEFAULTS.history.maxEvents);
     this.#maxAgeMs = options.history?.maxAgeMs ?? SERVER_DEFAULTS.history.maxAgeMs;
+    this.#durability = options.durability && { timeoutMs: 1_000, ...options.durability };
     this.#commands.defineCommand('wirecallPublish', { numberOfKeys: 1, lua: PUBLISH_SCRIPT });
-    this.presence = new RedisPresence(this.#commands, this.#prefix);
-    this.signals = new RedisSignals(this.#commands, this.#prefix);
+    this.presence = new RedisPresence(this.#commands, this.#names.prefix);
+    this.signals = new RedisSignals(this.#commands, this.#names.prefix);
+    this.idempotency = new RedisIdempotency(this.#commands, this.#names.prefix, options.idempotency);
     // ioredis reports errors as events; without listeners they would be thrown (and logged twice).
     this.#commands.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
     this.#subscriber.on('error', (error: Error) => this.#report({ connected: this.connected, error }));
     this.#subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
+    this.#subscriber.on(this.#sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, message: Buffer) =>
+      this.#onLive(channel, message),
+    );
     this.#subscriber.on('close', () => {
       // Hold live events from the moment the subscription is lost: whatever re-subscribes, nothing
       // is delivered until history has been read up to it.
@@ -144,17 +227,70 @@ export class RedisBroker implements Broker {
   }
 
   async publish(key: StreamKey, value: WireValue): Promise<string> {
-    const data = JSON.stringify(value);
-    const expiryMs = Math.max(this.#maxAgeMs, 1_000);
-    const run = (this.#commands as unknown as Record<string, (...args: unknown[]) => Promise<string>>)[
-      'wirecallPublish'
-    ]!;
-    return run.call(this.#commands, this.#streamName(key), this.#maxEvents, data, expiryMs, this.#channel, key);
+    const args = [
+      this.#names.history(key),
+      this.#maxEvents,
+      JSON.stringify(value),
+      Math.max(this.#maxAgeMs, 1_000), // the stream's expiry
+      this.#names.live(key),
+      this.#sharded ? 'SPUBLISH' : 'PUBLISH',
+    ];
+    if (this.#durability === undefined) {
+      return (await (this.#commands as unknown as Scripts).wirecallPublish(...args)) as string;
+    }
+    // One pipeline, so WAIT runs on the connection (and the shard) that wrote the event.
+    const { replicas, timeoutMs } = this.#durability;
+    const pipeline = this.#commands.pipeline() as unknown as PipelineScripts & ChainableCommander;
+    pipeline.wirecallPublish(...args);
+    pipeline.call('WAIT', replicas, timeoutMs);
+    const [[publishError, id] = [], [waitError, acknowledged] = []] = (await pipeline.exec()) ?? [];
+    if (publishError) {
+      // ioredis follows a moved slot for commands, not for a pipeline whose commands answered
+      // differently (WAIT is keyless): learn where the slot is now, for the next publish.
+      if (this.#commands instanceof Cluster && /^(MOVED|ASK) /.test(publishError.message)) {
+        this.#commands.refreshSlotsCache();
+      }
+      throw publishError;
+    }
+    if (waitError) throw waitError;
+    if (Number(acknowledged) < replicas) {
+      throw new Error(`event ${String(id)} reached ${String(acknowledged)} of ${replicas} replicas in time`);
+    }
+    return id as string;
   }
 
   listen(listener: BrokerListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to the stream's channel (on its shard, in a cluster). While the subscription is
+   * down it rejects at once; the stream stays followed, and is subscribed again when it is back.
+   */
+  async follow(key: StreamKey): Promise<void> {
+    this.#followed.add(key);
+    if (this.#closed) return;
+    if (this.#subscriber.status !== 'ready') throw new Error('the Redis subscription is down');
+    const channel = this.#names.live(key);
+    await (this.#sharded ? this.#subscriber.ssubscribe(channel) : this.#subscriber.subscribe(channel));
+  }
+
+  unfollow(key: StreamKey): void {
+    this.#followed.delete(key);
+    this.#lastSeen.delete(key);
+    this.#repairing.delete(key);
+    if (this.#closed || this.#subscriber.status !== 'ready') return; // not subscribed again on reconnect
+    // Commands on one connection run in order: a follow right after this one subscribes again.
+    const channel = this.#names.live(key);
+    const leaving = this.#sharded ? this.#subscriber.sunsubscribe(channel) : this.#subscriber.unsubscribe(channel);
+    leaving.catch((error: unknown) => {
+      this.#report({ connected: this.connected, error: error as Error });
+    });
+  }
+
+  get received(): BrokerTraffic {
+    return { events: this.#receivedEvents, bytes: this.#receivedBytes };
   }
 
   onStatus(listener: (status: BrokerStatus) => void): () => void {
@@ -168,7 +304,7 @@ export class RedisBroker implements Broker {
   }
 
   async replay(key: StreamKey, afterId: string): Promise<ReplayResult> {
-    const stream = this.#streamName(key);
+    const stream = this.#names.history(key);
     const info = await this.#info(stream);
     const after = parseStreamId(afterId);
     if (info === undefined) {
@@ -204,7 +340,7 @@ export class RedisBroker implements Broker {
   }
 
   async lastId(key: StreamKey): Promise<string | undefined> {
-    const info = await this.#info(this.#streamName(key));
+    const info = await this.#info(this.#names.history(key));
     // A stream without events still has a position (its beginning), so a client that drops before
     // the first event resumes from there and misses nothing.
     return info?.lastGenerated ?? '0-0';
@@ -215,15 +351,12 @@ export class RedisBroker implements Broker {
     this.#listeners.clear();
     this.#statusListeners.clear();
     this.#gapListeners.clear();
+    this.#followed.clear();
     this.presence.clear();
     this.signals.clear();
     this.#subscriber.disconnect();
     if (this.#ownsCommands) this.#commands.disconnect();
     return Promise.resolve();
-  }
-
-  #streamName(key: StreamKey): string {
-    return `${this.#prefix}:stream:${key}`;
   }
 
   /** The position just before `id`: the newest trimmed id if it is older, else `id` itself minus one. */
@@ -272,43 +405,96 @@ export class RedisBroker implements Broker {
     return { key, id, value: JSON.parse(data) as WireValue };
   }
 
+  /** Presence notices and signals: not history, delivered as they come (never held for a catch-up). */
   #onMessage(channel: string, message: string): void {
-    // Presence notices and signals are not history: delivered as they come (never held for a
-    // catch-up), and those published while the subscription was down are missed for good.
-    if (channel === this.presence.channel) return this.presence.receive(message);
-    if (channel === this.signals.channel) return this.signals.receive(message);
-    if (channel !== this.#channel) return;
+    if (channel === this.presence.channel) this.presence.receive(message);
+    else if (channel === this.signals.channel) this.signals.receive(message);
+  }
+
+  /** An event announced on a stream's channel: `id`, the previous id, and the value's JSON. */
+  #onLive(channelBytes: Buffer, messageBytes: Buffer): void {
+    const key = this.#names.keyOfLive(channelBytes.toString());
+    // Not followed (any more): an announcement that crossed the unsubscribe.
+    if (key === undefined || !this.#followed.has(key)) return;
+    this.#receivedEvents++;
+    this.#receivedBytes += messageBytes.length;
+    const message = messageBytes.toString();
     const firstBreak = message.indexOf('\n');
     const secondBreak = message.indexOf('\n', firstBreak + 1);
     if (firstBreak === -1 || secondBreak === -1) return;
-    const id = message.slice(0, firstBreak);
-    const key = message.slice(firstBreak + 1, secondBreak);
     let value: WireValue;
     try {
       value = JSON.parse(message.slice(secondBreak + 1)) as WireValue;
     } catch {
       return; // not ours: someone else published on the channel
     }
-    const event = { key, id, value };
+    const event = {
+      key,
+      id: message.slice(0, firstBreak),
+      previous: message.slice(firstBreak + 1, secondBreak),
+      value,
+    };
     if (this.#held) this.#held.push(event);
-    else this.#deliver(event);
+    else this.#accept(event);
+  }
+
+  /**
+   * Delivers a live event, unless it names a predecessor newer than the last one this node has:
+   * then the stream is repaired from history first, and its live events wait until that is done.
+   */
+  #accept(event: Announced): void {
+    const waiting = this.#repairing.get(event.key);
+    if (waiting !== undefined) {
+      waiting.push(event);
+      return;
+    }
+    const last = this.#lastSeen.get(event.key);
+    // No predecessor: the stream started (or expired and started again); nothing can be missing.
+    if (last !== undefined && event.previous !== '' && this.compareIds(event.previous, last) > 0) {
+      this.#repairing.set(event.key, [event]);
+      void this.#repair(event.key, last);
+      return;
+    }
+    this.#deliver(event);
+  }
+
+  /** Reads what this node missed of a stream from history, then releases its waiting live events. */
+  async #repair(key: StreamKey, after: string): Promise<void> {
+    try {
+      await this.#replayInto(key, after);
+    } catch (error) {
+      // History cannot be read now: the subscribers are told that events were lost.
+      this.#report({ connected: this.connected, error: error as Error });
+      for (const listener of this.#gapListeners) listener(key, undefined);
+    }
+    const waiting = this.#repairing.get(key);
+    this.#repairing.delete(key);
+    for (const event of waiting ?? []) this.#deliver(event);
+  }
+
+  /** Delivers the events of `key` after `after` from history, after a gap notice when it lost some. */
+  async #replayInto(key: StreamKey, after: string): Promise<void> {
+    const { events, gap, resumeFrom } = await this.replay(key, after);
+    // History was trimmed past what this node last saw (the outage outlasted it): say so, so
+    // subscribers refetch, instead of going on as if nothing had been missed.
+    if (gap) {
+      if (resumeFrom !== undefined) this.#lastSeen.set(key, resumeFrom);
+      for (const listener of this.#gapListeners) listener(key, resumeFrom);
+    }
+    for (const event of events) this.#deliver(event);
   }
 
   /** Hands an event to this node once: an id at or below the last one delivered is a repeat. */
   #deliver(event: BrokerEvent): void {
+    if (!this.#followed.has(event.key)) return;
     const last = this.#lastSeen.get(event.key);
     if (last !== undefined && this.compareIds(event.id, last) <= 0) return;
-    this.#lastSeen.delete(event.key);
     this.#lastSeen.set(event.key, event.id);
-    if (this.#lastSeen.size > MAX_TRACKED_STREAMS) {
-      const oldest = this.#lastSeen.keys().next().value;
-      if (oldest !== undefined) this.#lastSeen.delete(oldest);
-    }
-    for (const listener of this.#listeners) listener(event);
+    for (const listener of this.#listeners) listener({ key: event.key, id: event.id, value: event.value });
   }
 
   /**
-   * (Re)subscribes to the channels (events, presence notices, signals). After a drop, live events
+   * (Re)subscribes to the channels (followed streams, presence notices, signals). After a drop, live events
    * are held while the streams this node follows are read from history after their last delivered
    * id; then the held ones follow, each event delivered once and in id order.
    */
@@ -340,8 +526,7 @@ export class RedisBroker implements Broker {
     if (this.#missedSome) this.#held ??= [];
     this.#missedSome = false;
     try {
-      // All three channels in one SUBSCRIBE, on every (re)subscription: ioredis does not resubscribe.
-      await this.#subscriber.subscribe(this.#channel, this.presence.channel, this.signals.channel);
+      await this.#subscribeChannels();
       this.#markSubscribed();
       if (this.#held) await this.#catchUp();
     } catch (error) {
@@ -356,9 +541,22 @@ export class RedisBroker implements Broker {
     if (this.#subscribeAgain || this.#missedSome) return false;
     const held = this.#held ?? [];
     this.#held = undefined;
-    for (const event of held) this.#deliver(event);
+    for (const event of held) this.#accept(event);
     this.#report({ connected: this.connected });
     return true;
+  }
+
+  /**
+   * Subscribes to the presence and signal channels and, on a standalone Redis, to the channel of
+   * every followed stream (ioredis subscribes nothing again by itself there; in a cluster it does).
+   */
+  async #subscribeChannels(): Promise<void> {
+    await this.#subscriber.subscribe(this.presence.channel, this.signals.channel);
+    if (this.#sharded) return;
+    const channels = [...this.#followed].map((key) => this.#names.live(key));
+    for (let start = 0; start < channels.length; start += RESUBSCRIBE_BATCH) {
+      await this.#subscriber.subscribe(...channels.slice(start, start + RESUBSCRIBE_BATCH));
+    }
   }
 
   /** Delivers, from history, what was published while the subscription was down. */
@@ -366,15 +564,8 @@ export class RedisBroker implements Broker {
     await this.#commandsReady();
     for (const [key, lastId] of [...this.#lastSeen]) {
       // A stream that is gone (Redis restarted empty, or it expired) has nothing to catch up on.
-      if ((await this.#info(this.#streamName(key))) === undefined) continue;
-      const { events, gap, resumeFrom } = await this.replay(key, lastId);
-      // History was trimmed past what this node last saw (the outage outlasted it): say so, so
-      // subscribers refetch, instead of going on as if nothing had been missed.
-      if (gap) {
-        if (resumeFrom !== undefined) this.#lastSeen.set(key, resumeFrom);
-        for (const listener of this.#gapListeners) listener(key, resumeFrom);
-      }
-      for (const event of events) this.#deliver(event);
+      if ((await this.#info(this.#names.history(key))) === undefined) continue;
+      await this.#replayInto(key, lastId);
     }
   }
 

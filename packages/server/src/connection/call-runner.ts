@@ -14,6 +14,7 @@ import {
 import { decodeValue, encodeValue } from '../codec/value-codec.js';
 import type { Deadline } from '../utils/deadline-queue.js';
 import type { Outcome } from '../router/idempotency-cache.js';
+import { claimAcrossNodes, HeldClaim, type SharedIdempotency } from '../router/shared-idempotency.js';
 import { safeHook } from '../hooks.js';
 import type { ConnectionHost, ProcedureEntry } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
@@ -62,6 +63,8 @@ export class ServerCall extends LazyAbort {
   readonly credits: StreamCredits | undefined;
   /** For a procedure with an `inputStream`: the items the caller sends, as the handler reads them. */
   readonly input: InputStream | undefined;
+  /** This node's claim of the call's idempotency key among all nodes, while its handler runs. */
+  claim: HeldClaim | undefined = undefined;
 
   constructor(host: ConnectionHost, sink: CallSink, envelope: CallEnvelope) {
     super();
@@ -165,12 +168,52 @@ function idempotencyKeyOf(entry: ProcedureEntry | undefined, envelope: CallEnvel
  * already reached the server gets the first attempt's answer instead of a second run.
  */
 export function runCall(call: ServerCall, envelope: CallEnvelope): void {
-  const { host, sink, entry, cacheKey } = call;
+  const { host, entry, cacheKey } = call;
   if (entry === undefined) {
     settle(call, new WirecallError('NOT_FOUND', `Unknown procedure ${envelope.p}`));
     return;
   }
   if (cacheKey !== undefined && host.idempotency.join(cacheKey, (outcome) => answerJoined(call, outcome))) return;
+  const shared = host.broker.idempotency;
+  if (cacheKey !== undefined && shared !== undefined) void runOnceAcrossNodes(call, envelope, shared);
+  else execute(call, envelope);
+}
+
+/**
+ * Runs an idempotent call only if no other node runs or ran it: claims its key first, waits while
+ * another node holds it, and answers with a finished attempt's outcome. When the shared store
+ * cannot be reached, the call runs here (this node's own window still holds).
+ */
+async function runOnceAcrossNodes(call: ServerCall, envelope: CallEnvelope, shared: SharedIdempotency): Promise<void> {
+  const key = call.cacheKey!;
+  const { logger } = call.host;
+  let claim: Awaited<ReturnType<typeof claimAcrossNodes>>;
+  try {
+    claim = await claimAcrossNodes(shared, key, () => !call.aborted);
+  } catch (error) {
+    logger.warn({ err: error, procedure: call.entry?.name }, 'shared idempotency is unreachable; the call runs here');
+    execute(call, envelope);
+    return;
+  }
+  if (claim === undefined) {
+    settle(call, call.abortReason ?? new WirecallError('CANCELLED', 'The call was cancelled'));
+  } else if (claim.state === 'done') {
+    // Another attempt finished (on any node): its answer is this one's, and any local retry's.
+    call.settled = true;
+    call.host.idempotency.complete(key, claim.outcome, true);
+    answer(call, claim.outcome);
+  } else {
+    call.claim = new HeldClaim(shared, key, (error) =>
+      logger.warn({ err: error, procedure: call.entry?.name }, 'updating a shared idempotency key failed'),
+    );
+    execute(call, envelope);
+  }
+}
+
+/** Decodes and checks the input, runs the handler, and settles the call with what it returns. */
+function execute(call: ServerCall, envelope: CallEnvelope): void {
+  const { sink, entry } = call;
+  if (entry === undefined) return;
   let result: unknown;
   try {
     const input = checkSchema(entry.def.input, decodeValue(envelope));
@@ -218,7 +261,11 @@ function settle(call: ServerCall, failure: unknown, value?: unknown): void {
     outcome = { ok: false, error: INTERNAL_ERROR_JSON };
   }
   // An aborted attempt (deadline, cancel) is not an answer a retry should reuse.
-  if (call.cacheKey !== undefined) call.host.idempotency.complete(call.cacheKey, outcome, !call.aborted);
+  if (call.cacheKey !== undefined) {
+    const { idempotency } = call.host;
+    idempotency.complete(call.cacheKey, outcome, !call.aborted);
+    call.claim?.finish(outcome, !call.aborted, idempotency.windowMs);
+  }
   answer(call, outcome);
 }
 

@@ -1,5 +1,5 @@
 import { eventFrame as eventFrameText, packFrame, takeBytes, type StreamKey } from '@wirecall/core/internal';
-import type { BrokerEvent } from '../broker/broker.js';
+import type { Broker, BrokerEvent } from '../broker/broker.js';
 
 /** The part of a connection the registry talks to. */
 export interface EventSink {
@@ -9,27 +9,57 @@ export interface EventSink {
   gap(key: StreamKey, resumeFrom: string | undefined): void;
 }
 
+/** The streams this node takes from its broker: see {@link Broker.follow}. */
+export type StreamInterest = Pick<Broker, 'follow' | 'unfollow'>;
+
 /**
  * Which local connections listen to which stream. An event is serialized once per node into one
  * frame that every subscriber receives as is: the frame names the stream, not the subscription.
+ *
+ * It also tells the broker which streams this node wants (interest routing): the first local
+ * subscriber of a stream makes the node follow it, the last one leaving stops that.
  */
 export class StreamRegistry {
   readonly #sinks = new Map<StreamKey, Set<EventSink>>();
+  /** Per followed stream whose subscription the broker has not confirmed yet: resolves when it has. */
+  readonly #following = new Map<StreamKey, Promise<void>>();
+  readonly #interest: StreamInterest;
 
-  add(key: StreamKey, sink: EventSink): void {
+  constructor(interest: StreamInterest = {}) {
+    this.#interest = interest;
+  }
+
+  /**
+   * Adds a subscriber. Returns undefined when live events of the stream already reach this node;
+   * otherwise a promise that resolves once they do (and rejects when the broker cannot subscribe
+   * now): what was published before that is only in history.
+   */
+  add(key: StreamKey, sink: EventSink): Promise<void> | undefined {
     let sinks = this.#sinks.get(key);
     if (sinks === undefined) {
       sinks = new Set();
       this.#sinks.set(key, sinks);
+      const following = this.#interest.follow?.(key);
+      if (following !== undefined) {
+        this.#following.set(key, following);
+        const settled = (): void => {
+          if (this.#following.get(key) === following) this.#following.delete(key);
+        };
+        following.then(settled, settled);
+      }
     }
     sinks.add(sink);
+    return this.#following.get(key);
   }
 
   remove(key: StreamKey, sink: EventSink): void {
     const sinks = this.#sinks.get(key);
     if (sinks === undefined) return;
     sinks.delete(sink);
-    if (sinks.size === 0) this.#sinks.delete(key);
+    if (sinks.size > 0) return;
+    this.#sinks.delete(key);
+    this.#following.delete(key);
+    this.#interest.unfollow?.(key);
   }
 
   /** Fans one broker event out to this node's subscribers of its stream. */

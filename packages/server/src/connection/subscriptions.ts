@@ -121,8 +121,8 @@ export class ConnectionSubscriptions {
       floor: undefined,
     };
     this.#streams.set(key, stream);
-    host.streams.add(key, this);
-    await this.#activate(key, stream, { id, after });
+    const following = host.streams.add(key, this);
+    await this.#activate(key, stream, { id, after, following });
   }
 
   unsubscribe(id: RequestId): void {
@@ -187,23 +187,41 @@ export class ConnectionSubscriptions {
    * - resuming: `subscribed`, a `gap` if history does not reach back to `after`, the events after
    *   `after` (only the newest for a conflated stream), then the held live events not among them:
    *   each event exactly once, in order.
+   * When this node starts following the stream now (`following`), history is read once it does:
+   * a fresh subscription then also gets, from history, what was published after its `last` and
+   * before live events reached the node; a resume reads after `after` only then. An event is then
+   * either in history or held, never in neither.
    */
   async #activate(
     key: StreamKey,
     stream: StreamSubscription,
-    { id, after }: { id: RequestId; after?: string | undefined },
+    { id, after, following }: { id: RequestId; after: string | undefined; following: Promise<void> | undefined },
   ): Promise<void> {
     const owner = this.#owner;
     const { broker, logger } = owner.host;
     let replayed: BrokerEvent[] = [];
     try {
       if (after === undefined) {
-        const last = await broker.lastId(key);
+        // Asked before any await: `last` is where the client stands as of its subscribe (frames
+        // that arrived with this one, a queued call that emits, are handled before an await resumes).
+        const asked = broker.lastId(key);
+        await following;
+        const last = await asked;
         if (this.#streams.get(key) !== stream) return;
         owner.send(encodeFrame({ t: 'subscribed', id, k: key, ...(last === undefined ? {} : { last }) }));
         stream.floor = last;
+        if (following !== undefined && last !== undefined) {
+          const { events } = await broker.replay(key, last);
+          if (this.#streams.get(key) !== stream) return;
+          replayed = stream.conflate ? events.slice(-1) : events;
+          stream.floor = events.at(-1)?.id ?? last;
+        }
       } else {
-        const { events, gap, resumeFrom } = await broker.replay(key, after);
+        // Started at once when live events already reach this node: frames that arrived with this
+        // one (a queued call that emits) are handled before any await resumes.
+        const replaying =
+          following === undefined ? broker.replay(key, after) : following.then(() => broker.replay(key, after));
+        const { events, gap, resumeFrom } = await replaying;
         if (this.#streams.get(key) !== stream) return;
         owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
         if (gap)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StreamKey } from '@wirecall/core/internal';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type {
   PresenceEntry,
   PresenceListener,
@@ -201,13 +201,13 @@ const OPS = new Set<unknown>(['join', 'update', 'leave']);
 
 /** Presence of every node on one Redis (see the top of this file for the keys and scripts). */
 export class RedisPresence implements PresenceStore {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #prefix: string;
   readonly #channel: string;
   readonly #listeners = new Set<PresenceListener>();
 
   /** `redis`: a command connection (the broker's); `prefix`: of every key and channel. */
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis | Cluster, prefix: string) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#channel = `${prefix}:presence`;
@@ -325,11 +325,11 @@ function keepMs(leaseMs: number): number {
 
 /** Signals of every node on one Redis: one Pub/Sub channel, nothing stored. */
 export class RedisSignals implements SignalBus {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #channel: string;
   readonly #listeners = new Set<(message: string) => void>();
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis | Cluster, prefix: string) {
     this.#redis = redis;
     this.#channel = `${prefix}:signals`;
   }

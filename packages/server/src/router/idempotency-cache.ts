@@ -72,6 +72,11 @@ export class IdempotencyCache {
     for (const answer of waiters) answer(outcome);
   }
 
+  /** How long a finished call's answer is kept for retries. */
+  get windowMs(): number {
+    return this.#windowMs;
+  }
+
   get size(): number {
     return this.#running.size + this.#answers.size;
   }

@@ -12,6 +12,11 @@ export const clusterApi = defineContract({
     whoami: { input: z.null(), output: z.string(), idempotent: true },
     /** Echoes its input: a call that needs no broker, to show calls keep working without Redis. */
     ping: { input: z.number(), output: z.number() },
+    /**
+     * A call with a side effect, run once per idempotency key on any node: waits `ms`, then counts
+     * one more charge of `id` in Redis and answers the count (see charge-handler.ts).
+     */
+    charge: { input: z.object({ id: z.string(), ms: z.number().int().min(0) }), output: z.number(), idempotent: true },
   },
   events: {
     tick: {

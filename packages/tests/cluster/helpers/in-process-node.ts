@@ -1,5 +1,6 @@
 import { createServer, type HistoryOptions, type Logger, type WirecallServer } from '@wirecall/server';
 import { redisBroker, type RedisBroker } from '@wirecall/server/redis';
+import { chargeHandler } from './charge-handler.js';
 import { clusterApi, type ClusterApi } from './cluster-api.js';
 
 /** One line the node logged. */
@@ -41,21 +42,32 @@ function recordingLogger(logs: LogEntry[]): Logger {
 
 export async function startInProcessNode(options: {
   name: string;
-  redisUrl: string;
+  /** A standalone Redis, or `cluster`. */
+  redisUrl?: string;
+  /** The startup nodes of a Redis Cluster. */
+  cluster?: { host: string; port: number }[];
+  /** Replicas each publish waits for (see the broker's `durability`). */
+  replicas?: number;
   prefix: string;
   /** History of each stream (as the node that publishes trims it). */
   history?: HistoryOptions;
 }): Promise<InProcessNode> {
   const broker = redisBroker({
-    url: options.redisUrl,
+    ...(options.cluster === undefined ? { url: options.redisUrl } : { cluster: { nodes: options.cluster } }),
+    ...(options.replicas === undefined ? {} : { durability: { replicas: options.replicas } }),
     prefix: options.prefix,
     ...(options.history === undefined ? {} : { history: options.history }),
   });
   await broker.ready();
   const logs: LogEntry[] = [];
+  // On a cluster, `charge` counts in the first node's Redis: only standalone tests use it.
+  const charge = chargeHandler(
+    options.redisUrl ?? `redis://127.0.0.1:${options.cluster?.[0]?.port ?? 6379}`,
+    options.prefix,
+  );
   const server = createServer(clusterApi, {
     broker,
-    handlers: { whoami: () => options.name, ping: ({ input }) => input },
+    handlers: { whoami: () => options.name, ping: ({ input }) => input, charge: charge.handler },
     logger: recordingLogger(logs),
   });
   const { url } = await server.listen({ port: 0 });
@@ -72,6 +84,7 @@ export async function startInProcessNode(options: {
         live.delete(node);
         await server.close({ graceMs: 0 });
         await broker.close(); // the server does not close a broker it was given
+        charge.close();
       })();
       return closing;
     },

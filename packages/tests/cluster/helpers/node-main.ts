@@ -11,6 +11,7 @@
  */
 import { createServer } from '@wirecall/server';
 import { redisBroker } from '@wirecall/server/redis';
+import { chargeHandler } from './charge-handler.js';
 import { channelLogger, serveCommands } from './child-channel.js';
 import { clusterApi } from './cluster-api.js';
 
@@ -22,6 +23,8 @@ export interface NodeConfig {
   prefix: string;
   /** @default 0 (any free port) */
   port?: number;
+  /** The lease of a shared idempotency key (short, for tests that kill a node mid-call). */
+  leaseMs?: number;
 }
 
 /** What the node announces once it listens. */
@@ -31,11 +34,16 @@ export interface NodeReady {
 }
 
 const config = JSON.parse(process.env.WIRECALL_CHILD_CONFIG ?? '{}') as NodeConfig;
-const broker = redisBroker({ url: config.redisUrl, prefix: config.prefix });
+const broker = redisBroker({
+  url: config.redisUrl,
+  prefix: config.prefix,
+  ...(config.leaseMs === undefined ? {} : { idempotency: { leaseMs: config.leaseMs, pollMs: 50 } }),
+});
 await broker.ready();
+const charge = chargeHandler(config.redisUrl, config.prefix);
 const server = createServer(clusterApi, {
   broker,
-  handlers: { whoami: () => config.name, ping: ({ input }) => input },
+  handlers: { whoami: () => config.name, ping: ({ input }) => input, charge: charge.handler },
   logger: channelLogger,
   // Every test client comes from 127.0.0.1; a node may take over the clients of a dead one.
   maxConnections: { perIp: 10_000 },

@@ -22,16 +22,23 @@ export async function killAllRedisServers(): Promise<void> {
   await Promise.all([...live].map((server) => server.kill()));
 }
 
-interface Running {
+export interface Running {
   child: ChildProcess;
   exited: Promise<void>;
 }
 
-/** Spawns redis-server on `port` without persistence and resolves once it accepts connections. */
-async function spawnRedis(port: number, timeoutMs = 10_000): Promise<Running> {
+/**
+ * Spawns redis-server on `port` without persistence (and with `extraArgs`, such as cluster mode)
+ * and resolves once it accepts connections.
+ */
+export async function spawnRedis(
+  port: number,
+  extraArgs: readonly string[] = [],
+  timeoutMs = 10_000,
+): Promise<Running> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
