@@ -449,10 +449,8 @@ export function createClient<TContract extends AnyContract>(
         subscriptions.gap(envelope.k, envelope.last);
         return;
       case 'item':
-        requests.item(envelope);
-        return;
       case 'credit':
-        requests.credit(envelope.id, envelope.n);
+        requests.streamFrame(envelope);
         return;
       case 'welcome':
       case 'pong':

@@ -1,12 +1,11 @@
 import {
   checkSchema,
   encodeFrame,
-  callFrame,
   fromErrorShape,
   RETRYABLE_CODES,
   toWire,
   WirecallError,
-  type ErrorCode,
+  type CreditEnvelope,
   type ErrorShape,
   type ItemEnvelope,
   type ProcedureDef,
@@ -14,7 +13,7 @@ import {
   type WireValue,
 } from '@wirecall/core/internal';
 import type { BinaryFrames } from './binary-hooks.js';
-import type { CallParts, StreamReceiver, StreamSender } from './stream-hooks.js';
+import type { CallParts, StreamingCall } from './stream-hooks.js';
 import { decodeValue, encodeValue } from './value-codec.js';
 import type { WhenOffline } from './options.js';
 
@@ -34,12 +33,8 @@ export interface PendingCall {
   onAbort: (() => void) | undefined;
   /** Where the call is: waiting to be sent, sent on the current socket, or held for the next socket. */
   where: 'waiting' | 'sent' | 'held';
-  /** A streaming call's items, as the app iterates them. */
-  stream: StreamReceiver | undefined;
-  /** Credits a streaming call grants at first. */
-  window: number;
-  /** The caller's input stream (an upload). */
-  upload: StreamSender | undefined;
+  /** A streaming call's items and input stream, run by `@wirecall/client/streams`. */
+  streaming: StreamingCall | undefined;
   /** Times the server refused it for its in-flight limit (it never ran): bounds its re-sends. */
   refusals: number;
 }
@@ -122,7 +117,7 @@ export class RequestManager {
    * Queues a call and returns its record, or rejects it at once (and returns undefined). Streaming
    * calls come here through the stream support (`@wirecall/client/streams`) with their parts.
    */
-  start(request: CallRequest, { resolve, reject, stream, upload }: CallParts): PendingCall | undefined {
+  start(request: CallRequest, { resolve, reject, streaming }: CallParts): PendingCall | undefined {
     const refused = this.#refusal(request);
     if (refused !== undefined) {
       reject(refused);
@@ -156,9 +151,7 @@ export class RequestManager {
       value,
       // A stream is never re-sent: its items cannot be replayed by a retry.
       idempotencyKey:
-        def.idempotent === true && stream === undefined && upload === undefined
-          ? `${this.#options.clientId}:${++this.#keySeq}`
-          : undefined,
+        def.idempotent === true && streaming === undefined ? `${this.#options.clientId}:${++this.#keySeq}` : undefined,
       deadline: Date.now() + request.timeoutMs,
       timeoutMs: request.timeoutMs,
       resolve,
@@ -166,15 +159,13 @@ export class RequestManager {
       signal,
       onAbort: undefined,
       where: 'waiting',
-      stream,
-      window: request.window,
-      upload: undefined,
+      streaming: undefined,
       refusals: 0,
     };
-    call.upload = upload?.(call);
+    call.streaming = streaming?.(call);
     this.#watchDeadline(call.deadline);
     if (signal) {
-      call.onAbort = () => this.#fail(call, cancelled(signal));
+      call.onAbort = () => this.fail(call, cancelled(signal));
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
     this.#pending.set(id, call);
@@ -210,9 +201,17 @@ export class RequestManager {
     return this.#binary === undefined ? build(value) : this.#binary.frameOf(build, value);
   }
 
-  /** Fails a call from outside (a stream the client refused, cancelled or timed out); see #fail. */
-  failCall(call: PendingCall, error: WirecallError, tellServer?: boolean): void {
-    this.#fail(call, error, tellServer);
+  /**
+   * Rejects a call once. `tellServer`: the caller gave up (timeout, cancel, a stream the client
+   * refused), so the server is sent `cancel` and its handler's signal aborts. By default, for a
+   * `TIMEOUT` or a `CANCELLED`.
+   */
+  fail(call: PendingCall, error: WirecallError, tellServer?: boolean): void {
+    tellServer ??= error.code === 'TIMEOUT' || error.code === 'CANCELLED';
+    if (!this.#pending.has(call.id)) return;
+    if (tellServer && call.where === 'sent') this.#options.send(encodeFrame({ t: 'cancel', id: call.id }));
+    this.#settle(call);
+    call.reject(error);
   }
 
   /** Moves a call's deadline (a stream's timeout bounds each wait, not the whole stream). */
@@ -221,23 +220,24 @@ export class RequestManager {
     this.#watchDeadline(deadline);
   }
 
-  /** Whether a frame is larger than the server accepts (`welcome.mp`). */
-  tooLarge(frame: string | Uint8Array): boolean {
-    return this.#tooLarge(frame);
+  /**
+   * `PAYLOAD_TOO_LARGE` with `message` when a frame is larger than the server accepts (`welcome.mp`),
+   * else undefined. The server would close the whole connection with 1009, taking every other call
+   * with it, so the one oversized call (or item) fails here instead.
+   */
+  oversized(frame: string | Uint8Array, message: string): WirecallError | undefined {
+    const max = this.#maxPayloadBytes;
+    // UTF-8 takes 1 to 3 bytes per UTF-16 code unit; count exactly only when the bounds disagree.
+    const tooLarge =
+      typeof frame === 'string' && frame.length * 3 > max && frame.length <= max
+        ? new TextEncoder().encode(frame).length > max
+        : frame.length > max;
+    return tooLarge ? new WirecallError('PAYLOAD_TOO_LARGE', message, { data: { maxPayloadBytes: max } }) : undefined;
   }
 
-  get maxPayloadBytes(): number {
-    return this.#maxPayloadBytes;
-  }
-
-  /** An item of streaming call `id` arrived. */
-  item(envelope: ItemEnvelope): void {
-    this.#pending.get(envelope.id)?.stream?.item(envelope); // absent: a late item of a call that gave up
-  }
-
-  /** The server granted `n` more items of call `id`'s input stream. */
-  credit(id: RequestId, n: number): void {
-    this.#pending.get(id)?.upload?.grant(n);
+  /** An `item` or a `credit` of streaming call `id` arrived. */
+  streamFrame(envelope: ItemEnvelope | CreditEnvelope): void {
+    this.#pending.get(envelope.id)?.streaming?.received(envelope); // absent: a late frame of a call that gave up
   }
 
   /** A socket was welcomed: adopt the server's limits and send what waits, oldest first. */
@@ -271,9 +271,8 @@ export class RequestManager {
       if (wasSent) call.where = 'waiting'; // no longer on any socket
       // An idempotent call is sent again; so is a resumable stream, which goes on after its last item.
       const retryable =
-        (call.idempotencyKey !== undefined || (call.stream !== undefined && call.def.resumable === true)) &&
-        RETRYABLE_CODES.has(error.code);
-      if (final || (wasSent && !retryable)) this.#fail(call, withReceived(call, error), false);
+        (call.idempotencyKey !== undefined || call.streaming?.resumable === true) && RETRYABLE_CODES.has(error.code);
+      if (final || (wasSent && !retryable)) this.fail(call, call.streaming?.cut(error) ?? error, false);
       else if (wasSent) this.#waiting.add(call);
     }
     this.#inFlight = 0;
@@ -284,7 +283,7 @@ export class RequestManager {
   /** Rejects everything (client closed). */
   rejectAll(error: WirecallError): void {
     this.#stopWindowRetry();
-    for (const call of [...this.#pending.values()]) this.#fail(call, error);
+    for (const call of [...this.#pending.values()]) this.fail(call, error);
     // The deadline timer may be armed for a call answered earlier: nothing is left to expire.
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -299,7 +298,7 @@ export class RequestManager {
     try {
       value = decodeValue(wire);
     } catch {
-      this.#fail(call, new WirecallError('INTERNAL', `The server sent a malformed result for ${call.procedure}`));
+      this.fail(call, new WirecallError('INTERNAL', `The server sent a malformed result for ${call.procedure}`));
       return true;
     }
     // The result travels in its schema's input side: parsing it here is what runs the output's
@@ -307,7 +306,7 @@ export class RequestManager {
     const checked =
       call.def.output === undefined ? { ok: true as const, value: undefined } : checkSchema(call.def.output, value);
     if (!checked.ok) {
-      this.#fail(
+      this.fail(
         call,
         new WirecallError('INTERNAL', `The result of ${call.procedure} does not match the contract`, {
           data: { issues: checked.issues },
@@ -349,7 +348,7 @@ export class RequestManager {
     }
     // A refusal frees no slot on the server; any other answer comes from a call it took.
     if (error.code !== 'RATE_LIMITED') this.#answered(call);
-    this.#fail(call, error);
+    this.fail(call, error);
     return true;
   }
 
@@ -394,7 +393,7 @@ export class RequestManager {
   /** A sent call is not on the server after all: it leaves the window. */
   #unsend(call: PendingCall): void {
     this.#inFlight--;
-    if (call.stream !== undefined || call.upload !== undefined) this.#streamsInFlight--;
+    if (call.streaming !== undefined) this.#streamsInFlight--;
   }
 
   /** Sends waiting calls while the window has room and the socket takes them. */
@@ -404,26 +403,21 @@ export class RequestManager {
       if (this.#inFlight >= this.#window) return;
       const remaining = call.deadline - Date.now();
       if (remaining <= 0) continue; // its timer fires at once
-      const { id, procedure, value, idempotencyKey, stream, upload } = call;
-      const streaming = stream !== undefined || upload !== undefined;
+      const { id, procedure, value, idempotencyKey, streaming } = call;
       if (streaming && this.#streamsInFlight >= this.#maxStreams) continue; // waits for a stream to end
       // The server takes deadlines a timer can hold; a longer one (or Infinity) is sent capped. A
-      // stream sends none: its timeout is the client's, per item.
-      const tm = streaming ? undefined : Math.min(remaining, MAX_TIMER_MS);
-      const cr = stream?.openCredits();
-      // A resumable stream sent again after a drop goes on after the last item it got.
-      const after = call.def.resumable === true ? stream?.lastItemId : undefined;
+      // stream sends none (its timeout is the client's, per item), but its credits and resume point.
+      const { tm, cr, after }: { tm?: number; cr?: number | undefined; after?: string | undefined } =
+        streaming?.open() ?? {
+          tm: Math.min(remaining, MAX_TIMER_MS),
+        };
       const frame = this.frameOf(
-        (wire) => callFrame({ id, procedure, value: wire, tm, ik: idempotencyKey, cr, after }),
+        (wire) => encodeFrame({ t: 'call', id, p: procedure, tm, ik: idempotencyKey, cr, after, ...wire }),
         value,
       );
-      if (this.#tooLarge(frame)) {
-        this.#fail(
-          call,
-          new WirecallError('PAYLOAD_TOO_LARGE', `${call.procedure}: the call is larger than the server accepts`, {
-            data: { maxPayloadBytes: this.#maxPayloadBytes },
-          }),
-        );
+      const tooLarge = this.oversized(frame, `${procedure}: the call is larger than the server accepts`);
+      if (tooLarge) {
+        this.fail(call, tooLarge);
         continue;
       }
       if (!this.#options.send(frame)) return;
@@ -432,19 +426,6 @@ export class RequestManager {
       this.#inFlight++;
       if (streaming) this.#streamsInFlight++;
     }
-  }
-
-  /**
-   * Whether a frame exceeds the server's limit: the server would close the whole connection with 1009,
-   * taking every other call with it, so the one oversized call fails here instead.
-   */
-  #tooLarge(frame: string | Uint8Array): boolean {
-    const max = this.#maxPayloadBytes;
-    if (typeof frame !== 'string') return frame.length > max;
-    // UTF-8 takes 1 to 3 bytes per UTF-16 code unit; count exactly only when the bounds disagree.
-    if (frame.length * 3 <= max) return false;
-    if (frame.length > max) return true;
-    return new TextEncoder().encode(frame).length > max;
   }
 
   #watchDeadline(deadline: number): void {
@@ -466,32 +447,20 @@ export class RequestManager {
     let next = Infinity;
     for (const call of [...this.#pending.values()]) {
       if (call.deadline <= now) {
-        const what = call.stream === undefined ? 'timed out' : 'sent no item';
-        this.#fail(call, new WirecallError('TIMEOUT', `${call.procedure} ${what} within ${call.timeoutMs} ms`));
+        const what = call.streaming?.timedOut ?? 'timed out';
+        this.fail(call, new WirecallError('TIMEOUT', `${call.procedure} ${what} within ${call.timeoutMs} ms`));
       } else if (call.deadline < next) next = call.deadline;
     }
     if (next !== Infinity) this.#watchDeadline(next);
   }
 
-  /**
-   * Rejects a call once. `tellServer`: the caller gave up (timeout, cancel, a stream the client
-   * refused), so the server is sent `cancel` and its handler's signal aborts.
-   */
-  #fail(call: PendingCall, error: WirecallError, tellServer?: boolean): void {
-    tellServer ??= error.code === 'TIMEOUT' || error.code === 'CANCELLED';
-    if (!this.#pending.has(call.id)) return;
-    if (tellServer && call.where === 'sent') this.#options.send(encodeFrame({ t: 'cancel', id: call.id }));
-    this.#settle(call);
-    call.reject(error);
-  }
-
   #settle(call: PendingCall): void {
     this.#pending.delete(call.id);
-    call.upload?.stop();
+    call.streaming?.stop();
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
     if (call.where === 'sent') {
       this.#inFlight--;
-      if (call.stream !== undefined || call.upload !== undefined) this.#streamsInFlight--;
+      if (call.streaming !== undefined) this.#streamsInFlight--;
       this.#pump();
     } else {
       this.#waiting.delete(call);
@@ -511,14 +480,6 @@ const MAX_TIMER_MS = 2_147_483_647;
 const WINDOW_RETRY_MS = 25;
 const WINDOW_RETRY_MAX_MS = 1_000;
 const WINDOW_RETRIES = 10;
-
-/** A stream cut by a drop says how many items arrived (`data.received`). */
-function withReceived(call: PendingCall, error: WirecallError): WirecallError {
-  if (call.stream === undefined) return error;
-  return new WirecallError(error.code as ErrorCode, error.message, {
-    data: { received: call.stream.received },
-  });
-}
 
 function cancelled(signal: AbortSignal): WirecallError {
   return new WirecallError('CANCELLED', 'The call was cancelled', { cause: signal.reason });

@@ -1,4 +1,4 @@
-import type { ItemEnvelope, WirecallError } from '@wirecall/core/internal';
+import type { CreditEnvelope, ItemEnvelope, WirecallError } from '@wirecall/core/internal';
 import type { CallRequest, PendingCall, RequestManager } from './request-manager.js';
 
 /**
@@ -7,31 +7,36 @@ import type { CallRequest, PendingCall, RequestManager } from './request-manager
  * only the shapes both sides agree on.
  */
 
-/** The items side of a streaming call, as the request manager routes `item` frames to it. */
-export interface StreamReceiver {
-  /** Items received so far (a drop reports it in `CONNECTION_LOST`'s `data.received`). */
-  readonly received: number;
-  /** The id of the last item received (resumable streams): a reopened call goes on after it. */
-  readonly lastItemId: string | undefined;
-  item(envelope: ItemEnvelope): void;
-  /** The credits to announce when the call is sent (again, for a resumable stream after a drop). */
-  openCredits(): number;
-}
-
-/** The caller's input stream of a call, as the request manager routes `credit` frames to it. */
-export interface StreamSender {
-  grant(n: number): void;
-  /** The call ended: stop, and close the source. */
+/**
+ * A streaming call's side (its items, its input stream, or both), as the request manager drives
+ * it: what the call frame announces, where `item` and `credit` frames go, and what a drop, a
+ * timeout or the call's end mean for it.
+ */
+export interface StreamingCall {
+  /**
+   * The fields of the call frame, each time it is sent (again, for a resumable stream after a
+   * drop): the credits it opens with, and the last item it got. No `tm`: a stream's timeout is the
+   * client's, per item.
+   */
+  open(): { cr?: number | undefined; after?: string | undefined };
+  /** An `item` or a `credit` frame of this call. */
+  received(envelope: ItemEnvelope | CreditEnvelope): void;
+  /** Sent again after a drop (like an idempotent call): a resumable stream goes on after its last item. */
+  readonly resumable: boolean;
+  /** The error a drop fails it with: a stream's says how many items arrived (`data.received`). */
+  cut(error: WirecallError): WirecallError;
+  /** How its timeout reads: for a stream of items, it bounds the wait for the next one. */
+  readonly timedOut: string;
+  /** The call ended: its input stream stops, and closes its source. */
   stop(): void;
 }
 
-/** What makes a call: how it settles, and its streams if it has any. */
+/** What makes a call: how it settles, and its streaming side if it has one. */
 export interface CallParts {
   resolve: (value: unknown) => void;
   reject: (error: WirecallError) => void;
-  stream?: StreamReceiver | undefined;
-  /** Builds the sender once the call exists (its id is needed for its frames). */
-  upload?: ((call: PendingCall) => StreamSender) | undefined;
+  /** Builds the streaming side once the call exists (its id is needed for its frames). */
+  streaming?: ((call: PendingCall) => StreamingCall) | undefined;
 }
 
 /**
@@ -50,5 +55,5 @@ export interface StreamSupport {
  */
 export type StreamCallHost = Pick<
   RequestManager,
-  'start' | 'failCall' | 'sendFrame' | 'frameOf' | 'tooLarge' | 'maxPayloadBytes' | 'setDeadline'
+  'start' | 'fail' | 'sendFrame' | 'frameOf' | 'oversized' | 'setDeadline'
 >;

@@ -17,7 +17,26 @@ export { checkSchema, type SchemaCheck } from './contract/check-schema.js';
 export { toWire, type WireCheck } from './contract/wire-form.js';
 export { fingerprintOf, fingerprintText } from './contract/fingerprint.js';
 export { toWirecallError, toErrorShape, fromErrorShape, INTERNAL_ERROR_SHAPE } from './errors/error-shape.js';
-export { closeCodeBehavior, type CloseBehavior } from './protocol/close-codes.js';
+export {
+  closeCodeBehavior,
+  CLOSE_NORMAL,
+  CLOSE_GOING_AWAY,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_UNSUPPORTED_DATA,
+  CLOSE_INVALID_PAYLOAD,
+  CLOSE_ABNORMAL,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_INTERNAL_ERROR,
+  CLOSE_CLIENT_RECONNECTING,
+  CLOSE_SLOW_CONSUMER,
+  CLOSE_BAD_HELLO,
+  CLOSE_UNAUTHORIZED,
+  CLOSE_FORBIDDEN,
+  CLOSE_HANDSHAKE_TIMEOUT,
+  CLOSE_CONTRACT_MISMATCH,
+  type CloseBehavior,
+} from './protocol/close-codes.js';
 export type * from './protocol/envelopes.js';
 export { parseClientEnvelope, parseServerEnvelope, MAX_CREDITS, type ParseResult } from './protocol/parse-envelope.js';
 export { streamKey, stableStringify } from './protocol/stream-key.js';
@@ -29,5 +48,5 @@ export { wireSuperjson } from './codec/wire-superjson.js';
 export { bytesToBase64 } from './codec/base64.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
 export { packFrame, unpackFrame, takeBytes, putBytes, hasBytes } from './codec/binary-frame.js';
-export { callFrame, resultFrame, eventFrame, errorFrame, itemFrame } from './protocol/frames.js';
+export { resultFrame, eventFrame, errorFrame, itemFrame } from './protocol/frames.js';
 export { parsePath, UINT8ARRAY_ANNOTATION, type SuperJsonMeta } from './codec/meta-guard.js';

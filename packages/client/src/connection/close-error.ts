@@ -1,11 +1,18 @@
-import { CLOSE_CODES, WirecallError, type ErrorCode } from '@wirecall/core/internal';
+import {
+  CLOSE_FORBIDDEN,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_UNAUTHORIZED,
+  WirecallError,
+  type ErrorCode,
+} from '@wirecall/core/internal';
 
 /** Close codes that mean more to the application than "the connection was lost". */
 const MEANINGS: Record<number, [ErrorCode, string]> = {
-  [CLOSE_CODES.MESSAGE_TOO_BIG]: ['PAYLOAD_TOO_LARGE', 'The server refused a message as too large'],
-  [CLOSE_CODES.UNAUTHORIZED]: ['UNAUTHORIZED', 'The server refused the connection'],
-  [CLOSE_CODES.FORBIDDEN]: ['FORBIDDEN', 'The server refused the connection'],
-  [CLOSE_CODES.POLICY_VIOLATION]: ['RATE_LIMITED', 'The server closed the connection'],
+  [CLOSE_MESSAGE_TOO_BIG]: ['PAYLOAD_TOO_LARGE', 'The server refused a message as too large'],
+  [CLOSE_UNAUTHORIZED]: ['UNAUTHORIZED', 'The server refused the connection'],
+  [CLOSE_FORBIDDEN]: ['FORBIDDEN', 'The server refused the connection'],
+  [CLOSE_POLICY_VIOLATION]: ['RATE_LIMITED', 'The server closed the connection'],
 };
 
 /** The error a close code means to the application, so a too-large message is not "network error". */

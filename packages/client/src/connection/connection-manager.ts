@@ -1,5 +1,10 @@
 import {
-  CLOSE_CODES,
+  CLOSE_ABNORMAL,
+  CLOSE_CLIENT_RECONNECTING,
+  CLOSE_FORBIDDEN,
+  CLOSE_NORMAL,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_UNAUTHORIZED,
   closeCodeBehavior,
   isWirecallError,
   parseServerEnvelope,
@@ -58,11 +63,11 @@ function closeCodeForUpgradeError(event: unknown): number | undefined {
   const status = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message)?.[1] : undefined;
   switch (status) {
     case '401':
-      return CLOSE_CODES.UNAUTHORIZED;
+      return CLOSE_UNAUTHORIZED;
     case '403':
-      return CLOSE_CODES.FORBIDDEN;
+      return CLOSE_FORBIDDEN;
     case '400':
-      return CLOSE_CODES.PROTOCOL_ERROR;
+      return CLOSE_PROTOCOL_ERROR;
     default:
       return undefined; // 503, 429 and the rest: capacity or network, worth retrying
   }
@@ -270,7 +275,7 @@ export class ConnectionManager {
       };
       this.#resolveClosed = done;
       socket.onclose = done;
-      socket.close(CLOSE_CODES.NORMAL, 'client closed');
+      socket.close(CLOSE_NORMAL, 'client closed');
     });
     return this.#closedPromise;
   }
@@ -287,7 +292,7 @@ export class ConnectionManager {
       // a refusal, backed off and counted like one.
       const refused = isWirecallError(error) && error.code === 'UNAUTHORIZED';
       this.#down(
-        refused ? CLOSE_CODES.UNAUTHORIZED : CLOSE_CODES.ABNORMAL,
+        refused ? CLOSE_UNAUTHORIZED : CLOSE_ABNORMAL,
         error instanceof Error ? error.message : 'could not resolve the URL',
       );
       return;
@@ -297,7 +302,7 @@ export class ConnectionManager {
     try {
       socket = new this.#options.WebSocket(url, PROTOCOL);
     } catch (error) {
-      this.#down(CLOSE_CODES.ABNORMAL, error instanceof Error ? error.message : 'invalid URL');
+      this.#down(CLOSE_ABNORMAL, error instanceof Error ? error.message : 'invalid URL');
       return;
     }
     this.#socket = socket;
@@ -312,7 +317,7 @@ export class ConnectionManager {
     };
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
-      if (refusedWith !== undefined && event.code === CLOSE_CODES.ABNORMAL) {
+      if (refusedWith !== undefined && event.code === CLOSE_ABNORMAL) {
         this.#down(refusedWith, 'the server refused the upgrade');
       } else {
         this.#down(event.code, event.reason);
@@ -338,7 +343,7 @@ export class ConnectionManager {
       if (binary !== undefined) frames!.putBytes(envelope as WireValue, binary.body);
     } catch {
       // A server that speaks something else cannot be talked to; do not guess.
-      this.#drop(socket, 'the server sent a frame that is not wirecall.v1', CLOSE_CODES.PROTOCOL_ERROR);
+      this.#drop(socket, 'the server sent a frame that is not wirecall.v1', CLOSE_PROTOCOL_ERROR);
       return;
     }
     if (envelope.t === 'pong') {
@@ -375,15 +380,15 @@ export class ConnectionManager {
   }
 
   /** Abandons a socket that is unresponsive or misbehaving, and handles it as closed. */
-  #drop(socket: SocketLike, reason: string, code: number = CLOSE_CODES.ABNORMAL): void {
+  #drop(socket: SocketLike, reason: string, code: number = CLOSE_ABNORMAL): void {
     if (this.#socket !== socket) return;
     socket.onclose = null;
     socket.onmessage = null;
     try {
       // A half-open peer will never answer a close frame: cut the TCP connection where we can.
-      if (code === CLOSE_CODES.ABNORMAL && socket.terminate) socket.terminate();
+      if (code === CLOSE_ABNORMAL && socket.terminate) socket.terminate();
       // Not 1000: a normal close tells the server the client left (its presence goes at once).
-      else socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.CLIENT_RECONNECTING : code, reason);
+      else socket.close(code === CLOSE_ABNORMAL ? CLOSE_CLIENT_RECONNECTING : code, reason);
     } catch {
       // Closing a socket that never opened can throw in some runtimes; it is abandoned either way.
     }

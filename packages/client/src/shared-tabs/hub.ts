@@ -1,4 +1,9 @@
-import { CLOSE_CODES, parseClientEnvelope, type ClientEnvelope } from '@wirecall/core/internal';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_PROTOCOL_ERROR,
+  parseClientEnvelope,
+  type ClientEnvelope,
+} from '@wirecall/core/internal';
 import { ALIVE_INTERVAL_MS, type HubMessage, type PortLike, type TabMessage } from './messages.js';
 import type { Lane } from './lane.js';
 import { Upstream, type UpstreamSocket } from './upstream.js';
@@ -117,7 +122,7 @@ export class TabHub {
     }
     if (envelope === undefined || lane.upstream === undefined || !lane.upstream.fromLane(lane, envelope)) {
       lane.upstream?.leave(lane);
-      lane.close(CLOSE_CODES.PROTOCOL_ERROR, 'the client sent a frame that is not wirecall.v1');
+      lane.close(CLOSE_PROTOCOL_ERROR, 'the client sent a frame that is not wirecall.v1');
     }
   }
 
@@ -155,7 +160,7 @@ export class TabHub {
   #releaseLanes(tab: TabPort, reason: string): void {
     for (const lane of [...tab.lanes.values()]) {
       lane.upstream?.leave(lane);
-      lane.close(CLOSE_CODES.GOING_AWAY, reason);
+      lane.close(CLOSE_GOING_AWAY, reason);
     }
   }
 

@@ -1,4 +1,4 @@
-import { CLOSE_CODES } from '@wirecall/core/internal';
+import { CLOSE_NORMAL } from '@wirecall/core/internal';
 import type { SocketConstructor, SocketLike } from '../connection/connection-manager.js';
 import { ALIVE_INTERVAL_MS, type HubMessage, type PortLike, type TabMessage } from './messages.js';
 
@@ -71,7 +71,7 @@ export function portSocketClass(port: PortLike): SocketConstructor {
       if (this.readyState === OPEN) post({ op: 'send', sid: this.#sid, data });
     }
 
-    close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
+    close(code: number = CLOSE_NORMAL, reason = ''): void {
       if (this.readyState === CLOSED) return;
       post({ op: 'close', sid: this.#sid });
       this.receive({ op: 'close', sid: this.#sid, code, reason });

@@ -1,5 +1,8 @@
 import {
-  CLOSE_CODES,
+  CLOSE_ABNORMAL,
+  CLOSE_CLIENT_RECONNECTING,
+  CLOSE_NORMAL,
+  CLOSE_PROTOCOL_ERROR,
   parseServerEnvelope,
   type ClientEnvelope,
   type ErrorEnvelope,
@@ -119,7 +122,7 @@ export class Upstream {
     this.#awaitingWelcome.delete(lane);
     this.#calls.leave(lane);
     this.#streams.leave(lane);
-    if (this.#lanes.size === 0) this.#close(CLOSE_CODES.NORMAL, 'no tab left');
+    if (this.#lanes.size === 0) this.#close(CLOSE_NORMAL, 'no tab left');
   }
 
   /** A frame from the server, checked as each tab's client checks it: anything else ends the socket. */
@@ -131,7 +134,7 @@ export class Upstream {
       if (!parsed.ok) throw new Error(parsed.reason);
       envelope = parsed.envelope;
     } catch {
-      this.#close(CLOSE_CODES.PROTOCOL_ERROR, NOT_WIRECALL);
+      this.#close(CLOSE_PROTOCOL_ERROR, NOT_WIRECALL);
       return;
     }
     switch (envelope.t) {
@@ -191,7 +194,7 @@ export class Upstream {
 
   #checkAlive(): void {
     const silentFor = Date.now() - this.#lastSeenAt;
-    if (silentFor >= HEARTBEAT.timeoutMs) this.#close(CLOSE_CODES.ABNORMAL, 'heartbeat timed out');
+    if (silentFor >= HEARTBEAT.timeoutMs) this.#close(CLOSE_ABNORMAL, 'heartbeat timed out');
     else if (silentFor >= HEARTBEAT.intervalMs) this.#send({ t: 'ping' });
   }
 
@@ -199,7 +202,7 @@ export class Upstream {
     this.#socket.onclose = null;
     // Browsers let a page close only with 1000 or 3000-4999: a dead socket goes as the client's own
     // would (4000, dropped to reconnect), anything else with 1000. The lanes still learn the real code.
-    this.#socket.close(code === CLOSE_CODES.ABNORMAL ? CLOSE_CODES.CLIENT_RECONNECTING : CLOSE_CODES.NORMAL, reason);
+    this.#socket.close(code === CLOSE_ABNORMAL ? CLOSE_CLIENT_RECONNECTING : CLOSE_NORMAL, reason);
     this.#end(code, reason);
   }
 

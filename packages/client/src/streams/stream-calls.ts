@@ -5,10 +5,12 @@ import {
   MAX_CREDITS,
   toWire,
   WirecallError,
+  type ErrorCode,
+  type ItemEnvelope,
   type ProcedureDef,
 } from '@wirecall/core/internal';
 import type { CallRequest, PendingCall } from '../request-manager.js';
-import type { StreamCallHost, StreamSender, StreamSupport } from '../stream-hooks.js';
+import type { StreamCallHost, StreamingCall, StreamSupport } from '../stream-hooks.js';
 import { decodeValue, encodeValue } from '../value-codec.js';
 import { ClientStream } from './call-stream.js';
 import { UploadPump } from './upload-pump.js';
@@ -22,7 +24,7 @@ function asWirecallError(error: unknown, code: 'BAD_REQUEST' | 'INTERNAL', messa
 }
 
 /** The caller's input stream of `call`: each item checked against the contract and the size limit. */
-function uploadOf(manager: StreamCallHost, request: CallRequest, call: PendingCall): StreamSender {
+function uploadOf(manager: StreamCallHost, request: CallRequest, call: PendingCall): UploadPump {
   const schema = request.def.inputStream as NonNullable<ProcedureDef['inputStream']>;
   return new UploadPump(request.source!, {
     sendItem: (item) => {
@@ -34,19 +36,12 @@ function uploadOf(manager: StreamCallHost, request: CallRequest, call: PendingCa
           });
         }
         const frame = manager.frameOf((value) => itemFrame(call.id, value), encodeValue(checked.value));
-        if (manager.tooLarge(frame)) {
-          throw new WirecallError(
-            'PAYLOAD_TOO_LARGE',
-            `An item of ${call.procedure} is larger than the server accepts`,
-            {
-              data: { maxPayloadBytes: manager.maxPayloadBytes },
-            },
-          );
-        }
+        const tooLarge = manager.oversized(frame, `An item of ${call.procedure} is larger than the server accepts`);
+        if (tooLarge) throw tooLarge;
         manager.sendFrame(frame);
         return true;
       } catch (error) {
-        manager.failCall(call, asWirecallError(error, 'BAD_REQUEST'), true);
+        manager.fail(call, asWirecallError(error, 'BAD_REQUEST'), true);
         return false;
       }
     },
@@ -62,7 +57,7 @@ function uploadOf(manager: StreamCallHost, request: CallRequest, call: PendingCa
       }
     },
     sourceFailed: (error) =>
-      manager.failCall(
+      manager.fail(
         call,
         new WirecallError('CANCELLED', `The input stream of ${call.procedure} threw`, { cause: error }),
         true,
@@ -80,7 +75,7 @@ function streamCall(manager: StreamCallHost, request: CallRequest): ClientStream
         if (call?.where === 'sent') manager.sendFrame(encodeFrame({ t: 'credit', id: call.id, n }));
       },
       cancel: () => {
-        if (started.call) manager.failCall(started.call, new WirecallError('CANCELLED', 'The stream was cancelled'));
+        if (started.call) manager.fail(started.call, new WirecallError('CANCELLED', 'The stream was cancelled'));
       },
       // The timeout bounds the wait for the next item, not the whole stream.
       waiting: (isWaiting) => {
@@ -90,42 +85,62 @@ function streamCall(manager: StreamCallHost, request: CallRequest): ClientStream
     },
     request.window,
   );
-  const schema = request.def.stream!;
+  const { def } = request;
+  const schema = def.stream!;
+  const resumable = def.resumable === true;
   let lastItemId: string | undefined;
+  /** Items travel in the stream schema's input side: parsing here runs its transforms, once. */
+  const item = (wire: ItemEnvelope, call: PendingCall): void => {
+    if (wire.iid !== undefined) lastItemId = wire.iid;
+    try {
+      const checked = checkSchema(schema, decodeValue(wire));
+      if (!checked.ok) {
+        throw new WirecallError('INTERNAL', `An item of ${call.procedure} does not match the contract`, {
+          data: { issues: checked.issues },
+        });
+      }
+      if (!stream.push(checked.value)) {
+        throw new WirecallError('INTERNAL', `The server sent more items of ${call.procedure} than it was granted`);
+      }
+    } catch (error) {
+      const reason = asWirecallError(error, 'INTERNAL', `The server sent a malformed item of ${call.procedure}`);
+      manager.fail(call, reason, true);
+    }
+  };
   started.call = manager.start(request, {
     resolve: (value) => stream.finish(value),
     reject: (error) => stream.fail(error),
-    stream: {
-      get received() {
-        return stream.received;
-      },
-      get lastItemId() {
-        return lastItemId;
-      },
-      openCredits: () => stream.openCredits(),
-      // Items travel in the stream schema's input side: parsing here runs its transforms, once.
-      item: (wire) => {
-        const call = started.call!;
-        if (wire.iid !== undefined) lastItemId = wire.iid;
-        try {
-          const checked = checkSchema(schema, decodeValue(wire));
-          if (!checked.ok) {
-            throw new WirecallError('INTERNAL', `An item of ${call.procedure} does not match the contract`, {
-              data: { issues: checked.issues },
-            });
-          }
-          if (!stream.push(checked.value)) {
-            throw new WirecallError('INTERNAL', `The server sent more items of ${call.procedure} than it was granted`);
-          }
-        } catch (error) {
-          const reason = asWirecallError(error, 'INTERNAL', `The server sent a malformed item of ${call.procedure}`);
-          manager.failCall(call, reason, true);
-        }
-      },
+    streaming: (call) => {
+      const upload = def.inputStream === undefined ? undefined : uploadOf(manager, request, call);
+      return {
+        // A resumable stream sent again after a drop goes on after the last item it got.
+        open: () => ({ cr: stream.openCredits(), after: resumable ? lastItemId : undefined }),
+        received: (envelope) => (envelope.t === 'item' ? item(envelope, call) : upload?.grant(envelope.n)),
+        resumable,
+        // A stream cut by a drop says how many items arrived.
+        cut: (error) =>
+          new WirecallError(error.code as ErrorCode, error.message, { data: { received: stream.received } }),
+        timedOut: 'sent no item',
+        stop: () => upload?.stop(),
+      };
     },
-    upload: request.def.inputStream === undefined ? undefined : (call) => uploadOf(manager, request, call),
   });
   return stream;
+}
+
+/** The streaming side of a call whose only stream is its input (it answers with one value). */
+function uploadCall(upload: UploadPump): StreamingCall {
+  return {
+    open: () => ({}),
+    // Credits for its input stream; it has no items to receive.
+    received: (envelope) => {
+      if (envelope.t === 'credit') upload.grant(envelope.n);
+    },
+    resumable: false,
+    cut: (error) => error,
+    timedOut: 'timed out',
+    stop: () => upload.stop(),
+  };
 }
 
 /**
@@ -160,7 +175,7 @@ export const streams: StreamSupport = {
     }
     if (request.def.stream !== undefined) return streamCall(manager, request);
     return new Promise((resolve, reject) =>
-      manager.start(request, { resolve, reject, upload: (call) => uploadOf(manager, request, call) }),
+      manager.start(request, { resolve, reject, streaming: (call) => uploadCall(uploadOf(manager, request, call)) }),
     );
   },
 };

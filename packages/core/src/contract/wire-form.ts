@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isRecord } from '../protocol/field-checks.js';
 import type { SchemaCheck } from './check-schema.js';
 import type { SchemaLike } from './types.js';
 
@@ -109,10 +110,6 @@ export function changesValues(schema: z.ZodType, seen?: Set<z.ZodType>): boolean
   // question, which saw every branch, may cache one. A "yes" is always final.
   if (result || seen === undefined) changing.set(schema, result);
   return result;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Opaque to this walk: any value passes, and nothing says which keys the receiver wants. */

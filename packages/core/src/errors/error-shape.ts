@@ -17,8 +17,11 @@ export interface ErrorShape {
 
 const GENERIC_INTERNAL_MESSAGE = 'Internal server error';
 
-/** The error every fault that cannot be described becomes: fixed, so building it cannot fail. */
-export const INTERNAL_ERROR_SHAPE: Readonly<ErrorShape> = Object.freeze({
+/**
+ * The error every fault that cannot be described becomes: fixed, so building it cannot fail. Marked
+ * pure, so a bundle that never reads it (the browser client's, which only rebuilds errors) drops it.
+ */
+export const INTERNAL_ERROR_SHAPE: Readonly<ErrorShape> = /* @__PURE__ */ Object.freeze({
   code: 'INTERNAL',
   message: GENERIC_INTERNAL_MESSAGE,
 });

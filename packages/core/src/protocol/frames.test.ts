@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WireValue } from './envelopes.js';
-import { callFrame, eventFrame, resultFrame } from './frames.js';
+import { eventFrame, resultFrame } from './frames.js';
 
 /** Wire values as an encoder writes them: none, plain JSON, and annotated (a Date, a Map of a Set). */
 const values: WireValue[] = [
@@ -20,21 +20,6 @@ describe('hand-assembled frames', () => {
       t: 'event',
       k: 'room {"a":1}',
       eid: '3:9',
-      ...wire,
-    });
-    expect(JSON.parse(callFrame({ id: 1, procedure: 'add', value: wire, tm: 500, ik: 'k:1' }))).toEqual({
-      t: 'call',
-      id: 1,
-      p: 'add',
-      tm: 500,
-      ik: 'k:1',
-      ...wire,
-    });
-    expect(JSON.parse(callFrame({ id: 2, procedure: 'add', value: wire, tm: 5, ik: undefined }))).toEqual({
-      t: 'call',
-      id: 2,
-      p: 'add',
-      tm: 5,
       ...wire,
     });
     expect(resultFrame(7, wire)).toBe(JSON.stringify({ t: 'result', id: 7, ...wire }));

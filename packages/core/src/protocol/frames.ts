@@ -1,9 +1,11 @@
 import type { RequestId, StreamKey, WireValue } from './envelopes.js';
 
 /**
- * Hand-assembled frames for the three envelopes on the hot path (call, result, event). They are
+ * Hand-assembled frames for the envelopes on the server's hot path (result, event, item). They are
  * byte-for-byte what `JSON.stringify` of the envelope would give, without building the envelope
- * object or spreading the value into it first.
+ * object or spreading the value into it first. A client builds its `call` frames with
+ * `encodeFrame`: one per call, next to the schema check that prepares it, and the browser bundle
+ * carries no second writer.
  */
 function valueFields(value: WireValue): string {
   let text = value.v === undefined ? '' : `,"v":${JSON.stringify(value.v)}`;
@@ -15,25 +17,6 @@ function idText(id: RequestId): string {
   return typeof id === 'number' ? String(id) : JSON.stringify(id);
 }
 
-export interface CallFrameFields {
-  id: RequestId;
-  procedure: string;
-  value: WireValue;
-  /** The deadline budget; absent for a streaming call (its timeout is the client's, per item). */
-  tm: number | undefined;
-  ik: string | undefined;
-  /** Initial credits of a streaming call. */
-  cr?: number | undefined;
-  /** A resumable stream reopened after a drop: the last item id the caller got. */
-  after?: string | undefined;
-}
-export function callFrame({ id, procedure, value, tm, ik, cr, after }: CallFrameFields): string {
-  const deadline = tm === undefined ? '' : `,"tm":${tm}`;
-  const key = ik === undefined ? '' : `,"ik":${JSON.stringify(ik)}`;
-  const credits = cr === undefined ? '' : `,"cr":${cr}`;
-  const resume = after === undefined ? '' : `,"after":${JSON.stringify(after)}`;
-  return `{"t":"call","id":${idText(id)},"p":${JSON.stringify(procedure)}${deadline}${key}${credits}${resume}${valueFields(value)}}`;
-}
 export function resultFrame(id: RequestId, value: WireValue): string {
   return `{"t":"result","id":${idText(id)}${valueFields(value)}}`;
 }
