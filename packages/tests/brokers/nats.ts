@@ -42,13 +42,13 @@ export function natsSuite(title: string, check: NatsCheck): string {
   return `${title} [skipped: ${check.reason}]`;
 }
 
-/** Deletes the JetStream streams of a broker prefix: its history and its idempotency bucket. */
+/** Deletes the JetStream streams of a broker prefix: its history, its idempotency and presence buckets. */
 export async function deleteStream(url: string, prefix: string): Promise<void> {
   const nc = await connect({ servers: url, reconnect: false });
   const name = `WIRECALL_${prefix.toUpperCase().replace(/-/g, '_')}`;
   try {
     const jsm = await jetstreamManager(nc);
-    for (const stream of [name, `KV_${name}_IDEM`]) {
+    for (const stream of [name, `KV_${name}_IDEM`, `KV_${name}_PRESENCE`]) {
       await jsm.streams.delete(stream).catch(() => {}); // already gone, or never made
     }
   } finally {

@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryBroker, type Broker } from '@wirecall/server';
 import { redisBroker, type RedisBroker, type RedisBrokerOptions } from '@wirecall/server/redis';
+import { natsBroker, type NatsBroker } from '@wirecall/server/nats';
+import { deleteStream, natsSuite, requireNats } from '../brokers/nats.js';
 import { countKeys, deleteKeys, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
 
 const redis = await requireRedis();
@@ -585,5 +587,27 @@ describe.skipIf(!redis.available)(redisSuite('Redis presence: keys, channels, su
     broker.signals.receive('hello');
     expect(heard).toEqual([]);
     expect(got).toEqual([]);
+  });
+});
+
+const nats = await requireNats();
+
+describe.skipIf(!nats.available)(natsSuite('presence store conformance: NATS broker', nats), () => {
+  const brokers: NatsBroker[] = [];
+  const used: string[] = [];
+  presenceConformance({
+    async nodes() {
+      // Two brokers on one prefix: two nodes of one deployment.
+      const prefix = `${uniquePrefix('presence')}-${++prefixes}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      used.push(prefix);
+      const [a, b] = [0, 1].map(() => natsBroker({ servers: nats.url, prefix, storage: 'memory' }));
+      brokers.push(a!, b!);
+      await Promise.all([a!.ready(), b!.ready()]);
+      return [nodeOf(a!), nodeOf(b!)];
+    },
+    async cleanup() {
+      for (const broker of brokers.splice(0)) await broker.close();
+      for (const prefix of used.splice(0)) await deleteStream(nats.url, prefix);
+    },
   });
 });

@@ -16,6 +16,7 @@ import { SERVER_DEFAULTS } from '../options.js';
 import type { Broker, BrokerEvent, BrokerListener, BrokerStatus, BrokerTraffic, ReplayResult } from './broker.js';
 import type { HistoryOptions } from './memory-broker.js';
 import { NatsIdempotency } from './nats-idempotency.js';
+import { NatsPresence } from './nats-presence.js';
 import { NatsSignals } from './nats-signals.js';
 import type { SharedIdempotencyOptions } from './redis-idempotency.js';
 
@@ -87,6 +88,8 @@ export class NatsBroker implements Broker {
   readonly signals: NatsSignals;
   /** Idempotency keys of the prefix: a retried call runs once, whichever node it lands on. */
   readonly idempotency: NatsIdempotency;
+  /** Who is in which stream, for every node of the prefix (see nats-presence.ts). */
+  readonly presence: NatsPresence;
   #closed = false;
   #connected = false;
   #receivedEvents = 0;
@@ -104,6 +107,14 @@ export class NatsBroker implements Broker {
     const connecting = this.#connect();
     connecting.catch(() => {}); // reported through #ready
     this.signals = new NatsSignals(connecting, `${this.#prefix}.signals`);
+    this.presence = new NatsPresence(
+      connecting,
+      connecting.then((nc) => jetstream(nc)),
+      {
+        bucket: `${this.#streamName}_PRESENCE`,
+        subject: `${this.#prefix}.presence`,
+      },
+    );
     this.idempotency = new NatsIdempotency(
       connecting.then((nc) => jetstream(nc)),
       `${this.#streamName}_IDEM`,
@@ -209,6 +220,7 @@ export class NatsBroker implements Broker {
     this.#listeners.clear();
     this.#statusListeners.clear();
     this.signals.close();
+    this.presence.close();
     const consumers = [...this.#followed.values()];
     this.#followed.clear();
     await Promise.all(consumers.map((consuming) => consuming.then((messages) => messages?.stop()).catch(() => {})));
@@ -243,6 +255,7 @@ export class NatsBroker implements Broker {
       await jsm.streams.add({ name: this.#streamName, ...config });
     }
     await this.signals.start();
+    await this.presence.start();
     this.#connected = true;
     this.#report({ connected: true });
     void this.#watch(nc);

@@ -23,14 +23,24 @@ export class NatsSignals implements SignalBus {
       callback: (error, message) => {
         if (error) return;
         const text = message.string();
-        for (const listener of this.#listeners) listener(text);
+        // A throwing listener must not end the subscription, nor keep the signal from the others.
+        for (const listener of this.#listeners) {
+          try {
+            listener(text);
+          } catch {
+            // the server's listener guards itself and logs; nothing else listens
+          }
+        }
       },
     });
     await nc.flush(); // the server has the subscription
   }
 
+  /** Resolves once the NATS server has it: a later send from any node is delivered after it. */
   async send(message: string): Promise<void> {
-    (await this.#connection).publish(this.#subject, message);
+    const nc = await this.#connection;
+    nc.publish(this.#subject, message);
+    await nc.flush();
   }
 
   listen(listener: (message: string) => void): () => void {
