@@ -305,7 +305,7 @@ async function main(): Promise<number> {
   }
   if (redisPrefixes.length > 0) {
     // The streams would expire by themselves (history.maxAgeMs); delete them now.
-    await redisCommands(redisUrl, [['DEL', ...redisPrefixes.map((prefix) => `${prefix}:stream:tick`)]]).catch(
+    await redisCommands(redisUrl, [['DEL', ...redisPrefixes.map((prefix) => `${prefix}:stream:{tick}`)]]).catch(
       (error: unknown) => console.log(`note: could not delete the run's Redis keys: ${String(error)}`),
     );
   }
