@@ -1,10 +1,20 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { memoryBroker, type Broker } from '@wirecall/server';
 import { redisBroker, type RedisBroker, type RedisBrokerOptions } from '@wirecall/server/redis';
 import { natsBroker, type NatsBroker } from '@wirecall/server/nats';
 import { deleteStream, natsSuite, requireNats } from '../brokers/nats.js';
-import { countKeys, deleteKeys, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { startRedisCluster, type RedisClusterProcess } from './helpers/redis-cluster.js';
+import { requireRedisServerBinary } from './helpers/redis-server.js';
+import {
+  countKeys,
+  deleteKeys,
+  REDIS_URL,
+  redisSuite,
+  requireRedis,
+  suiteTitle,
+  uniquePrefix,
+} from './helpers/redis.js';
 
 const redis = await requireRedis();
 
@@ -608,6 +618,31 @@ describe.skipIf(!nats.available)(natsSuite('presence store conformance: NATS bro
     async cleanup() {
       for (const broker of brokers.splice(0)) await broker.close();
       for (const prefix of used.splice(0)) await deleteStream(nats.url, prefix);
+    },
+  });
+});
+
+const serverBinary = requireRedisServerBinary();
+
+describe.skipIf(!serverBinary.available)(suiteTitle('presence store conformance: Redis Cluster', serverBinary), () => {
+  let cluster: RedisClusterProcess;
+  const brokers: RedisBroker[] = [];
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+  presenceConformance({
+    async nodes() {
+      // Two brokers on one prefix: two nodes of one deployment, on a cluster of their own.
+      const prefix = `${uniquePrefix('presence')}-${++prefixes}`;
+      const [a, b] = [0, 1].map(() => redisBroker({ cluster: { nodes: cluster.nodes }, prefix }));
+      brokers.push(a!, b!);
+      await Promise.all([a!.ready(), b!.ready()]);
+      await vi.waitFor(() => expect(a!.connected && b!.connected).toBe(true), WAIT);
+      return [nodeOf(a!), nodeOf(b!)];
+    },
+    async cleanup() {
+      for (const broker of brokers.splice(0)) await broker.close();
     },
   });
 });
