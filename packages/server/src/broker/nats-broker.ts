@@ -146,6 +146,9 @@ export class NatsBroker implements Broker {
 
   async publish(key: StreamKey, value: WireValue): Promise<string> {
     const { js } = await this.#ready;
+    // While disconnected the NATS client would hold the publish until it reconnects: the emitter
+    // learns at once instead that the event was not published.
+    if (!this.#connected) throw new Error('NATS is unreachable: the event was not published');
     const subject = this.#subject(key);
     const data = JSON.stringify(value);
     for (let attempt = 1; ; attempt++) {
