@@ -42,6 +42,8 @@ export interface NatsBrokerOptions {
 
 /** Events replayed at most per resume; older ones count as a gap. */
 const MAX_REPLAY = 10_000;
+/** How long a replay waits for the next stored event before it takes what it has. */
+const REPLAY_IDLE_MS = 2_000;
 /** Publishes retried when another node published to the same stream between our read and write. */
 const MAX_PUBLISH_ATTEMPTS = 10;
 /** Last subject sequences remembered per node, to publish without reading them first. */
@@ -313,14 +315,20 @@ export class NatsBroker implements Broker {
     });
     const events: Delivered[] = [];
     const messages = await consumer.consume({ max_messages: 1_000 });
+    // Events that expired between reading `to` and reading them would leave the loop waiting for
+    // new ones: a read that hears nothing for a while is over.
+    let idle = setTimeout(() => messages.stop(), REPLAY_IDLE_MS);
     try {
       for await (const message of messages) {
+        clearTimeout(idle);
+        idle = setTimeout(() => messages.stop(), REPLAY_IDLE_MS);
         events.push(this.#toEvent(key, message));
         // Up to the last one at the start, or past a replay's worth (then it is a gap anyway).
         if (message.seq >= to || events.length > MAX_REPLAY) break;
         if (message.info.pending === 0) break;
       }
     } finally {
+      clearTimeout(idle);
       messages.stop();
     }
     return events;
