@@ -58,6 +58,15 @@ export function describeBrokerConformance(name: string, backend: () => BrokerBac
       expect(broker.compareIds(ids[3]!, ids[3]!)).toBe(0);
     });
 
+    it('keeps the order of a node’s concurrent publishes of one stream', async () => {
+      const broker = await start().node();
+      const beginning = await broker.lastId('concurrent');
+      const ids = await Promise.all([...Array(40).keys()].map((i) => broker.publish('concurrent', value(i + 1))));
+      const replayed = await broker.replay('concurrent', beginning!);
+      expect(replayed.events.map(numberOf)).toEqual([...Array(40).keys()].map((i) => i + 1));
+      expect(replayed.events.map((event) => event.id)).toEqual(ids);
+    });
+
     it('delivers every event of a followed stream once, in order, to every node', async () => {
       const backendNow = start();
       const publisher = await backendNow.node();

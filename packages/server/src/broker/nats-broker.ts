@@ -82,6 +82,8 @@ export class NatsBroker implements Broker {
   readonly #followed = new Map<StreamKey, Promise<ConsumerMessages | undefined>>();
   /** Last sequence delivered per followed stream: a repeat is dropped. */
   readonly #lastSeen = new Map<StreamKey, number>();
+  /** Per stream, this node's last queued publish: its publishes of one stream go one at a time. */
+  readonly #publishing = new Map<StreamKey, Promise<void>>();
   /** Last sequence this node published or read per stream: where its next publish expects to follow. */
   readonly #lastPublished = new Map<StreamKey, number>();
   readonly #ready: Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }>;
@@ -146,7 +148,25 @@ export class NatsBroker implements Broker {
     return left - right;
   }
 
-  async publish(key: StreamKey, value: WireValue): Promise<string> {
+  /**
+   * Publishes after this node's earlier publishes of the same stream: each expects the sequence the
+   * one before it got, so concurrent emits of one stream keep their order instead of racing each
+   * other's expectation (other nodes' publishes are met by the expectation, and retried).
+   */
+  publish(key: StreamKey, value: WireValue): Promise<string> {
+    const queued = (this.#publishing.get(key) ?? Promise.resolve()).then(() => this.#publishNow(key, value));
+    const settled = queued.then(
+      () => {},
+      () => {},
+    );
+    this.#publishing.set(key, settled);
+    void settled.then(() => {
+      if (this.#publishing.get(key) === settled) this.#publishing.delete(key);
+    });
+    return queued;
+  }
+
+  async #publishNow(key: StreamKey, value: WireValue): Promise<string> {
     const { js } = await this.#ready;
     // While disconnected the NATS client would hold the publish until it reconnects: the emitter
     // learns at once instead that the event was not published.

@@ -9,6 +9,12 @@ import { spawnRedis, type Running } from './redis-server.js';
 
 const run = promisify(execFile);
 
+/** Every member still running in this process: killed when it exits, so a failed test leaves none behind. */
+const running = new Set<Running>();
+process.once('exit', () => {
+  for (const member of running) member.child.kill('SIGKILL');
+});
+
 /** How long a primary may be silent before its replica takes over: short, so failover tests are quick. */
 const NODE_TIMEOUT_MS = 1_000;
 
@@ -42,35 +48,35 @@ export interface RedisClusterProcess extends AsyncDisposable {
  */
 export async function startRedisCluster({ replicas = 1 }: { replicas?: number } = {}): Promise<RedisClusterProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'wirecall-redis-cluster-'));
-  const running = new Map<number, Running>();
+  const members = new Map<number, Running>();
   const stop = async (): Promise<void> => {
-    for (const member of running.values()) member.child.kill('SIGKILL');
-    await Promise.all([...running.values()].map((member) => member.exited));
-    running.clear();
+    for (const member of members.values()) member.child.kill('SIGKILL');
+    await Promise.all([...members.values()].map((member) => member.exited));
+    for (const member of members.values()) running.delete(member);
+    members.clear();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     for (let i = 0; i < 3 * (1 + replicas); i++) {
       const port = await unusedClusterPort();
-      running.set(
-        port,
-        await spawnRedis(port, [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout',
-          String(NODE_TIMEOUT_MS),
-          // A replica takes over however long ago it last heard from its primary (with the default
-          // it may refuse, judging an idle link too old, and the slots stay down).
-          '--cluster-replica-validity-factor',
-          '0',
-          '--dir',
-          dir,
-        ]),
-      );
+      const member = await spawnRedis(port, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--cluster-node-timeout',
+        String(NODE_TIMEOUT_MS),
+        // A replica takes over however long ago it last heard from its primary (with the default
+        // it may refuse, judging an idle link too old, and the slots stay down).
+        '--cluster-replica-validity-factor',
+        '0',
+        '--dir',
+        dir,
+      ]);
+      members.set(port, member);
+      running.add(member);
     }
-    const ports = [...running.keys()];
+    const ports = [...members.keys()];
     await run('redis-cli', [
       '--cluster',
       'create',
@@ -84,30 +90,31 @@ export async function startRedisCluster({ replicas = 1 }: { replicas?: number } 
     await stop();
     throw error;
   }
-  const ports = [...running.keys()];
+  const ports = [...members.keys()];
   const handle: RedisClusterProcess = {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     members: ports.map((port) => ({
       port,
       get running() {
-        return running.has(port);
+        return members.has(port);
       },
     })),
     async primaryOf(key) {
-      const anyMember = ports.find((port) => running.has(port))!;
+      const anyMember = ports.find((port) => members.has(port))!;
       const slot = Number(await ask(anyMember, ['CLUSTER', 'KEYSLOT', key]));
       const shard = (await shardsOf(anyMember)).find(([from, to]) => slot >= from && slot <= to);
       if (shard === undefined) throw new Error(`no shard holds slot ${slot}`);
       return shard[2][1];
     },
     async failOver(port) {
-      const member = running.get(port);
+      const member = members.get(port);
       if (member === undefined) throw new Error(`no running member on ${port}`);
-      running.delete(port);
+      members.delete(port);
+      running.delete(member);
       member.child.kill('SIGKILL');
       await member.exited;
       // Right after the kill the others still say ok: wait until a replica serves its slots.
-      const survivors = [...running.keys()];
+      const survivors = [...members.keys()];
       await waitUntil(
         async () => !(await primaryPorts(survivors[0]!)).includes(port) && (await allOk(survivors)),
         'a replica to take over',
