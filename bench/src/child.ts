@@ -15,7 +15,7 @@ import {
 } from './peers/types.js';
 import { runSequential, type SequentialArgs } from './scenarios/a-sequential.js';
 import { runPipelined, type PipelinedArgs } from './scenarios/b-pipelined.js';
-import { emitTicks, TickReceiver, type EmitArgs } from './scenarios/c-fanout.js';
+import { emitTicks, TickReceiver, type EmitArgs, type RoomPlan } from './scenarios/c-fanout.js';
 import { measureMemory } from './scenarios/d-idle-memory.js';
 import { runStream, type StreamArgs } from './scenarios/f-streams.js';
 import { cpuMicros } from './scenarios/types.js';
@@ -50,7 +50,11 @@ function serverOperations(): Operations {
       server = await peer.startServer(setup);
       return { url: server.url };
     },
-    stats: () => ({ connections: started().connections(), subscribers: started().subscribers() }),
+    stats: () => ({
+      connections: started().connections(),
+      subscribers: started().subscribers(),
+      broker: started().brokerReceived?.(),
+    }),
     emit: (args: EmitArgs) => emitTicks(started(), args),
     memory: () => measureMemory(),
     cpu: () => cpuMicros(),
@@ -68,11 +72,12 @@ interface ConnectArgs {
 }
 
 function clientOperations(): Operations {
-  const clients: BenchClient[] = [];
+  /** Each client with its index among all the clients of the run (which says its server and room). */
+  const clients: { client: BenchClient; index: number }[] = [];
   const receiver = new TickReceiver();
   const first = (): BenchClient => {
     if (clients[0] === undefined) throw new Error('no client connected');
-    return clients[0];
+    return clients[0].client;
   };
   return {
     connect: async ({ urls, count, offset, concurrency }: ConnectArgs) => {
@@ -80,7 +85,7 @@ function clientOperations(): Operations {
       const opener = async (): Promise<void> => {
         while (next < count) {
           const index = offset + next++;
-          clients.push(await peer.connect(urls[index % urls.length]!));
+          clients.push({ client: await peer.connect(urls[index % urls.length]!), index });
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, count) }, opener));
@@ -88,12 +93,14 @@ function clientOperations(): Operations {
     },
     sequential: (args: SequentialArgs) => runSequential(first(), args),
     pipelined: (args: PipelinedArgs) => runPipelined(first(), args),
+    /** bench:cores: the same pipelined calls on every connection of this process at once. */
+    pipelinedAll: (args: PipelinedArgs) => Promise.all(clients.map(({ client }) => runPipelined(client, args))),
     stream: (args: StreamArgs) => runStream(first(), args),
-    subscribe: () => receiver.subscribe(clients),
+    subscribe: ({ plan }: { plan?: RoomPlan }) => receiver.subscribe(clients, plan),
     expect: (args: { base: number; count: number }) => receiver.expect(args),
     awaitTicks: (args: { quietMs: number; timeoutMs: number }) => receiver.wait(args),
     close: async () => {
-      await Promise.all(clients.splice(0).map((client) => client.close()));
+      await Promise.all(clients.splice(0).map(({ client }) => client.close()));
     },
   };
 }

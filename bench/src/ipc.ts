@@ -29,6 +29,8 @@ export function serveRequests(operations: Operations): void {
     process.send?.(message);
   };
   process.on('message', (message: IpcRequest) => {
+    // Other messages share the channel in a node:cluster worker (wirecall's workerBroker): not ours.
+    if (typeof message?.rid !== 'number' || typeof message.op !== 'string') return;
     const operation = operations[message.op];
     void (async () => {
       try {

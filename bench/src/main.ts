@@ -18,12 +18,13 @@ import { join, relative } from 'node:path';
 import { drawRatioChart, type ChartGroup } from './chart.js';
 import { BENCH_DIR, killAllChildren, type HarnessSettings } from './harness.js';
 import { PEER_LABELS, PEER_NAMES, type PeerName } from './peers/types.js';
-import { redisAvailable, redisCommands } from './redis.js';
 import { scenarioA } from './scenarios/a-sequential.js';
 import { scenarioB } from './scenarios/b-pipelined.js';
 import { scenarioC } from './scenarios/c-fanout.js';
 import { scenarioD } from './scenarios/d-idle-memory.js';
-import { scenarioE } from './scenarios/e-cluster.js';
+import { BROKER_LABELS, cleanUpNats, E_BROKERS, E_NODES, eKey, scenarioE } from './scenarios/e-cluster.js';
+import { deleteRedisKeys } from './brokers.js';
+import type { BrokerKind } from './peers/types.js';
 import { scenarioF } from './scenarios/f-streams.js';
 import type { MetricSpec, RunResult, Scenario, ScenarioEnv, ScenarioId } from './scenarios/types.js';
 import { median } from './stats.js';
@@ -44,10 +45,11 @@ interface Options {
   peers: PeerName[];
   reps: number;
   cpuProfilePeers: PeerName[] | undefined;
+  brokers: BrokerKind[];
 }
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--only=A,B,C,D,E,F] [--peers=raw,socketio,trpc,wirecall] [--reps=N] [--cpu-prof[=peers]]';
+  'usage: npm run bench -- [--quick] [--only=A,B,C,D,E,F] [--peers=raw,socketio,trpc,wirecall] [--reps=N] [--cpu-prof[=peers]] [--brokers=redis,redis-cluster,nats]';
 
 function parseList<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
   const items = value
@@ -67,6 +69,7 @@ function parseOptions(argv: readonly string[]): Options {
     peers: [...PEER_NAMES],
     reps: 0,
     cpuProfilePeers: undefined,
+    brokers: [...E_BROKERS],
   };
   for (const arg of argv) {
     const [flag, value] = arg.includes('=')
@@ -82,7 +85,11 @@ function parseOptions(argv: readonly string[]): Options {
     } else if (flag === '--peers' && value) options.peers = parseList(value, PEER_NAMES, 'peer');
     else if (flag === '--reps' && value && Number.isInteger(Number(value)) && Number(value) > 0)
       options.reps = Number(value);
-    else if (flag === '--cpu-prof')
+    else if (flag === '--brokers' && value) options.brokers = parseList(value, E_BROKERS, 'broker');
+    else if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (flag === '--cpu-prof')
       options.cpuProfilePeers = value ? parseList(value, PEER_NAMES, 'peer') : ['wirecall'];
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
@@ -233,7 +240,10 @@ async function main(): Promise<number> {
 
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const runId = `${stamp}-${process.pid}`;
+  const natsUrl = process.env.NATS_URL ?? '127.0.0.1:4222';
   const redisPrefixes: string[] = [];
+  const natsPrefixes: string[] = [];
+  let prefixes = 0;
   const harness: HarnessSettings = { childTimeoutMs: options.quick ? 120_000 : 300_000 };
   if (options.cpuProfilePeers) {
     const dir = join(RESULTS_DIR, 'prof', stamp);
@@ -244,9 +254,16 @@ async function main(): Promise<number> {
     quick: options.quick,
     harness,
     redisUrl,
-    nextRedisPrefix: () => {
-      const prefix = `wirecall-bench:${runId}:${redisPrefixes.length}`;
-      redisPrefixes.push(prefix);
+    natsUrl,
+    brokers: options.brokers,
+    nextRedisPrefix: (inOwnCluster = false) => {
+      const prefix = `wirecall-bench:${runId}:${prefixes++}`;
+      if (!inOwnCluster) redisPrefixes.push(prefix);
+      return prefix;
+    },
+    nextNatsPrefix: () => {
+      const prefix = `wcbench_${runId.replace(/[^A-Za-z0-9]/g, '_')}_${prefixes++}`;
+      natsPrefixes.push(prefix);
       return prefix;
     },
   };
@@ -269,14 +286,6 @@ async function main(): Promise<number> {
     if (peers.length === 0) continue;
     console.log(`\n${scenario.id}: ${scenario.title}  ${JSON.stringify(outcome.sizes)}`);
     for (const note of scenario.notes ?? []) console.log(`  note: ${note}`);
-    if (scenario.id === 'E') {
-      const redis = await redisAvailable(redisUrl);
-      if (!redis.ok) {
-        outcome.skipped = `Redis at ${redisUrl} does not answer (${redis.reason}); set REDIS_URL to run E`;
-        console.log(`  SKIPPED: ${outcome.skipped}`);
-        continue;
-      }
-    }
     for (let rep = 1; rep <= options.reps; rep++) {
       for (const peer of peers) {
         const began = Date.now();
@@ -288,6 +297,7 @@ async function main(): Promise<number> {
         }
         (outcome.runs[peer] ??= []).push(result);
         const figures = scenario.metrics
+          .filter((spec) => scenario.id !== 'E' || result.metrics[spec.key] !== undefined)
           .map((spec) => `${spec.key} ${format(result.metrics[spec.key], spec.digits)}`)
           .join('  ');
         const failed = result.failures.length > 0 ? `  FAILED: ${result.failures.join('; ')}` : '';
@@ -305,8 +315,13 @@ async function main(): Promise<number> {
   }
   if (redisPrefixes.length > 0) {
     // The streams would expire by themselves (history.maxAgeMs); delete them now.
-    await redisCommands(redisUrl, [['DEL', ...redisPrefixes.map((prefix) => `${prefix}:stream:{tick}`)]]).catch(
-      (error: unknown) => console.log(`note: could not delete the run's Redis keys: ${String(error)}`),
+    await deleteRedisKeys(redisUrl, redisPrefixes).catch((error: unknown) =>
+      console.log(`note: could not delete the run's Redis keys: ${String(error)}`),
+    );
+  }
+  if (natsPrefixes.length > 0) {
+    await cleanUpNats(natsUrl, natsPrefixes).catch((error: unknown) =>
+      console.log(`note: could not delete the run's JetStream streams: ${String(error)}`),
     );
   }
 
@@ -346,18 +361,48 @@ async function main(): Promise<number> {
     printTable(['measure', ...ratioPeers.map((peer) => PEER_LABELS[peer]), 'target', 'wirecall meets it'], ratioRows);
   }
   const cluster = outcomes.find((outcome) => outcome.id === 'E');
-  let clusterRatio = Number.NaN;
+  const clusterRatio: Record<string, number> = {};
   if (cluster && !cluster.skipped && cluster.combined.wirecall) {
     const e = cluster.combined.wirecall;
     const c = outcomes.find((outcome) => outcome.id === 'C')?.combined.wirecall;
-    clusterRatio = c?.eventsPerSec ? (e.eventsPerSec ?? Number.NaN) / c.eventsPerSec : Number.NaN;
-    console.log('\nE: wirecall, 3 nodes through Redis (raw ws has no equivalent)\n');
+    console.log(
+      `\nE: wirecall nodes through a broker, 8 rooms partitioned across the nodes (raw ws has no equivalent)\n`,
+    );
+    const rows: string[][] = [];
+    for (const broker of E_BROKERS) {
+      for (const nodes of E_NODES) {
+        const get = (metric: string) => e[eKey(broker, nodes, metric)];
+        if (get('eventsPerSec') === undefined && get('lost') === undefined) continue;
+        const perNode = Array.from({ length: nodes }, (_, node) => get(`node${node}Events`));
+        const bytes = Array.from({ length: nodes }, (_, node) => get(`node${node}Bytes`));
+        const vsC = c?.eventsPerSec ? (get('eventsPerSec') ?? Number.NaN) / c.eventsPerSec : Number.NaN;
+        clusterRatio[`${broker}.${nodes}`] = vsC;
+        rows.push([
+          BROKER_LABELS[broker],
+          String(nodes),
+          format(get('eventsPerSec'), 0),
+          `${format(get('lost'), 0)} / ${format(get('duplicates'), 0)}`,
+          format(get('published'), 0),
+          perNode.map((value) => format(value, 0)).join(' / '),
+          bytes.map((value) => format(value, 0)).join(' / '),
+          format(get('meanNodeShare'), 3),
+          format(vsC, 2),
+        ]);
+      }
+    }
     printTable(
-      ['measure', 'unit', 'wirecall ×3'],
       [
-        ...scenarioE.metrics.map((spec) => [spec.label, spec.unit, format(e[spec.key], spec.digits)]),
-        ['E / C events/s (3 nodes vs 1 node)', 'ratio', c ? format(clusterRatio, 2) : 'n/a (C not run)'],
+        'broker',
+        'nodes',
+        'delivered events/s',
+        'lost / dup',
+        'published',
+        'broker events per node',
+        'broker bytes per node',
+        'share per node',
+        'E / C events/s',
       ],
+      rows,
     );
   } else if (cluster?.skipped) {
     console.log(`\nE: skipped: ${cluster.skipped}`);

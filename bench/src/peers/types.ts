@@ -43,12 +43,29 @@ export interface StreamRequest {
   window: number;
 }
 
+/** Scenario E (wirecall only): the broker the nodes share events through. */
+export type BrokerSetup =
+  | { kind: 'redis'; url: string; prefix: string }
+  | { kind: 'redis-cluster'; nodes: { host: string; port: number }[]; prefix: string }
+  | { kind: 'nats'; servers: string; prefix: string }
+  /** bench:cores: a node:cluster worker, the broker in the primary (`setupPrimary`). */
+  | { kind: 'node-cluster' };
+
+/** The brokers scenario E runs on. */
+export type BrokerKind = Exclude<BrokerSetup['kind'], 'node-cluster'>;
+
+/** Event messages (and their bytes) a node received from its broker since it started. */
+export interface BrokerReceived {
+  events: number;
+  bytes: number;
+}
+
 /** How a scenario asks for a server. */
 export interface ServerSetup {
   /** Always 127.0.0.1: the load stays on this machine. */
   host: string;
-  /** Scenario E only (wirecall): share events between nodes through this Redis. */
-  redis?: { url: string; prefix: string };
+  /** Scenario E only (wirecall): share events between nodes through this broker. */
+  broker?: BrokerSetup;
 }
 
 export interface BenchServer {
@@ -60,6 +77,10 @@ export interface BenchServer {
   subscribers(): number;
   /** Sends one event to every subscriber; a promise when the library's emit is asynchronous. */
   emitTick(tick: Tick): void | Promise<unknown>;
+  /** Scenario E: sends one event to the subscribers of one room (an event with params `{ room }`). */
+  emitRoomTick?(room: string, tick: Tick): void | Promise<unknown>;
+  /** Scenario E: what the node received from its broker so far (interest routing: only followed streams). */
+  brokerReceived?(): BrokerReceived;
   close(): Promise<void>;
 }
 
@@ -67,6 +88,8 @@ export interface BenchClient {
   add(input: AddInput): Promise<number>;
   /** Starts listening to `tick`; the server's `subscribers()` tells when the subscription is live. */
   onTick(listener: (tick: Tick) => void): void;
+  /** Scenario E: starts listening to one room's events (counted by the server's `subscribers()` too). */
+  onRoomTick?(room: string, listener: (tick: Tick) => void): void;
   /**
    * Scenario F: asks the server for `request.count` items and hands each to `onItem` as it
    * arrives; resolves once the server has ended the stream. Absent for a peer without streams.

@@ -19,7 +19,7 @@ import { defineContract } from '@wirecall/core';
 import { createServer } from '@wirecall/server';
 import { z } from 'zod';
 import { streamItem, streamSlice } from './stream-items.js';
-import type { BenchClient, BenchServer, Peer, ServerSetup } from './types.js';
+import type { BenchClient, BenchServer, BrokerSetup, Peer, ServerSetup } from './types.js';
 
 // The benchmark measures what users get: the built packages, not the workspace sources.
 for (const name of ['@wirecall/core', '@wirecall/server', '@wirecall/client', '@wirecall/client/streams']) {
@@ -40,15 +40,32 @@ export const benchApi = defineContract({
   },
   events: {
     tick: { payload: z.object({ seq: z.number(), at: z.number() }) },
+    // Scenario E: one stream per room, so nodes can follow only the rooms of their clients.
+    roomTick: { payload: z.object({ seq: z.number(), at: z.number() }), params: z.object({ room: z.string() }) },
   },
 });
 
-async function startServer({ host, redis }: ServerSetup): Promise<BenchServer> {
-  // Only scenario E loads the Redis broker (and ioredis), as only a multi-node deployment would.
-  const broker =
-    redis === undefined
-      ? undefined
-      : (await import('@wirecall/server/redis')).redisBroker({ url: redis.url, prefix: redis.prefix });
+/** Only scenario E loads a broker (and its client library), as only a multi-node deployment would. */
+async function startBroker(setup: BrokerSetup | undefined) {
+  switch (setup?.kind) {
+    case undefined:
+      return undefined;
+    case 'redis':
+      return (await import('@wirecall/server/redis')).redisBroker({ url: setup.url, prefix: setup.prefix });
+    case 'redis-cluster':
+      return (await import('@wirecall/server/redis')).redisBroker({
+        cluster: { nodes: setup.nodes },
+        prefix: setup.prefix,
+      });
+    case 'node-cluster':
+      return (await import('@wirecall/server/node-cluster')).workerBroker();
+    case 'nats':
+      return (await import('@wirecall/server/nats')).natsBroker({ servers: setup.servers, prefix: setup.prefix });
+  }
+}
+
+async function startServer({ host, broker: brokerSetup }: ServerSetup): Promise<BenchServer> {
+  const broker = await startBroker(brokerSetup);
   await broker?.ready();
   const server = createServer(benchApi, {
     handlers: {
@@ -74,6 +91,8 @@ async function startServer({ host, redis }: ServerSetup): Promise<BenchServer> {
     connections: () => server.stats().connections,
     subscribers: () => server.stats().subscriptions,
     emitTick: (tick) => server.emit('tick', tick),
+    emitRoomTick: (room, tick) => server.emit('roomTick', tick, { params: { room } }),
+    brokerReceived: () => server.stats().broker.received,
     close: async () => {
       await server.close({ graceMs: 1_000 });
       await broker?.close();
@@ -94,6 +113,7 @@ async function connect(url: string): Promise<BenchClient> {
   return {
     add: (input) => client.call.add(input),
     onTick: (listener) => void client.on('tick', listener),
+    onRoomTick: (room, listener) => void client.on('roomTick', { room }, listener),
     stream: async ({ kind, count, window }, onItem) => {
       const stream =
         kind === 'items' ? client.call.items({ count }, { window }) : client.call.slices({ count }, { window });

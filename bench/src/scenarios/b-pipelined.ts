@@ -18,6 +18,9 @@ export interface PipelinedReport {
   wrong: number;
   /** CPU time of the client process during the calls, in microseconds. */
   cpuUs: number;
+  /** When the calls began and ended (`process.hrtime.bigint()`, comparable across processes). */
+  startNs: bigint;
+  endNs: bigint;
 }
 
 /** `count` calls, `inFlight` at a time; returns how many answers were wrong. */
@@ -39,8 +42,15 @@ export async function runPipelined(client: BenchClient, { calls, inFlight }: Pip
   const cpuStart = cpuMicros();
   const start = process.hrtime.bigint();
   const wrong = await pipeline(client, calls, inFlight);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { calls, seconds, wrong, cpuUs: cpuMicros() - cpuStart };
+  const end = process.hrtime.bigint();
+  return {
+    calls,
+    seconds: Number(end - start) / 1e9,
+    wrong,
+    cpuUs: cpuMicros() - cpuStart,
+    startNs: start,
+    endNs: end,
+  };
 }
 
 const sizes = (quick: boolean): PipelinedArgs & { warmup: number } =>

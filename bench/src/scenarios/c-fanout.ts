@@ -9,7 +9,7 @@
  * `process.hrtime.bigint()`, the system-wide monotonic clock (CLOCK_MONOTONIC on Linux).
  */
 import { HOST, waitUntil, withChildren, type Child } from '../harness.js';
-import { PEER_NAMES, type BenchClient, type BenchServer, type Tick } from '../peers/types.js';
+import { PEER_NAMES, type BenchClient, type BenchServer, type BrokerReceived, type Tick } from '../peers/types.js';
 import { seconds } from '../stats.js';
 import { cpuMicros, JOB_TIMEOUT_MS, type RunResult, type Scenario } from './types.js';
 
@@ -17,6 +17,30 @@ export interface EmitArgs {
   base: number;
   count: number;
   batch: number;
+  /**
+   * Scenario E: emit each tick to every one of this many rooms (`r0`, `r1`, ...) instead of the
+   * one `tick` stream; a batch is then `batch` ticks times the rooms.
+   */
+  rooms?: number;
+}
+
+/** Scenario E's partitioning: rooms and the nodes they are spread over. */
+export interface RoomPlan {
+  rooms: number;
+  nodes: number;
+}
+
+export const roomName = (room: number): string => `r${room}`;
+
+/**
+ * The room of the client with global index `index` (clients go round-robin over the nodes: client
+ * g connects to node g % nodes). Node i's partition is the rooms r with r % nodes === i; its
+ * clients take turns over them, so every client of node i is in a room of partition i only.
+ */
+export function roomOf(index: number, { rooms, nodes }: RoomPlan): number {
+  const node = index % nodes;
+  const perNode = rooms / nodes;
+  return node + nodes * (Math.floor(index / nodes) % perNode);
 }
 
 export interface EmitReport {
@@ -25,13 +49,23 @@ export interface EmitReport {
 }
 
 /** Server side: emits ticks `base .. base + count - 1`, `batch` at a time, yielding between batches. */
-export async function emitTicks(server: BenchServer, { base, count, batch }: EmitArgs): Promise<EmitReport> {
+export async function emitTicks(server: BenchServer, { base, count, batch, rooms }: EmitArgs): Promise<EmitReport> {
+  const roomNames = rooms === undefined ? [] : Array.from({ length: rooms }, (_, room) => roomName(room));
+  const emitRoomTick = server.emitRoomTick?.bind(server);
+  if (rooms !== undefined && emitRoomTick === undefined) throw new Error('this peer has no rooms');
   const firstEmitNs = process.hrtime.bigint();
   for (let i = 0; i < count;) {
     const accepted: Promise<unknown>[] = [];
     for (const end = Math.min(count, i + batch); i < end; i++) {
-      const result = server.emitTick({ seq: base + i, at: Date.now() });
-      if (result !== undefined) accepted.push(result);
+      if (rooms === undefined) {
+        const result = server.emitTick({ seq: base + i, at: Date.now() });
+        if (result !== undefined) accepted.push(result);
+        continue;
+      }
+      for (const room of roomNames) {
+        const result = emitRoomTick!(room, { seq: base + i, at: Date.now() });
+        if (result !== undefined) accepted.push(result);
+      }
     }
     await Promise.all(accepted);
     await new Promise((resolve) => setImmediate(resolve));
@@ -110,17 +144,23 @@ export class TickReceiver {
   #roundDone: (() => void) | undefined;
   #cpuStart = 0;
 
-  /** Subscribes every client; the server's subscriber count tells when all are live. */
-  subscribe(clients: readonly BenchClient[]): void {
-    for (const client of clients) {
+  /**
+   * Subscribes every client, to `tick`, or (scenario E) to the room `roomOf(index)` of its global
+   * index; the server's subscriber count tells when all are live.
+   */
+  subscribe(clients: readonly { client: BenchClient; index: number }[], plan?: RoomPlan): void {
+    for (const { client, index } of clients) {
       const counter = new TickCounter(() => {
         if (--this.#incomplete === 0) this.#roundDone?.();
       });
       this.#counters.push(counter);
-      client.onTick((tick) => {
+      const listener = (tick: Tick) => {
         this.#lastEventAt = Date.now();
         counter.onTick(tick);
-      });
+      };
+      if (plan === undefined) client.onTick(listener);
+      else if (client.onRoomTick === undefined) throw new Error('this peer has no rooms');
+      else client.onRoomTick(roomName(roomOf(index, plan)), listener);
     }
   }
 
@@ -181,27 +221,31 @@ export interface FanoutSizes {
   batch: number;
 }
 
+/** A process the orchestrator sends requests to: a harness `Child`, or a node:cluster worker (bench:cores). */
+export type Endpoint = Pick<Child, 'call'>;
+
 /** How long a client process waits without any event before it reports the round as lossy. */
 const QUIET_MS = 3_000;
 
 /** Orchestrator: connects `sizes.clients` clients spread over the processes (round-robin over `urls`) and subscribes them. */
 export async function connectSubscribers(
-  clientProcesses: readonly Child[],
+  clientProcesses: readonly Endpoint[],
   urls: readonly string[],
   clients: number,
+  plan?: RoomPlan,
 ): Promise<void> {
   const perProcess = Math.ceil(clients / clientProcesses.length);
   await Promise.all(
     clientProcesses.map(async (child, index) => {
       const count = Math.min(perProcess, clients - index * perProcess);
       await child.call('connect', { urls, count, offset: index * perProcess, concurrency: 20 }, JOB_TIMEOUT_MS);
-      await child.call('subscribe', {}, JOB_TIMEOUT_MS);
+      await child.call('subscribe', plan === undefined ? {} : { plan }, JOB_TIMEOUT_MS);
     }),
   );
 }
 
 /** Orchestrator: waits until the servers count `total` live subscriptions. */
-export async function awaitSubscribers(servers: readonly Child[], total: number): Promise<void> {
+export async function awaitSubscribers(servers: readonly Endpoint[], total: number): Promise<void> {
   await waitUntil(
     async () => {
       const counts = await Promise.all(
@@ -214,8 +258,16 @@ export async function awaitSubscribers(servers: readonly Child[], total: number)
   );
 }
 
+/** What each server received from its broker so far. */
+async function brokerReceived(servers: readonly Endpoint[]): Promise<BrokerReceived[]> {
+  const stats = await Promise.all(
+    servers.map((server) => server.call<{ broker?: BrokerReceived }>('stats', {}, JOB_TIMEOUT_MS)),
+  );
+  return stats.map(({ broker }) => broker ?? { events: Number.NaN, bytes: Number.NaN });
+}
+
 /** The CPU time the server processes have used so far, summed. */
-async function serversCpu(servers: readonly Child[]): Promise<number> {
+async function serversCpu(servers: readonly Endpoint[]): Promise<number> {
   const readings = await Promise.all(servers.map((server) => server.call<number>('cpu', {}, JOB_TIMEOUT_MS)));
   return readings.reduce((sum, reading) => sum + reading, 0);
 }
@@ -225,14 +277,19 @@ async function serversCpu(servers: readonly Child[]): Promise<number> {
  * figures; the CPU time per delivery sums every server process, and every client process.
  */
 export async function fanoutRound(
-  servers: readonly Child[],
-  clientProcesses: readonly Child[],
-  { base, count, batch }: EmitArgs,
+  servers: readonly Endpoint[],
+  clientProcesses: readonly Endpoint[],
+  { base, count, batch, rooms }: EmitArgs,
 ): Promise<RunResult> {
   await Promise.all(clientProcesses.map((child) => child.call('expect', { base, count }, JOB_TIMEOUT_MS)));
+  const receivedBefore = rooms === undefined ? [] : await brokerReceived(servers);
   const serverCpuStart = await serversCpu(servers);
   const [emitted, ...reports] = await Promise.all([
-    servers[0]!.call<EmitReport>('emit', { base, count, batch }, JOB_TIMEOUT_MS),
+    servers[0]!.call<EmitReport>(
+      'emit',
+      { base, count, batch, ...(rooms === undefined ? {} : { rooms }) },
+      JOB_TIMEOUT_MS,
+    ),
     ...clientProcesses.map((child) =>
       child.call<TickReport>('awaitTicks', { quietMs: QUIET_MS, timeoutMs: JOB_TIMEOUT_MS - 5_000 }, JOB_TIMEOUT_MS),
     ),
@@ -256,6 +313,26 @@ export async function fanoutRound(
   }
   const expected = clients * count;
   const lost = expected - delivered;
+  // Scenario E: what each node heard from its broker during the round, against all published.
+  const traffic: Record<string, number> = {};
+  if (rooms !== undefined) {
+    const receivedAfter = await brokerReceived(servers);
+    const published = count * rooms;
+    traffic.published = published;
+    receivedAfter.forEach((after, node) => {
+      const events = after.events - receivedBefore[node]!.events;
+      traffic[`node${node}Events`] = events;
+      traffic[`node${node}Bytes`] = after.bytes - receivedBefore[node]!.bytes;
+      traffic[`node${node}Share`] = events / published;
+    });
+    const shares = receivedAfter.map((_, node) => traffic[`node${node}Share`]!);
+    traffic.maxNodeShare = Math.max(...shares);
+    traffic.meanNodeEvents =
+      receivedAfter.reduce((sum, _, node) => sum + traffic[`node${node}Events`]!, 0) / servers.length;
+    traffic.meanNodeBytes =
+      receivedAfter.reduce((sum, _, node) => sum + traffic[`node${node}Bytes`]!, 0) / servers.length;
+    traffic.meanNodeShare = traffic.meanNodeEvents / published;
+  }
   const durationS = lastDeliveryNs === 0n ? Number.NaN : seconds(emitted.firstEmitNs, lastDeliveryNs);
   const failures: string[] = [];
   if (lost > 0) failures.push(`${lost} of ${expected} deliveries lost`);
@@ -273,6 +350,7 @@ export async function fanoutRound(
       lost,
       duplicates,
       outOfOrder,
+      ...traffic,
     },
     failures,
   };
@@ -280,19 +358,23 @@ export async function fanoutRound(
 
 /** Warm-up round, then the measured round; failures of both are reported. */
 export async function fanoutRounds(
-  servers: readonly Child[],
-  clientProcesses: readonly Child[],
+  servers: readonly Endpoint[],
+  clientProcesses: readonly Endpoint[],
   sizes: FanoutSizes,
+  rooms?: number,
 ): Promise<RunResult> {
+  const perRooms = rooms === undefined ? {} : { rooms };
   const warmup = await fanoutRound(servers, clientProcesses, {
     base: 0,
     count: sizes.warmupEvents,
     batch: sizes.batch,
+    ...perRooms,
   });
   const measured = await fanoutRound(servers, clientProcesses, {
     base: sizes.warmupEvents,
     count: sizes.events,
     batch: sizes.batch,
+    ...perRooms,
   });
   return {
     metrics: measured.metrics,

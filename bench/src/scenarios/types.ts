@@ -1,6 +1,6 @@
 /** What a scenario is to the orchestrator: what it measures, how to run it once, how to read it. */
 import type { HarnessSettings } from '../harness.js';
-import type { AddInput, PeerName } from '../peers/types.js';
+import type { AddInput, BrokerKind, PeerName } from '../peers/types.js';
 
 export type ScenarioId = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 
@@ -9,8 +9,17 @@ export interface ScenarioEnv {
   harness: HarnessSettings;
   /** Scenario E's Redis. */
   redisUrl: string;
-  /** A key prefix no other run (or repetition) uses. */
-  nextRedisPrefix(): string;
+  /** Scenario E's NATS server (with JetStream). */
+  natsUrl: string;
+  /** The brokers scenario E runs on. */
+  brokers: readonly BrokerKind[];
+  /**
+   * A Redis key prefix no other run (or repetition) uses; deleted from `redisUrl` at the end of
+   * the run unless it is for a Redis Cluster of the run's own (which goes away with its keys).
+   */
+  nextRedisPrefix(inOwnCluster?: boolean): string;
+  /** A NATS prefix (letters, digits, - and _) no other run uses; its JetStream streams are deleted at the end. */
+  nextNatsPrefix(): string;
 }
 
 export interface MetricSpec {
