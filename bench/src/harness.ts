@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isReply, type IpcRequest } from './ipc.js';
+import { settleReply, type IpcRequest, type PendingRequest } from './ipc.js';
 import type { PeerName } from './peers/types.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -48,12 +48,6 @@ export function killAllChildren(): void {
   live.clear();
 }
 
-interface PendingRequest {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 let childSeq = 0;
 
 /** One child process and the requests in flight to it. */
@@ -74,15 +68,7 @@ export class Child {
     };
     relay(child.stdout);
     relay(child.stderr);
-    child.on('message', (message: unknown) => {
-      if (!isReply(message)) return;
-      const pending = this.#pending.get(message.rid);
-      if (pending === undefined) return;
-      this.#pending.delete(message.rid);
-      clearTimeout(pending.timer);
-      if (message.ok) pending.resolve(message.value);
-      else pending.reject(new Error(`${label}: ${message.error}`));
-    });
+    child.on('message', (message: unknown) => settleReply(this.#pending, message, label));
     this.exited = once(child, 'exit').then(([code, signal]) => {
       live.delete(child);
       this.#exitError = new Error(`${label} exited (${String(code ?? signal)})`);
@@ -213,4 +199,26 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs a benchmark's `main` as the process's job: its result is the exit code; a failure, Ctrl-C
+ * or SIGTERM kills every child first, so nothing outlives the run.
+ */
+export async function runMain(main: () => Promise<number>, onSignal: () => void = () => {}): Promise<void> {
+  process.on('exit', killAllChildren);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killAllChildren();
+      onSignal();
+      process.exit(130);
+    });
+  }
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    killAllChildren();
+    process.exitCode = 1;
+  }
 }

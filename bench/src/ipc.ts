@@ -48,3 +48,21 @@ export function serveRequests(operations: Operations): void {
   });
   send({ ready: true });
 }
+
+/** A request waiting for its reply. */
+export interface PendingRequest {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Settles (and forgets) the request a reply answers; anything else on the channel is ignored. */
+export function settleReply(pending: Map<number, PendingRequest>, message: unknown, label: string): void {
+  if (!isReply(message)) return;
+  const request = pending.get(message.rid);
+  if (request === undefined) return;
+  pending.delete(message.rid);
+  clearTimeout(request.timer);
+  if (message.ok) request.resolve(message.value);
+  else request.reject(new Error(`${label}: ${message.error}`));
+}

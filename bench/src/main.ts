@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSy
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { drawRatioChart, type ChartGroup } from './chart.js';
-import { BENCH_DIR, killAllChildren, type HarnessSettings } from './harness.js';
+import { BENCH_DIR, runMain, type HarnessSettings } from './harness.js';
 import { PEER_LABELS, PEER_NAMES, type PeerName } from './peers/types.js';
 import { scenarioA } from './scenarios/a-sequential.js';
 import { scenarioB } from './scenarios/b-pipelined.js';
@@ -478,18 +478,4 @@ async function main(): Promise<number> {
   return failing.length === 0 ? 0 : 1;
 }
 
-process.on('exit', killAllChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllChildren();
-    process.exit(130);
-  });
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  killAllChildren();
-  process.exitCode = 1;
-}
+await runMain(main);

@@ -4,7 +4,7 @@
  * `{ ready: true }` once they can. One class serves both, since both are an EventEmitter with
  * `send` and `message` / `exit` events.
  */
-import { isReply, type IpcRequest } from '../ipc.js';
+import { settleReply, type IpcRequest, type PendingRequest } from '../ipc.js';
 
 /** What a cluster `Worker` and a `ChildProcess` have in common, as far as requests go. */
 export interface Channel {
@@ -15,19 +15,13 @@ export interface Channel {
   disconnect(): void;
 }
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 export class Remote {
   readonly label: string;
   readonly ready: Promise<void>;
   readonly exited: Promise<void>;
   #alive = true;
   #nextRid = 0;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new Map<number, PendingRequest>();
   readonly #channel: Channel;
 
   constructor(label: string, channel: Channel, readyTimeoutMs: number) {
@@ -49,13 +43,7 @@ export class Remote {
         markReady();
         return;
       }
-      if (!isReply(message)) return;
-      const pending = this.#pending.get(message.rid);
-      if (pending === undefined) return;
-      this.#pending.delete(message.rid);
-      clearTimeout(pending.timer);
-      if (message.ok) pending.resolve(message.value);
-      else pending.reject(new Error(`${label}: ${message.error}`));
+      settleReply(this.#pending, message, label);
     });
     this.exited = new Promise<void>((resolve) => {
       channel.once('exit', (code, signal) => {

@@ -24,7 +24,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupPrimary } from '@wirecall/server/node-cluster';
 import { Remote } from '../capacity/remote.js';
-import { BENCH_DIR, HOST, killAllChildren, withChildren, type HarnessSettings } from '../harness.js';
+import { BENCH_DIR, HOST, runMain, withChildren, type HarnessSettings } from '../harness.js';
 import type { PipelinedReport } from '../scenarios/b-pipelined.js';
 import { awaitSubscribers, connectSubscribers, fanoutRounds, type FanoutSizes } from '../scenarios/c-fanout.js';
 import { JOB_TIMEOUT_MS } from '../scenarios/types.js';
@@ -309,19 +309,6 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-process.on('exit', killAllChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllChildren();
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGKILL');
-    process.exit(130);
-  });
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  killAllChildren();
-  process.exitCode = 1;
-}
+await runMain(main, () => {
+  for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGKILL');
+});
