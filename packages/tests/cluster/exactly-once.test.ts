@@ -1,6 +1,6 @@
 import { createClient } from '@wirecall/client';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closing } from '../helpers/chaos-kit.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { quietClientLogger } from '../helpers/test-server.js';
@@ -9,7 +9,7 @@ import { clusterApi } from './helpers/cluster-api.js';
 import { closeAllInProcessNodes, startInProcessNode } from './helpers/in-process-node.js';
 import { killAllChildren } from './helpers/json-child.js';
 import { startNode } from './helpers/node-process.js';
-import { deleteKeys, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { prefixesDeletedAfterAll, REDIS_URL, redisSuite, requireRedis } from './helpers/redis.js';
 
 /**
  * Idempotency keys live in Redis, shared by every node: a retried idempotent call runs once
@@ -18,20 +18,11 @@ import { deleteKeys, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from '.
  * call itself once a dead node's lease has run out.
  */
 const redis = await requireRedis();
-const prefixes: string[] = [];
-
-function prefixFor(label: string): string {
-  const prefix = uniquePrefix(label);
-  prefixes.push(prefix);
-  return prefix;
-}
+const prefixFor = prefixesDeletedAfterAll(redis);
 
 afterEach(async () => {
   await closeAllInProcessNodes();
   await killAllChildren();
-});
-afterAll(async () => {
-  if (redis.available) for (const prefix of prefixes) await deleteKeys(REDIS_URL, prefix);
 });
 
 /** How many attempts of `charge(id)` ran to their end, on every node. */

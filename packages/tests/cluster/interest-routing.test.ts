@@ -1,12 +1,12 @@
 import { createClient } from '@wirecall/client';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closing } from '../helpers/chaos-kit.js';
 import { RawClient, type RawFrame } from '../helpers/raw-client.js';
 import { quietClientLogger } from '../helpers/test-server.js';
 import { clusterApi } from './helpers/cluster-api.js';
 import { closeAllInProcessNodes, startInProcessNode } from './helpers/in-process-node.js';
-import { deleteKeys, REDIS_URL, redisSuite, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { prefixesDeletedAfterAll, REDIS_URL, redisSuite, requireRedis } from './helpers/redis.js';
 import { checkSequence, perfectSequence } from './helpers/sequence.js';
 
 /**
@@ -16,18 +16,9 @@ import { checkSequence, perfectSequence } from './helpers/sequence.js';
  * `subscribed`; and a node that misses an announcement reads the event from history before the next.
  */
 const redis = await requireRedis();
-const prefixes: string[] = [];
-
-function prefixFor(label: string): string {
-  const prefix = uniquePrefix(label);
-  prefixes.push(prefix);
-  return prefix;
-}
+const prefixFor = prefixesDeletedAfterAll(redis);
 
 afterEach(() => closeAllInProcessNodes());
-afterAll(async () => {
-  if (redis.available) for (const prefix of prefixes) await deleteKeys(REDIS_URL, prefix);
-});
 
 const streamOf = (room: string): string => `tick {"room":"${room}"}`;
 

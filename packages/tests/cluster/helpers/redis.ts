@@ -1,3 +1,4 @@
+import { afterAll } from 'vitest';
 import { Redis } from 'ioredis';
 import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
 
@@ -95,6 +96,22 @@ export function redisSuite(title: string, check: RedisCheck): string {
 /** A Redis key prefix no other test run shares. */
 export function uniquePrefix(label: string): string {
   return `wirecall-test-${label}-${process.pid}-${Date.now()}`;
+}
+
+/**
+ * Unique prefixes for one test file, their keys deleted after all its tests (call it at the top of
+ * the file; with Redis missing, nothing is deleted).
+ */
+export function prefixesDeletedAfterAll(check: RedisCheck): (label: string) => string {
+  const prefixes: string[] = [];
+  afterAll(async () => {
+    if (check.available) for (const prefix of prefixes) await deleteKeys(check.url, prefix);
+  });
+  return (label) => {
+    const prefix = uniquePrefix(label);
+    prefixes.push(prefix);
+    return prefix;
+  };
 }
 
 /** Deletes every key that starts with `prefix` (SCAN + UNLINK); resolves with how many there were. */
