@@ -52,8 +52,18 @@ const MAX_REMEMBERED_STREAMS = 10_000;
 const PREVIOUS = 'Wirecall-Previous';
 /** JetStream's API error for a failed `expect` on the last subject sequence. */
 const WRONG_LAST_SEQUENCE = 10071;
+/** JetStream's API error for "stream not found". */
+const STREAM_NOT_FOUND = 10059;
 /** JetStream's API error for "no message found". */
 const NO_MESSAGE = 10037;
+
+/** A followed stream and its consumer now (each follow its own record, so a late one sees it was replaced). */
+interface Following {
+  messages: ConsumerMessages | undefined;
+}
+
+/** How long a follow waits before making a consumer again after one ended or failed. */
+const RESUME_MS = 1_000;
 
 /** An event as a consumer delivered it, with the sequence of the one before it in its stream. */
 interface Delivered extends BrokerEvent {
@@ -78,8 +88,8 @@ export class NatsBroker implements Broker {
   readonly #maxAgeMs: number;
   readonly #listeners = new Set<BrokerListener>();
   readonly #statusListeners = new Set<(status: BrokerStatus) => void>();
-  /** The consumers of the streams this node follows. */
-  readonly #followed = new Map<StreamKey, Promise<ConsumerMessages | undefined>>();
+  /** The streams this node follows, each with its current consumer. */
+  readonly #followed = new Map<StreamKey, Following>();
   /** Last sequence delivered per followed stream: a repeat is dropped. */
   readonly #lastSeen = new Map<StreamKey, number>();
   /** Per stream, this node's last queued publish: its publishes of one stream go one at a time. */
@@ -204,26 +214,40 @@ export class NatsBroker implements Broker {
    * Starts an ordered consumer of the stream's subject from just after its last event: what is
    * published from then on reaches this node, what was before is in history.
    */
+  /**
+   * Follows the stream with an ordered consumer from just after its last event. Resolves once that
+   * consumer exists (rejects when it cannot be made now); a consumer that ends or fails, or could
+   * not be made, is made again from the last event delivered, for as long as the stream is followed.
+   */
   async follow(key: StreamKey): Promise<void> {
-    const consuming = this.#consume(key);
-    this.#followed.set(key, consuming);
-    await consuming;
+    const following: Following = { messages: undefined };
+    this.#followed.set(key, following);
+    let messages: ConsumerMessages | undefined;
+    try {
+      messages = await this.#open(key, following, true);
+    } catch (error) {
+      void this.#resume(key, following);
+      throw error;
+    }
+    if (messages !== undefined) void this.#drain(key, following, messages);
   }
 
   unfollow(key: StreamKey): void {
-    const consuming = this.#followed.get(key);
+    const following = this.#followed.get(key);
     this.#followed.delete(key);
     this.#lastSeen.delete(key);
-    void consuming?.then((messages) => messages?.stop()).catch(() => {});
+    following?.messages?.stop();
   }
 
   async replay(key: StreamKey, afterId: string): Promise<ReplayResult> {
     const after = sequenceOf(afterId);
     const last = await this.#lastSequence(key);
     // Nothing after it (or an id from elsewhere and a stream without events).
-    if (last <= (after ?? 0)) {
-      return after === undefined && last === 0 ? { events: [], gap: false } : { events: [], gap: after === undefined };
-    }
+    // An id past the stream's end was not issued by this stream as it is now (it was made again):
+    // the client is told, and resumes from where the stream stands.
+    if (after !== undefined && after > last) return { events: [], gap: true, resumeFrom: String(last) };
+    // Nothing after it (or an id from elsewhere and a stream without events).
+    if (last <= (after ?? 0)) return { events: [], gap: after === undefined && last !== 0 };
     const delivered = await this.#read(key, (after ?? 0) + 1, last);
     const events = delivered.slice(0, MAX_REPLAY).map(({ key: k, id, value }) => ({ key: k, id, value }));
     // A gap: the first kept event does not follow `after` (history lost the ones between), the
@@ -246,16 +270,19 @@ export class NatsBroker implements Broker {
     this.#statusListeners.clear();
     this.signals.close();
     this.presence.close();
-    const consumers = [...this.#followed.values()];
+    for (const following of this.#followed.values()) following.messages?.stop();
     this.#followed.clear();
-    await Promise.all(consumers.map((consuming) => consuming.then((messages) => messages?.stop()).catch(() => {})));
     if (this.#options.connection === undefined) await this.#connection?.close();
   }
 
   async #connect(): Promise<NatsConnection> {
     const nc =
       this.#options.connection ??
-      (await connect({ servers: this.#options.servers ?? process.env.NATS_URL ?? '127.0.0.1:4222' }));
+      (await connect({
+        servers: this.#options.servers ?? process.env.NATS_URL ?? '127.0.0.1:4222',
+        // NATS down at boot: keep trying, as after any later drop, instead of failing for good.
+        waitOnFirstConnect: true,
+      }));
     this.#connection = nc;
     return nc;
   }
@@ -276,7 +303,8 @@ export class NatsBroker implements Broker {
     };
     try {
       await jsm.streams.update(this.#streamName, config);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND)) throw error;
       await jsm.streams.add({ name: this.#streamName, ...config });
     }
     await this.signals.start();
@@ -354,27 +382,57 @@ export class NatsBroker implements Broker {
     return events;
   }
 
-  /** An ordered consumer delivering the stream's events published after now to this node's listeners. */
-  async #consume(key: StreamKey): Promise<ConsumerMessages | undefined> {
+  /**
+   * Makes an ordered consumer of the stream: the first time from just after the stream's last event,
+   * later from just after the last event this node delivered. Undefined once no longer followed.
+   */
+  async #open(key: StreamKey, following: Following, first: boolean): Promise<ConsumerMessages | undefined> {
     const { js } = await this.#ready;
-    const from = (await this.#lastSequence(key)) + 1;
-    if (this.#closed || !this.#followed.has(key)) return undefined;
-    this.#lastSeen.set(key, from - 1);
+    const delivered = first ? undefined : this.#lastSeen.get(key);
+    const from = (delivered ?? (await this.#lastSequence(key))) + 1;
+    if (this.#closed || this.#followed.get(key) !== following) return undefined;
+    if (delivered === undefined) this.#lastSeen.set(key, from - 1);
     const consumer = await js.consumers.get(this.#streamName, {
       filter_subjects: this.#subject(key),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
     const messages = await consumer.consume();
-    void (async () => {
+    if (this.#followed.get(key) !== following) {
+      messages.stop(); // unfollowed meanwhile
+      return undefined;
+    }
+    following.messages = messages;
+    return messages;
+  }
+
+  /** Delivers a consumer's events until it ends, then makes another while the stream is followed. */
+  async #drain(key: StreamKey, following: Following, messages: ConsumerMessages): Promise<void> {
+    try {
       for await (const message of messages) {
-        if (!this.#followed.has(key)) break;
+        if (this.#followed.get(key) !== following) break;
         this.#receivedEvents++;
         this.#receivedBytes += message.data.length;
         this.#deliver(this.#toEvent(key, message));
       }
-    })().catch((error: unknown) => this.#report({ connected: this.#connected, error: error as Error }));
-    return messages;
+    } catch (error) {
+      this.#report({ connected: this.#connected, error: error as Error });
+    }
+    await this.#resume(key, following);
+  }
+
+  /** Makes the stream's consumer again (after a pause, and again until it works) while it is followed. */
+  async #resume(key: StreamKey, following: Following): Promise<void> {
+    while (this.#followed.get(key) === following && !this.#closed) {
+      await new Promise((resolve) => setTimeout(resolve, RESUME_MS).unref());
+      try {
+        const messages = await this.#open(key, following, false);
+        if (messages !== undefined) void this.#drain(key, following, messages);
+        return;
+      } catch (error) {
+        this.#report({ connected: this.#connected, error: error as Error });
+      }
+    }
   }
 
   /** Hands an event to this node's listeners once: a sequence at or below the last delivered is a repeat. */

@@ -21,6 +21,11 @@ export class NatsIdempotency implements SharedIdempotency {
   readonly #token = crypto.randomUUID();
   /** The revision of each key this node holds a claim of. */
   readonly #held = new Map<string, number>();
+  /**
+   * Per key, this node's last queued write: a renewal in flight and the completion after it would
+   * both write over the same revision, and the loser's answer would be lost.
+   */
+  readonly #writes = new Map<string, Promise<void>>();
 
   constructor(js: Promise<JetStreamClient>, bucket: string, options: SharedIdempotencyOptions & { windowMs: number }) {
     this.leaseMs = options.leaseMs ?? 10_000;
@@ -69,18 +74,32 @@ export class NatsIdempotency implements SharedIdempotency {
     this.#held.delete(key);
   }
 
-  async release(key: string): Promise<void> {
-    const revision = this.#held.get(key);
-    this.#held.delete(key);
-    if (revision === undefined) return;
-    await (await this.#bucket).delete(nameOf(key), { previousSeq: revision });
+  release(key: string): Promise<void> {
+    return this.#queue(key, async () => {
+      const revision = this.#held.get(key);
+      this.#held.delete(key);
+      if (revision === undefined) return;
+      await (await this.#bucket).delete(nameOf(key), { previousSeq: revision });
+    });
   }
 
-  /** Writes over this node's claim of `key` (nothing when it has none, or lost it). */
-  async #write(key: string, value: string): Promise<void> {
-    const revision = this.#held.get(key);
-    if (revision === undefined) return;
-    this.#held.set(key, await (await this.#bucket).update(nameOf(key), value, revision));
+  /** Writes over this node's claim of `key` (nothing when it has none, or lost it), after its earlier writes. */
+  #write(key: string, value: string): Promise<void> {
+    return this.#queue(key, async () => {
+      const revision = this.#held.get(key);
+      if (revision === undefined) return;
+      this.#held.set(key, await (await this.#bucket).update(nameOf(key), value, revision));
+    });
+  }
+
+  #queue(key: string, write: () => Promise<void>): Promise<void> {
+    const queued = (this.#writes.get(key) ?? Promise.resolve()).then(write);
+    const settled = queued.catch(() => {});
+    this.#writes.set(key, settled);
+    void settled.then(() => {
+      if (this.#writes.get(key) === settled) this.#writes.delete(key);
+    });
+    return queued;
   }
 
   #running(): string {

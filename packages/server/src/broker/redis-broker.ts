@@ -271,8 +271,17 @@ export class RedisBroker implements Broker {
   async follow(key: StreamKey): Promise<void> {
     this.#followed.add(key);
     if (this.#closed) return;
-    if (this.#subscriber.status !== 'ready') throw new Error('the Redis subscription is down');
     const channel = this.#names.live(key);
+    if (this.#subscriber.status !== 'ready') {
+      // A cluster's shards are subscribed again by ioredis, which must know the channel: queued
+      // until the subscription is back. A standalone Redis gets every followed channel again then.
+      if (this.#sharded) {
+        this.#subscriber
+          .ssubscribe(channel)
+          .catch((error: unknown) => this.#report({ connected: false, error: error as Error }));
+      }
+      throw new Error('the Redis subscription is down');
+    }
     await (this.#sharded ? this.#subscriber.ssubscribe(channel) : this.#subscriber.subscribe(channel));
   }
 

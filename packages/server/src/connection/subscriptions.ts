@@ -200,21 +200,27 @@ export class ConnectionSubscriptions {
     const owner = this.#owner;
     const { broker, logger } = owner.host;
     let replayed: BrokerEvent[] = [];
+    /** Whether `subscribed` went out: a failure after it is a gap, not a second confirmation. */
+    let confirmed = false;
     try {
       if (after === undefined) {
         // Asked before any await: `last` is where the client stands as of its subscribe (frames
         // that arrived with this one, a queued call that emits, are handled before an await resumes).
         const asked = broker.lastId(key);
+        asked.catch(() => {}); // a failed follow is reported below; this one too, not as unhandled
         await following;
         const last = await asked;
         if (this.#streams.get(key) !== stream) return;
         owner.send(encodeFrame({ t: 'subscribed', id, k: key, ...(last === undefined ? {} : { last }) }));
+        confirmed = true;
         stream.floor = last;
         if (following !== undefined && last !== undefined) {
-          const { events } = await broker.replay(key, last);
+          const { events, gap, resumeFrom } = await broker.replay(key, last);
           if (this.#streams.get(key) !== stream) return;
+          if (gap)
+            owner.send(encodeFrame({ t: 'gap', k: key, ...(resumeFrom === undefined ? {} : { last: resumeFrom }) }));
           replayed = stream.conflate ? events.slice(-1) : events;
-          stream.floor = events.at(-1)?.id ?? last;
+          stream.floor = events.at(-1)?.id ?? (gap ? (resumeFrom ?? last) : last);
         }
       } else {
         // Started at once when live events already reach this node: frames that arrived with this
@@ -224,6 +230,7 @@ export class ConnectionSubscriptions {
         const { events, gap, resumeFrom } = await replaying;
         if (this.#streams.get(key) !== stream) return;
         owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
+        confirmed = true;
         if (gap)
           owner.send(encodeFrame({ t: 'gap', k: key, ...(resumeFrom === undefined ? {} : { last: resumeFrom }) }));
         replayed = stream.conflate ? events.slice(-1) : events;
@@ -232,8 +239,8 @@ export class ConnectionSubscriptions {
     } catch (error) {
       logger.error({ err: error, stream: key }, 'reading stream history failed; reporting a gap');
       if (this.#streams.get(key) !== stream) return;
-      owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
-      if (after !== undefined) owner.send(encodeFrame({ t: 'gap', k: key }));
+      if (!confirmed) owner.send(encodeFrame({ t: 'subscribed', id, k: key }));
+      if (after !== undefined || confirmed) owner.send(encodeFrame({ t: 'gap', k: key }));
     }
     const sent = new Set<string>();
     for (const event of replayed) {
