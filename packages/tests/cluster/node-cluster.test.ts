@@ -42,17 +42,17 @@ describe('node:cluster workers sharing one in-machine broker', () => {
     await using _first = closing(first);
     await using _second = closing(second);
     const seqs: number[] = [];
-    second.on('tick', { room: 'a' }, (tick) => seqs.push(tick.seq));
+    let warmUps = 0;
+    // Seq 0 only shows that the subscription is in place (it may be emitted, and arrive, more than once).
+    second.on('tick', { room: 'a' }, (tick) => (tick.seq === 0 ? warmUps++ : seqs.push(tick.seq)));
     await vi.waitFor(async () => {
       await first.call.emit({ room: 'warm-up', seq: 0 });
       expect(await second.call.received(null)).toBe(0); // it follows room a only
     });
-    // The subscription is confirmed once an event emitted after it arrives.
     await vi.waitFor(async () => {
       await first.call.emit({ room: 'a', seq: 0 });
-      expect(seqs.length).toBeGreaterThan(0);
+      expect(warmUps).toBeGreaterThan(0);
     });
-    seqs.length = 0;
     for (let seq = 1; seq <= 50; seq++) await first.call.emit({ room: 'a', seq });
     await vi.waitFor(() => expect(seqs).toHaveLength(50));
     expect(checkSequence(seqs, 50)).toEqual(perfectSequence(50));
