@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { settleReply, type IpcRequest, type PendingRequest } from './ipc.js';
+import { awaitReply, settleReply, type PendingRequest } from './ipc.js';
 import type { PeerName } from './peers/types.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -129,14 +129,12 @@ export class Child {
   call<T>(op: string, args: unknown, timeoutMs: number): Promise<T> {
     if (this.#exitError) return Promise.reject(this.#exitError);
     const rid = ++this.#nextRid;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(rid);
-        reject(new Error(`${this.label}: ${op} took longer than ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(rid, { resolve: resolve as (value: unknown) => void, reject, timer });
-      const request: IpcRequest = { rid, op, args };
-      this.process.send(request);
+    return awaitReply<T>(this.#pending, (request) => this.process.send(request), {
+      rid,
+      op,
+      args,
+      label: this.label,
+      timeoutMs,
     });
   }
 

@@ -66,3 +66,19 @@ export function settleReply(pending: Map<number, PendingRequest>, message: unkno
   if (message.ok) request.resolve(message.value);
   else request.reject(new Error(`${label}: ${message.error}`));
 }
+
+/** Sends request `rid` with `send` and waits for its reply (see {@link settleReply}), at most `timeoutMs`. */
+export function awaitReply<T>(
+  pending: Map<number, PendingRequest>,
+  send: (request: IpcRequest) => void,
+  { label, timeoutMs, ...request }: IpcRequest & { label: string; timeoutMs: number },
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pending.delete(request.rid);
+      reject(new Error(`${label}: ${request.op} took longer than ${timeoutMs} ms`));
+    }, timeoutMs);
+    pending.set(request.rid, { resolve: resolve as (value: unknown) => void, reject, timer });
+    send(request);
+  });
+}

@@ -4,7 +4,7 @@
  * `{ ready: true }` once they can. One class serves both, since both are an EventEmitter with
  * `send` and `message` / `exit` events.
  */
-import { settleReply, type IpcRequest, type PendingRequest } from '../ipc.js';
+import { awaitReply, settleReply, type IpcRequest, type PendingRequest } from '../ipc.js';
 
 /** What a cluster `Worker` and a `ChildProcess` have in common, as far as requests go. */
 export interface Channel {
@@ -71,13 +71,12 @@ export class Remote {
   call<T>(op: string, args: unknown, timeoutMs: number): Promise<T> {
     if (!this.#alive) return Promise.reject(new Error(`${this.label} is not running`));
     const rid = ++this.#nextRid;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(rid);
-        reject(new Error(`${this.label}: ${op} took longer than ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(rid, { resolve: resolve as (value: unknown) => void, reject, timer });
-      this.#channel.send({ rid, op, args });
+    return awaitReply<T>(this.#pending, (request) => this.#channel.send(request), {
+      rid,
+      op,
+      args,
+      label: this.label,
+      timeoutMs,
     });
   }
 
