@@ -211,11 +211,14 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * Resolves once the subscription is in place (events, presence notices and signals published
-   * after this reach this node).
+   * Resolves once both connections are up: the subscription is in place (events, presence notices
+   * and signals published after this reach this node) and commands run (an emit does not fail for
+   * a command connection still connecting). Waits as long as that takes.
    */
-  ready(): Promise<void> {
-    return this.#subscribed;
+  async ready(): Promise<void> {
+    await this.#subscribed;
+    if (this.#commands.status === 'ready') return;
+    await new Promise<void>((resolve) => this.#commands.once('ready', () => resolve()));
   }
 
   /** Stream ids sort by time, then sequence; ids from elsewhere sort first. */
