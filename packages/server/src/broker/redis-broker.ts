@@ -292,7 +292,10 @@ export class RedisBroker implements Broker {
     this.#followed.delete(key);
     this.#lastSeen.delete(key);
     this.#repairing.delete(key);
-    if (this.#closed || this.#subscriber.status !== 'ready') return; // not subscribed again on reconnect
+    if (this.#closed) return;
+    // A standalone Redis gets only followed channels again on reconnect; a cluster's ioredis gets
+    // every channel it knows, so it must hear of this one (queued while its subscription is down).
+    if (this.#subscriber.status !== 'ready' && !this.#sharded) return;
     // Commands on one connection run in order: a follow right after this one subscribes again.
     const channel = this.#names.live(key);
     const leaving = this.#sharded ? this.#subscriber.sunsubscribe(channel) : this.#subscriber.unsubscribe(channel);
@@ -472,21 +475,28 @@ export class RedisBroker implements Broker {
 
   /** Reads what this node missed of a stream from history, then releases its waiting live events. */
   async #repair(key: StreamKey, after: string): Promise<void> {
+    // This repair's own queue: after an unfollow and a follow, another repair may own the key.
+    const waiting = this.#repairing.get(key);
+    const current = (): boolean => this.#repairing.get(key) === waiting;
     try {
-      await this.#replayInto(key, after);
+      await this.#replayInto(key, after, current);
     } catch (error) {
       // History cannot be read now: the subscribers are told that events were lost.
       this.#report({ connected: this.connected, error: error as Error });
-      for (const listener of this.#gapListeners) listener(key, undefined);
+      if (current()) for (const listener of this.#gapListeners) listener(key, undefined);
     }
-    const waiting = this.#repairing.get(key);
+    if (!current()) return;
     this.#repairing.delete(key);
     for (const event of waiting ?? []) this.#deliver(event);
   }
 
-  /** Delivers the events of `key` after `after` from history, after a gap notice when it lost some. */
-  async #replayInto(key: StreamKey, after: string): Promise<void> {
+  /**
+   * Delivers the events of `key` after `after` from history, after a gap notice when it lost some;
+   * nothing once `stillWanted` says the stream was unfollowed (or repaired anew) meanwhile.
+   */
+  async #replayInto(key: StreamKey, after: string, stillWanted: () => boolean = () => true): Promise<void> {
     const { events, gap, resumeFrom } = await this.replay(key, after);
+    if (!this.#followed.has(key) || !stillWanted()) return;
     // History was trimmed past what this node last saw (the outage outlasted it): say so, so
     // subscribers refetch, instead of going on as if nothing had been missed.
     if (gap) {
