@@ -7,12 +7,15 @@ type Entry = { holder: string; leaseEnd: number } | { outcome: Outcome; expiresA
 /**
  * Idempotency keys in one process, shared by the nodes that ask it through one `holder` name each:
  * the in-machine broker's primary keeps them for its worker processes (see `SharedIdempotency`).
- * Expired entries are dropped as they are met and by a sweep when the map grows.
+ * Expired entries are dropped as they are met, and by a sweep whenever the map has doubled since
+ * the last one (so a steady size does not sweep on every claim).
  */
 export class MemoryIdempotency {
   readonly #entries = new Map<string, Entry>();
   readonly #leaseMs: number;
   readonly #now: () => number;
+  /** The size at which the next sweep runs. */
+  #sweepAt = 1_024;
 
   constructor(leaseMs: number, now: () => number = Date.now) {
     this.#leaseMs = leaseMs;
@@ -28,7 +31,10 @@ export class MemoryIdempotency {
       return { state: 'running' };
     }
     this.#entries.set(key, { holder, leaseEnd: now + this.#leaseMs });
-    if (this.#entries.size % 1_024 === 0) this.#sweep(now);
+    if (this.#entries.size >= this.#sweepAt) {
+      this.#sweep(now);
+      this.#sweepAt = Math.max(1_024, this.#entries.size * 2);
+    }
     return { state: 'claimed' };
   }
 

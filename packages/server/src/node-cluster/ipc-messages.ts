@@ -45,7 +45,7 @@ export interface BrokerReply {
 
 /** What the primary pushes to workers: an event of a followed stream, a presence notice, a signal. */
 export type BrokerPush =
-  | { wirecall: 1; push: 'event'; event: BrokerEvent }
+  | { wirecall: 1; push: 'event'; event: BrokerEvent; bytes: number }
   | { wirecall: 1; push: 'presence'; key: StreamKey; notice: PresenceNotice }
   | { wirecall: 1; push: 'signal'; message: string };
 

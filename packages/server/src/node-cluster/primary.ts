@@ -39,7 +39,11 @@ export function setupPrimary(options: PrimaryOptions = {}): Primary {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker !== undefined) push(worker, message);
   };
   const stopEvents = broker.listen((event: BrokerEvent) => {
-    for (const worker of followers.get(event.key) ?? []) push(worker, { wirecall: 1, push: 'event', event });
+    const workers = followers.get(event.key);
+    if (workers === undefined) return;
+    // Measured once here, not by each worker again: what `stats().broker.received.bytes` counts.
+    const message: BrokerPush = { wirecall: 1, push: 'event', event, bytes: JSON.stringify(event.value).length };
+    for (const worker of workers) push(worker, message);
   });
   const stopPresence = broker.presence.listen((key, notice) =>
     broadcast({ wirecall: 1, push: 'presence', key, notice }),

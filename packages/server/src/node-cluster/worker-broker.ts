@@ -154,7 +154,7 @@ export class WorkerBroker implements Broker {
     switch (message.push) {
       case 'event':
         this.#receivedEvents++;
-        this.#receivedBytes += JSON.stringify(message.event.value).length;
+        this.#receivedBytes += message.bytes;
         for (const listener of this.#listeners) listener(message.event);
         return;
       case 'presence':
