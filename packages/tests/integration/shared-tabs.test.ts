@@ -6,6 +6,7 @@ import type { ConnectionInfo, ServerOptions } from '@wirecall/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { testApi, type TestApi } from '../helpers/fixtures.js';
+import { recordStates } from '../helpers/chaos-kit.js';
 import { rejectionOf } from '../helpers/rejection.js';
 import { connectClient, quietClientLogger, startTestServer } from '../helpers/test-server.js';
 // The worker's hub is no public export: the tests run it from its module.
@@ -268,10 +269,15 @@ describe('tabs sharing one connection through the hub', () => {
     await ctx.server.emit('tick', { seq: 1, at: new Date() });
     await expect.poll(() => seen, WAIT).toEqual([[1], [1]]);
 
-    // The server drops the one upstream connection: every tab goes through its own reconnect.
+    // The server drops the one upstream connection: every tab goes through its own reconnect. The
+    // transitions are recorded, not polled: a fast reconnect can be over between two polls.
+    const states = tabs.map((tab) => recordStates(tab));
     connected[0]!.close(1012, 'restarting');
-    await expect.poll(() => tabs.map((tab) => tab.state), WAIT).not.toEqual(['open', 'open']);
+    await expect
+      .poll(() => states.map((changes) => changes.some((change) => change.state !== 'open')), WAIT)
+      .toEqual([true, true]);
     await expect.poll(() => tabs.map((tab) => tab.state), { ...WAIT, timeout: 10_000 }).toEqual(['open', 'open']);
+    for (const changes of states) changes.stop();
     await expect.poll(() => ctx.server.stats().subscriptions, WAIT).toBe(1);
     await ctx.server.emit('tick', { seq: 2, at: new Date() });
     await expect
