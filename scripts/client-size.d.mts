@@ -10,6 +10,8 @@ export interface ClientSize {
   binary: number;
   /** What `@wirecall/client/presence` adds when used. */
   presence: number;
+  /** What `@wirecall/client/messages` adds when used. */
+  messages: number;
   /** What `@wirecall/client/shared-tabs` (`sharedTabs()`) adds when used; the worker not counted. */
   sharedTabs: number;
   superjson: number;
@@ -40,7 +42,7 @@ export interface Bundle {
 
 export const THIRD_PARTY: readonly string[];
 export const CLIENT_ENTRY: string;
-export const FEATURES: Readonly<Record<'streams' | 'binary' | 'presence' | 'sharedTabs', Feature>>;
+export const FEATURES: Readonly<Record<'streams' | 'binary' | 'presence' | 'messages' | 'sharedTabs', Feature>>;
 export const ANCHORS: Readonly<Record<'trpcClient' | 'phoenixClient' | 'socketIoClient', string>>;
 export function bundle(contents: string, external: readonly string[]): Promise<Bundle>;
 export function measureClientSize(): Promise<ClientSize>;

@@ -38,6 +38,11 @@ export const FEATURES = {
     folder: 'packages/client/src/presence/',
     marker: 'This presence was closed',
   },
+  messages: {
+    entry: "export { messages } from '@wirecall/client/messages';",
+    folder: 'packages/client/src/messages/',
+    marker: 'Invalid payload for',
+  },
   sharedTabs: {
     entry: "export { sharedTabs } from '@wirecall/client/shared-tabs';",
     folder: 'packages/client/src/shared-tabs/',
@@ -100,6 +105,7 @@ export async function measureClientSize() {
     streams: await added(FEATURES.streams),
     binary: await added(FEATURES.binary),
     presence: await added(FEATURES.presence),
+    messages: await added(FEATURES.messages),
     sharedTabs: await added(FEATURES.sharedTabs),
     superjson: await gzippedSize("export { SuperJSON } from 'superjson';", []),
     // What a contract of one object schema pulls from zod 4 (the app pays it for its schemas).
@@ -128,6 +134,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ['  + streams (@wirecall/client/streams)', `+${bytes(size.streams).trimStart()}`],
     ['  + binary frames (@wirecall/client/binary)', `+${bytes(size.binary).trimStart()}`],
     ['  + presence (@wirecall/client/presence)', `+${bytes(size.presence).trimStart()}`],
+    ['  + messages (@wirecall/client/messages)', `+${bytes(size.messages).trimStart()}`],
     ['  + shared tabs (@wirecall/client/shared-tabs)', `+${bytes(size.sharedTabs).trimStart()}`],
     ['anchors (their dependencies included)', ''],
     ...Object.entries(ANCHORS).map(([key, name]) => [`  ${name}`, bytes(size[key])]),

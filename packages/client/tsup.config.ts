@@ -1,8 +1,13 @@
 import { defineConfig } from 'tsup';
 
+// Node's socket tuning and its browser stand-in: package.json's `imports` picks one when the app
+// loads (or bundles) the client, so every entry leaves `#socket-tuning` unresolved.
+const external = ['#socket-tuning'];
+
 export default defineConfig([
   {
     entry: ['src/index.ts'],
+    external,
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -12,9 +17,17 @@ export default defineConfig([
     splitting: false,
   },
   {
+    // The two sides of `#socket-tuning`: what the client does on Node's `ws`, and nothing.
+    entry: { 'node-socket': 'src/connection/node-socket.ts', 'browser-socket': 'src/connection/browser-socket.ts' },
+    format: ['esm', 'cjs'],
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
     // `@wirecall/client/streams`: its own file, so apps without streaming procedures never load it.
     // It imports only types from the main entry, and the small value codec (bundled in).
     entry: { streams: 'src/streams/index.ts' },
+    external,
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -22,6 +35,7 @@ export default defineConfig([
   },
   {
     // `@wirecall/client/binary`: binary frames, for apps whose values carry bytes.
+    external,
     entry: { binary: 'src/binary/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
@@ -30,7 +44,17 @@ export default defineConfig([
   },
   {
     // `@wirecall/client/presence`: its own file too, for contracts that declare presence.
+    external,
     entry: { presence: 'src/presence/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
+    // `@wirecall/client/messages`: client messages, for contracts that declare them.
+    external,
+    entry: { messages: 'src/messages/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -40,6 +64,7 @@ export default defineConfig([
     // `@wirecall/client/shared-tabs`: `sharedTabs()` for `shareAcrossTabs`. Its own file, next to
     // the worker it names (`new URL('./shared-worker.js', import.meta.url)`), so only apps that
     // import it make their bundler build the worker, and only they ship the tab's side.
+    external,
     entry: { 'shared-tabs': 'src/shared-tabs/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,

@@ -49,7 +49,7 @@ import type { StreamSupport } from './stream-hooks.js';
 import type { PresenceOptions, PresenceRouter, PresenceSupport } from './presence-hooks.js';
 import type { BinaryFrames } from './binary-hooks.js';
 import type { Presence } from './presence/presence-room.js';
-import { MessageSender } from './message-sender.js';
+import type { MessageRouter, MessageSupport } from './message-hooks.js';
 import { RequestManager } from './request-manager.js';
 import { sharedSocketClass, type ShareAcrossTabs } from './shared-tabs/shared-socket.js';
 import { SubscriptionManager, type EventMeta, type SubscribeOptions } from './subscription-manager.js';
@@ -132,14 +132,47 @@ export type PresenceField<TContract extends AnyContract> = [PresenceEventName<TC
       presence: PresenceSupport;
     };
 
+/** Whether the contract or any of its groups declares client messages. */
+type HasMessages<TContract extends AnyContract> = true extends
+  | {
+      [TName in keyof TContract['messages']]: true;
+    }[keyof TContract['messages']]
+  | GroupsMessage<TContract['groups']>
+  ? true
+  : false;
+
+/** {@link HasMessages} of each group (nothing for the widest contract's `any` groups). */
+type GroupsMessage<TGroups> = 0 extends 1 & TGroups
+  ? false
+  : {
+      [TGroup in keyof TGroups]: TGroups[TGroup] extends AnyContract ? HasMessages<TGroups[TGroup]> : false;
+    }[keyof TGroups];
+
 /**
- * Everything `createClient` takes; `connectionParams`, `streams` and `presence` as the contract
- * requires (see {@link ConnectionParamsField}, {@link StreamsField}, {@link PresenceField}).
+ * `messages` (from `@wirecall/client/messages`) is required when the contract declares client
+ * messages, so that forgetting it is a compile error, and apps without any ship none of it.
+ */
+export type MessagesField<TContract extends AnyContract> =
+  HasMessages<TContract> extends true
+    ? {
+        /** Sends the contract's client messages: `import { messages } from '@wirecall/client/messages'`. */
+        messages: MessageSupport;
+      }
+    : {
+        /** Sends client messages; this contract declares none. */
+        messages?: MessageSupport;
+      };
+
+/**
+ * Everything `createClient` takes; `connectionParams`, `streams`, `presence` and `messages` as the
+ * contract requires (see {@link ConnectionParamsField}, {@link StreamsField},
+ * {@link PresenceField}, {@link MessagesField}).
  */
 export type ClientOptions<TContract extends AnyContract> = ClientSettings &
   ConnectionParamsField<TContract> &
   StreamsField<TContract> &
-  PresenceField<TContract>;
+  PresenceField<TContract> &
+  MessagesField<TContract>;
 
 export interface ClientSettings {
   /** Server URL, a list of them (rotated on reconnect), or a function evaluated on every connect. */
@@ -300,6 +333,11 @@ const consoleLogger: ClientLogger = {
   error: (details, message) => console.error(`[wirecall] ${message ?? ''}`, details),
 };
 
+/** The contract needs an optional part of the client that `createClient` was not given. */
+function pluginMissing(feature: 'streams' | 'messages' | 'presence', why: string): TypeError {
+  return new TypeError(`wirecall: ${why}; pass \`${feature}\` from '@wirecall/client/${feature}' to createClient`);
+}
+
 function randomId(): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
   return crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
@@ -346,7 +384,10 @@ export function createClient<TContract extends AnyContract>(
     if (options.onMessageError === undefined) logger.warn({ err: error, message }, `message ${message} failed`);
     else options.onMessageError(error, { message });
   };
-  const messages = new MessageSender({ send, failed: messageFailed });
+  const messages: MessageRouter | undefined = (options as { messages?: MessageSupport }).messages?.create({
+    send,
+    failed: messageFailed,
+  });
   const presenceRouter: PresenceRouter | undefined = (options as { presence?: PresenceSupport }).presence?.create({
     send,
     nextId: allocateId,
@@ -402,7 +443,7 @@ export function createClient<TContract extends AnyContract>(
         // Subscriptions first, so queued calls that trigger events find their subscribers in place.
         subscriptions.resubscribeAll();
         presenceRouter?.opened();
-        messages.opened();
+        messages?.opened();
         requests.opened({
           window: welcome.mi,
           maxPayloadBytes: welcome.mp,
@@ -468,9 +509,7 @@ export function createClient<TContract extends AnyContract>(
   for (const { name, path, def } of procedureEntries(contract)) {
     const takesStream = def.inputStream !== undefined;
     if ((def.stream !== undefined || takesStream) && streamSupport === undefined) {
-      throw new TypeError(
-        `wirecall: procedure ${name} streams; pass \`streams\` from '@wirecall/client/streams' to createClient`,
-      );
+      throw pluginMissing('streams', `procedure ${name} streams`);
     }
     placeAt(call, path, (input: unknown, ...rest: unknown[]) => {
       const source = takesStream ? (rest[0] as InputSource<unknown> | undefined) : undefined;
@@ -491,6 +530,9 @@ export function createClient<TContract extends AnyContract>(
 
   const sendProxy: Record<string, unknown> = {};
   for (const { name, path, def } of messageEntries(contract)) {
+    if (messages === undefined) {
+      throw pluginMissing('messages', `the contract declares message ${name}`);
+    }
     placeAt(sendProxy, path, (payload: unknown) => messages.send(name, def, payload));
   }
 
@@ -513,7 +555,7 @@ export function createClient<TContract extends AnyContract>(
       if (def?.presence === undefined)
         throw new WirecallError('NOT_FOUND', `Event ${String(name)} declares no presence`);
       if (presenceRouter === undefined) {
-        throw new TypeError("wirecall: pass `presence` from '@wirecall/client/presence' to createClient");
+        throw pluginMissing('presence', `event ${name} declares presence`);
       }
       const [params, presenceOptions] = (def.params === undefined ? [undefined, ...args] : args) as [
         unknown,

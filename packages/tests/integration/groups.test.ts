@@ -1,4 +1,5 @@
 import { createClient, isCallError } from '@wirecall/client';
+import { messages } from '@wirecall/client/messages';
 import { streams } from '@wirecall/client/streams';
 import { defineContract, WirecallError } from '@wirecall/core';
 import type { Handlers, MessageHandlers } from '@wirecall/server';
@@ -84,7 +85,7 @@ describe('nested contracts (groups)', () => {
   it('calls a group’s procedures as client.call.<group>.<name>, sent on the wire as <group>.<name>', async () => {
     await using ctx = await startServer();
     const wire: WireEntry[] = [];
-    const client = createClient(api, { url: ctx.url, WebSocket: recordingWebSocket(wire), streams });
+    const client = createClient(api, { url: ctx.url, WebSocket: recordingWebSocket(wire), streams, messages });
     try {
       expect(await client.call.ping(null)).toBe('pong');
       expect(await client.call.users.get({ id: 'u1' })).toEqual({ id: 'u1', name: 'Ada' });
@@ -101,7 +102,7 @@ describe('nested contracts (groups)', () => {
 
   it('validates a group’s input and carries its declared errors, typed', async () => {
     await using ctx = await startServer();
-    const client = createClient(api, { url: ctx.url, streams, logger: quietClientLogger });
+    const client = createClient(api, { url: ctx.url, streams, messages, logger: quietClientLogger });
     try {
       const invalid = await client.call.users.rename({ id: 'u1', name: '' }).catch((error: unknown) => error);
       expect(invalid).toMatchObject({ code: 'BAD_REQUEST' });
@@ -116,7 +117,7 @@ describe('nested contracts (groups)', () => {
 
   it('delivers a group’s events under <group>.<event>, with their params', async () => {
     await using ctx = await startServer();
-    const client = createClient(api, { url: ctx.url, streams });
+    const client = createClient(api, { url: ctx.url, streams, messages });
     try {
       const got: unknown[] = [];
       const unsubscribe = client.on('users.changed', { id: 'u1' }, (payload) => got.push(payload));
@@ -133,7 +134,7 @@ describe('nested contracts (groups)', () => {
   it('sends a group’s messages as client.send.<group>.<name> to the group’s handler', async () => {
     const seen: { message: string; payload: unknown; ctx: unknown }[] = [];
     await using ctx = await startServer(seen);
-    const client = createClient(api, { url: ctx.url, streams });
+    const client = createClient(api, { url: ctx.url, streams, messages });
     try {
       await client.call.ping(null);
       client.send.users.viewing({ id: 'u1' });

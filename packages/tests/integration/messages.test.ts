@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/only-throw-error -- a handler that throws a hostile non-Error, on purpose */
 import { createClient, type WirecallError } from '@wirecall/client';
+import { messages } from '@wirecall/client/messages';
 import { defineContract, WirecallError as ServerError } from '@wirecall/core';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -44,11 +45,18 @@ function startMessageServer(received: { name: string; payload: unknown; ctx: unk
 }
 
 describe('messages from the client', () => {
+  it('need `messages` from @wirecall/client/messages: without it, createClient says so before connecting', () => {
+    const options = { url: 'ws://127.0.0.1:1', reconnect: false } as Parameters<typeof createClient<typeof chatApi>>[1];
+    expect(() => createClient(chatApi, { ...options, messages: undefined as never })).toThrow(
+      /declares message typing; pass `messages` from '@wirecall\/client\/messages'/,
+    );
+  });
+
   it('reach their handler typed, with the connection’s ctx, and nothing comes back', async () => {
     const received: { name: string; payload: unknown; ctx: unknown }[] = [];
     await using ctx = await startMessageServer(received);
     const wire: WireEntry[] = [];
-    const client = createClient(chatApi, { url: ctx.url, WebSocket: recordingWebSocket(wire) });
+    const client = createClient(chatApi, { url: ctx.url, WebSocket: recordingWebSocket(wire), messages });
     try {
       await client.call.ping({});
       const before = wire.filter((entry) => entry.dir === 'in').length;
@@ -72,6 +80,7 @@ describe('messages from the client', () => {
     await using ctx = await startMessageServer(received);
     const failures: { code: string; message: string }[] = [];
     const client = createClient(chatApi, {
+      messages,
       url: ctx.url,
       logger: quietClientLogger,
       onMessageError: (error: WirecallError, { message }) => failures.push({ code: error.code, message }),
@@ -99,7 +108,7 @@ describe('messages from the client', () => {
   it('are dropped while offline, unless declared queue: true (then sent on the next connection)', async () => {
     const received: { name: string; payload: unknown; ctx: unknown }[] = [];
     await using ctx = await startMessageServer(received);
-    const client = createClient(chatApi, { url: ctx.url, reconnect: { minDelayMs: 50, maxDelayMs: 50 } });
+    const client = createClient(chatApi, { url: ctx.url, reconnect: { minDelayMs: 50, maxDelayMs: 50 }, messages });
     try {
       await client.call.ping({});
       client.reconnect();

@@ -1,4 +1,5 @@
 import { createClient } from '@wirecall/client';
+import { messages } from '@wirecall/client/messages';
 import { streams } from '@wirecall/client/streams';
 import { defineContract, WirecallError } from '@wirecall/core';
 import { middleware, type ContextArgs } from '@wirecall/server';
@@ -119,8 +120,14 @@ const errorOf = (promise: Promise<unknown>): Promise<unknown> =>
 describe('typed middleware', () => {
   it('guards one procedure, extends ctx, and refuses with the guard’s error', async () => {
     await using ctx = await startServer();
-    const anonymous = createClient(api, { url: ctx.url, connectionParams: {}, streams, logger: quietClientLogger });
-    const ada = createClient(api, { url: ctx.url, connectionParams: { user: 'ada' }, streams });
+    const anonymous = createClient(api, {
+      url: ctx.url,
+      connectionParams: {},
+      streams,
+      messages,
+      logger: quietClientLogger,
+    });
+    const ada = createClient(api, { url: ctx.url, connectionParams: { user: 'ada' }, streams, messages });
     try {
       expect(await anonymous.call.open(null)).toBe('open');
       expect(await errorOf(anonymous.call.me(null))).toMatchObject({ code: 'UNAUTHORIZED', message: 'sign in first' });
@@ -132,11 +139,12 @@ describe('typed middleware', () => {
 
   it('runs the server’s middleware, then the group’s guards, then the procedure’s, for calls and streams', async () => {
     await using ctx = await startServer();
-    const root = createClient(api, { url: ctx.url, connectionParams: { user: 'root' }, streams });
+    const root = createClient(api, { url: ctx.url, connectionParams: { user: 'root' }, streams, messages });
     const ada = createClient(api, {
       url: ctx.url,
       connectionParams: { user: 'ada' },
       streams,
+      messages,
       logger: quietClientLogger,
     });
     try {
@@ -165,9 +173,10 @@ describe('typed middleware', () => {
       url: ctx.url,
       connectionParams: { user: 'ada' },
       streams,
+      messages,
       onMessageError: (error) => refusals.push(error.code),
     });
-    const root = createClient(api, { url: ctx.url, connectionParams: { user: 'root' }, streams });
+    const root = createClient(api, { url: ctx.url, connectionParams: { user: 'root' }, streams, messages });
     try {
       await Promise.all([ada.call.open(null), root.call.open(null)]);
       seen.length = 0;
@@ -182,8 +191,14 @@ describe('typed middleware', () => {
 
   it('guards canSubscribe: an anonymous subscriber is refused with the guard’s error', async () => {
     await using ctx = await startServer();
-    const anonymous = createClient(api, { url: ctx.url, connectionParams: {}, streams, logger: quietClientLogger });
-    const ada = createClient(api, { url: ctx.url, connectionParams: { user: 'ada' }, streams });
+    const anonymous = createClient(api, {
+      url: ctx.url,
+      connectionParams: {},
+      streams,
+      messages,
+      logger: quietClientLogger,
+    });
+    const ada = createClient(api, { url: ctx.url, connectionParams: { user: 'ada' }, streams, messages });
     try {
       const errors: string[] = [];
       anonymous.on('secret', { room: 'ada' }, () => {}, { onError: (error) => errors.push(error.code) });

@@ -15,6 +15,7 @@ import {
   type inferPayload,
   type inferPayloadInput,
 } from '@wirecall/core';
+import { messages } from '@wirecall/client/messages';
 import { createServer } from '@wirecall/server';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
@@ -181,7 +182,9 @@ describe('client messages', () => {
 
   it('are typed to send, and to handle; a missing handler is a compile error', () => {
     const _client = () => {
-      const client = createClient(messageApi, { url: 'ws://x' });
+      // @ts-expect-error a contract with messages needs `messages` from '@wirecall/client/messages'
+      createClient(messageApi, { url: 'ws://x' });
+      const client = createClient(messageApi, { url: 'ws://x', messages });
       expectTypeOf(client.send.typing).toEqualTypeOf<(payload: { room: string }) => void>();
       // @ts-expect-error room is a string
       client.send.typing({ room: 1 });

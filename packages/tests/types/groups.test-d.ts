@@ -5,6 +5,7 @@
  * and its events under `<group>.<event>`. Nothing here runs.
  */
 import { createClient, type WirecallClient } from '@wirecall/client';
+import { messages as clientMessages } from '@wirecall/client/messages';
 import { defineContract } from '@wirecall/core';
 import { createServer, type Handlers } from '@wirecall/server';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -106,6 +107,8 @@ describe('groups on the client', () => {
   });
 
   it('builds from a contract with groups like from any other', () => {
-    expectTypeOf(createClient(api, { url: 'ws://x' })).toEqualTypeOf<WirecallClient<typeof api>>();
+    expectTypeOf(createClient(api, { url: 'ws://x', messages: clientMessages })).toEqualTypeOf<
+      WirecallClient<typeof api>
+    >();
   });
 });

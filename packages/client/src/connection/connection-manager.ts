@@ -1,7 +1,6 @@
 import {
   CLOSE_ABNORMAL,
   CLOSE_CLIENT_RECONNECTING,
-  CLOSE_FORBIDDEN,
   CLOSE_NORMAL,
   CLOSE_PROTOCOL_ERROR,
   CLOSE_UNAUTHORIZED,
@@ -19,6 +18,8 @@ import type { ResolvedHeartbeat, ResolvedReconnect, UrlOption } from '../options
 import { backoffDelay } from './backoff.js';
 import { errorForClose } from './close-error.js';
 import { Heartbeat } from './heartbeat.js';
+// Node's tuning of `ws` sockets, or nothing in browsers: package.json's `imports` picks the file.
+import { socketTuning } from '#socket-tuning';
 
 /** The client's connection state; see the diagram on {@link ConnectionManager}. */
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -53,25 +54,6 @@ export interface SocketLike {
   terminate?(): void;
 }
 
-/**
- * The close code an HTTP refusal of the upgrade stands for. Only Node's `ws` reports the status
- * ("Unexpected server response: 401"); browsers hide it, so there a refused upgrade looks like a
- * network failure (1006) and is retried with backoff up to `maxAttempts`.
- */
-function closeCodeForUpgradeError(event: unknown): number | undefined {
-  const message = (event as { message?: unknown } | null)?.message;
-  const status = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message)?.[1] : undefined;
-  switch (status) {
-    case '401':
-      return CLOSE_UNAUTHORIZED;
-    case '403':
-      return CLOSE_FORBIDDEN;
-    case '400':
-      return CLOSE_PROTOCOL_ERROR;
-    default:
-      return undefined; // 503, 429 and the rest: capacity or network, worth retrying
-  }
-}
 export type SocketConstructor = new (url: string, protocols: string | string[]) => SocketLike;
 
 /** What the manager tells the rest of the client. */
@@ -105,44 +87,6 @@ export interface ConnectionManagerOptions {
 const consoleReport = (error: unknown, context: string): void =>
   // eslint-disable-next-line no-console -- the fallback of `reportError`, as the client's default logger prints
   console.error(`[wirecall] error in ${context}`, error);
-
-/** The TCP socket under Node's `ws`; browsers have none (their WebSocket batches on its own). */
-interface CorkableSocket {
-  _socket?: { cork(): void; uncork(): void; destroyed: boolean };
-  /** Sends since the last microtask checkpoint: 0, 1, or more (then corked until it). */
-  wirecallSends?: number;
-}
-
-/**
- * Frames a corked burst holds before writing them: in slices, the server starts on the first calls
- * while the rest are still being sent (holding all of them would make the two processes take turns).
- */
-const CORK_FLUSH_EVERY = 16;
-
-/**
- * Holds the TCP writes of Node's `ws` during a burst of sends, so calls made together leave in one
- * write system call; each stays its own WebSocket message. A lone send goes out at once.
- */
-function corkUntilMicrotask(socket: SocketLike): void {
-  const corkable = socket as unknown as CorkableSocket;
-  const tcp = corkable._socket;
-  if (tcp === undefined) return;
-  const sent = corkable.wirecallSends ?? 0;
-  corkable.wirecallSends = sent + 1;
-  if (sent !== 0) {
-    if (sent === 1 && !tcp.destroyed) tcp.cork();
-    else if (sent % CORK_FLUSH_EVERY === 0 && !tcp.destroyed) {
-      tcp.uncork();
-      tcp.cork();
-    }
-    return;
-  }
-  queueMicrotask(() => {
-    const corked = (corkable.wirecallSends ?? 0) > 1;
-    corkable.wirecallSends = 0;
-    if (corked && !tcp.destroyed) tcp.uncork();
-  });
-}
 
 /** A session that stayed open this long resets the count of refusals in a row. */
 const STABLE_SESSION_MS = 30_000;
@@ -211,7 +155,7 @@ export class ConnectionManager {
   /** Sends a frame (text, or binary) on the open socket; false when there is none (the caller queues). */
   send(frame: string | Uint8Array): boolean {
     if (this.#state !== 'open' || this.#socket?.readyState !== OPEN) return false;
-    corkUntilMicrotask(this.#socket);
+    socketTuning?.sending(this.#socket);
     this.#socket.send(frame);
     return true;
   }
@@ -313,7 +257,7 @@ export class ConnectionManager {
     let refusedWith: number | undefined;
     // 'close' always follows an error; an HTTP refusal of the upgrade becomes its close code.
     socket.onerror = (event) => {
-      refusedWith ??= closeCodeForUpgradeError(event);
+      refusedWith ??= socketTuning?.refusal(event);
     };
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;

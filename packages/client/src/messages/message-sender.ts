@@ -1,26 +1,20 @@
 import { encodeFrame, toWire, WirecallError, type MessageDef } from '@wirecall/core/internal';
-import { encodeValue } from './value-codec.js';
+import type { MessageContext, MessageRouter } from '../message-hooks.js';
+import { encodeValue } from '../value-codec.js';
 
 /** Messages a client keeps while offline (for those declared `queue: true`); older ones go first. */
 const MAX_QUEUED_MESSAGES = 1_000;
-
-export interface MessageSenderOptions {
-  /** Sends a frame if the socket is open; false when it is not. */
-  send: (frame: string) => boolean;
-  /** Where a message the client refused, or the server did, is reported. */
-  failed: (error: WirecallError, message: string) => void;
-}
 
 /**
  * `client.send.<name>(payload)`: messages without an answer. Each is checked against the contract
  * before it leaves (a bad one is reported, never sent). While offline a message is dropped (a
  * stale typing notice must not arrive after a reconnect) unless its contract says `queue: true`.
  */
-export class MessageSender {
-  readonly #options: MessageSenderOptions;
+export class MessageSender implements MessageRouter {
+  readonly #options: MessageContext;
   readonly #queue: string[] = [];
 
-  constructor(options: MessageSenderOptions) {
+  constructor(options: MessageContext) {
     this.#options = options;
   }
 
