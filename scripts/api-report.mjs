@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CompilerState, Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const packages = ['packages/core', 'packages/server', 'packages/client'];
+const packages = ['packages/core', 'packages/server', 'packages/client', 'packages/react'];
 const reportFolder = path.join(root, 'api');
 const tempFolder = path.join(root, 'node_modules/.cache/api-report');
 const update = process.argv.includes('--update');

@@ -3,7 +3,7 @@
 // ESM) and bundler; then an app compiled against the built types. Run after `npm run build`.
 import { execFileSync } from 'node:child_process';
 
-const packages = ['packages/core', 'packages/server', 'packages/client'];
+const packages = ['packages/core', 'packages/server', 'packages/client', 'packages/react'];
 let failed = false;
 
 function run(command, args) {

@@ -14,6 +14,8 @@ export interface ClientSize {
   messages: number;
   /** What `@wirecall/client/shared-tabs` (`sharedTabs()`) adds when used; the worker not counted. */
   sharedTabs: number;
+  /** What `@wirecall/react` adds when used; React and TanStack Query (its peers) not counted. */
+  react: number;
   superjson: number;
   zod: number;
   /** tRPC's `createTRPCClient` + `createWSClient` + `wsLink`, its dependencies included. */
@@ -31,6 +33,8 @@ export interface Feature {
   /** Modules of `folder` that `createClient` imports itself (the option's shape and check). */
   hooks?: readonly string[];
   marker: string;
+  /** Packages the feature's bundle leaves out besides the client's third parties (its peers). */
+  external?: readonly string[];
 }
 
 /** A minified browser bundle: its min+gz bytes, its text, and its modules' repository-relative paths. */
@@ -42,7 +46,7 @@ export interface Bundle {
 
 export const THIRD_PARTY: readonly string[];
 export const CLIENT_ENTRY: string;
-export const FEATURES: Readonly<Record<'streams' | 'binary' | 'presence' | 'messages' | 'sharedTabs', Feature>>;
+export const FEATURES: Readonly<Record<'streams' | 'binary' | 'presence' | 'messages' | 'sharedTabs' | 'react', Feature>>;
 export const ANCHORS: Readonly<Record<'trpcClient' | 'phoenixClient' | 'socketIoClient', string>>;
 export function bundle(contents: string, external: readonly string[]): Promise<Bundle>;
 export function measureClientSize(): Promise<ClientSize>;

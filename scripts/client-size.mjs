@@ -49,6 +49,13 @@ export const FEATURES = {
     hooks: ['packages/client/src/shared-tabs/shared-socket.ts'],
     marker: 'shared-worker.js',
   },
+  react: {
+    entry: "export { createWirecallContext, createWirecallOptions, useStream } from '@wirecall/react';",
+    folder: 'packages/react/src/',
+    marker: 'WirecallContext',
+    // React and TanStack Query are the app's own (peers of @wirecall/react): not counted.
+    external: ['react', 'react-dom', '@tanstack/react-query'],
+  },
 };
 
 /**
@@ -98,7 +105,8 @@ export async function measureClientSize() {
   const clientWithCore = await gzippedSize(CLIENT_ENTRY, THIRD_PARTY);
   /** What a feature adds to `createClient` with core, when the app imports it. */
   const added = async (feature) =>
-    (await gzippedSize(`${CLIENT_ENTRY}\n${feature.entry}`, THIRD_PARTY)) - clientWithCore;
+    (await gzippedSize(`${CLIENT_ENTRY}\n${feature.entry}`, [...THIRD_PARTY, ...(feature.external ?? [])])) -
+    clientWithCore;
   return {
     client: await gzippedSize(CLIENT_ENTRY, [...THIRD_PARTY, '@wirecall/core']),
     clientWithCore,
@@ -107,6 +115,7 @@ export async function measureClientSize() {
     presence: await added(FEATURES.presence),
     messages: await added(FEATURES.messages),
     sharedTabs: await added(FEATURES.sharedTabs),
+    react: await added(FEATURES.react),
     superjson: await gzippedSize("export { SuperJSON } from 'superjson';", []),
     // What a contract of one object schema pulls from zod 4 (the app pays it for its schemas).
     zod: await gzippedSize("import { z } from 'zod'; export const schema = z.object({ a: z.number() });", []),
@@ -136,6 +145,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ['  + presence (@wirecall/client/presence)', `+${bytes(size.presence).trimStart()}`],
     ['  + messages (@wirecall/client/messages)', `+${bytes(size.messages).trimStart()}`],
     ['  + shared tabs (@wirecall/client/shared-tabs)', `+${bytes(size.sharedTabs).trimStart()}`],
+    ['  + React (@wirecall/react; its peers not counted)', `+${bytes(size.react).trimStart()}`],
     ['anchors (their dependencies included)', ''],
     ...Object.entries(ANCHORS).map(([key, name]) => [`  ${name}`, bytes(size[key])]),
     ["the app's own, not counted", ''],

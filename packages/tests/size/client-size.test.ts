@@ -36,7 +36,7 @@ describe('browser bundle size of createClient', () => {
     expect(size.client).toBeGreaterThan(1_000);
     expect(size.clientWithCore).toBeGreaterThan(size.client);
     expect(size.superjson).toBeGreaterThan(1_000);
-    for (const feature of ['streams', 'binary', 'presence', 'messages', 'sharedTabs'] as const) {
+    for (const feature of ['streams', 'binary', 'presence', 'messages', 'sharedTabs', 'react'] as const) {
       expect(size[feature], `what ${feature} adds`).toBeGreaterThan(100);
     }
   }, 60_000);
@@ -49,7 +49,7 @@ describe('browser bundle size of createClient', () => {
       expect(ownModules(alone.modules), `${name} modules in createClient alone`).toEqual([]);
       expect(alone.text.includes(feature.marker), `${name} code in createClient alone`).toBe(false);
       // The same checks find the feature where an app imports it: they cannot pass for nothing.
-      const used = await bundle(`${CLIENT_ENTRY}\n${feature.entry}`, THIRD_PARTY);
+      const used = await bundle(`${CLIENT_ENTRY}\n${feature.entry}`, [...THIRD_PARTY, ...(feature.external ?? [])]);
       expect(ownModules(used.modules)).not.toEqual([]);
       expect(used.text.includes(feature.marker), `${name} code where it is used`).toBe(true);
     }

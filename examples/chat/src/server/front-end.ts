@@ -6,7 +6,7 @@
  * never serves a half-written dist/.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -25,10 +25,20 @@ async function newestMtime(path: string, depth = 0): Promise<number> {
   return newest;
 }
 
-/** The directories of the wirecall packages the page bundles (sources and builds). */
-function libraryDirs(exampleDir: string): string[] {
-  const require = createRequire(join(exampleDir, 'package.json'));
-  return ['@wirecall/client', '@wirecall/core'].flatMap((name) => {
+/**
+ * The directories (sources and builds) of the wirecall packages the page bundles: every
+ * `@wirecall/*` dependency of the example but the server.
+ */
+async function libraryDirs(exampleDir: string): Promise<string[]> {
+  const manifest = join(exampleDir, 'package.json');
+  const { dependencies = {} } = JSON.parse(await readFile(manifest, 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  const require = createRequire(manifest);
+  const bundled = Object.keys(dependencies).filter(
+    (name) => name.startsWith('@wirecall/') && name !== '@wirecall/server',
+  );
+  return bundled.flatMap((name) => {
     try {
       const root = dirname(require.resolve(`${name}/package.json`));
       return [join(root, 'src'), join(root, 'dist')];
@@ -38,8 +48,15 @@ function libraryDirs(exampleDir: string): string[] {
   });
 }
 
-/** Whether dist/ is missing or older than what it is built from. */
-export async function frontEndIsStale(exampleDir: string, distDir: string): Promise<boolean> {
+/**
+ * Whether dist/ is missing or older than what it is built from: the example's page, its contract,
+ * its wirecall packages, and `alsoBuiltFrom` (files it imports from elsewhere).
+ */
+export async function frontEndIsStale(
+  exampleDir: string,
+  distDir: string,
+  alsoBuiltFrom: readonly string[] = [],
+): Promise<boolean> {
   const built = await newestMtime(join(distDir, 'index.html'));
   if (built === 0) return true;
   const sources = [
@@ -47,7 +64,8 @@ export async function frontEndIsStale(exampleDir: string, distDir: string): Prom
     join(exampleDir, 'vite.config.ts'),
     join(exampleDir, 'src', 'client'),
     join(exampleDir, 'src', 'contract.ts'),
-    ...libraryDirs(exampleDir),
+    ...(await libraryDirs(exampleDir)),
+    ...alsoBuiltFrom,
   ];
   const times = await Promise.all(sources.map((source) => newestMtime(source)));
   return Math.max(...times) > built;
@@ -71,9 +89,16 @@ async function swapIn(next: string, distDir: string, tag: string): Promise<void>
   await rm(old, { recursive: true, force: true });
 }
 
-/** Builds the front-end into `distDir` if it is stale; resolves with whether it built. */
-export async function ensureFrontEnd(exampleDir: string, distDir: string): Promise<boolean> {
-  if (!(await frontEndIsStale(exampleDir, distDir))) return false;
+/**
+ * Builds the front-end into `distDir` if it is stale (see {@link frontEndIsStale}); resolves with
+ * whether it built.
+ */
+export async function ensureFrontEnd(
+  exampleDir: string,
+  distDir: string,
+  alsoBuiltFrom: readonly string[] = [],
+): Promise<boolean> {
+  if (!(await frontEndIsStale(exampleDir, distDir, alsoBuiltFrom))) return false;
   // Imported only when needed: Vite is large, and a server with a fresh dist/ starts without it.
   const { build } = await import('vite');
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;

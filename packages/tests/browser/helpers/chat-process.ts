@@ -3,13 +3,15 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The chat example's server (examples/chat/src/server/main.ts) in a child process, started the way
- * its README does, against the workspace sources (`@wirecall/source`), so no build of the packages
- * is needed. It builds the front-end first when dist/ is missing or stale.
+ * A chat example's server (examples/chat, or examples/react-chat: the same server with the page
+ * written in React) in a child process, started the way its README does, against the workspace
+ * sources (`@wirecall/source`), so no build of the packages is needed. It builds the front-end
+ * first when dist/ is missing or stale.
  */
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const CHAT_MAIN = 'examples/chat/src/server/main.ts';
-const READY_LINE = /^chat listening (http:\/\/127\.0\.0\.1:(\d+))$/;
+
+/** The chat examples: each prints `<name> listening <url>` as its first line. */
+export type ChatExample = 'chat' | 'react-chat';
 
 export interface ChatProcess {
   readonly pid: number;
@@ -34,6 +36,8 @@ export interface StartChatOptions {
   port: number;
   /** A first start may build the front-end with Vite. @default 60_000 */
   readyTimeoutMs?: number;
+  /** Which page it serves. @default 'chat' */
+  example?: ChatExample;
 }
 
 const live = new Set<ChatProcess>();
@@ -43,11 +47,16 @@ export async function killAllChatProcesses(): Promise<void> {
   await Promise.all([...live].map((child) => child.kill('SIGKILL')));
 }
 
-/** Starts the chat server and resolves once it printed `chat listening <url>` as its first line. */
-export async function startChatProcess({ port, readyTimeoutMs = 60_000 }: StartChatOptions): Promise<ChatProcess> {
+/** Starts a chat server and resolves once it printed `<example> listening <url>` as its first line. */
+export async function startChatProcess({
+  port,
+  readyTimeoutMs = 60_000,
+  example = 'chat',
+}: StartChatOptions): Promise<ChatProcess> {
+  const readyLine = new RegExp(`^${example} listening (http://127\\.0\\.0\\.1:(\\d+))$`);
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
-    ['--conditions=@wirecall/source', '--import', 'tsx', CHAT_MAIN],
+    ['--conditions=@wirecall/source', '--import', 'tsx', `examples/${example}/src/server/main.ts`],
     { cwd: repoRoot, env: { ...process.env, PORT: String(port) }, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   child.stdin.end();
@@ -113,13 +122,15 @@ export async function startChatProcess({ port, readyTimeoutMs = 60_000 }: StartC
       timer = setTimeout(() => reject(new Error(`no first line within ${readyTimeoutMs} ms`)), readyTimeoutMs);
       void closed.then(() => reject(new Error(`exited (code ${child.exitCode}) before it was listening`)));
     });
-    const ready = READY_LINE.exec(firstLine);
-    if (ready === null) throw new Error(`expected "chat listening http://127.0.0.1:<port>" first, got: ${firstLine}`);
+    const ready = readyLine.exec(firstLine);
+    if (ready === null) {
+      throw new Error(`expected "${example} listening http://127.0.0.1:<port>" first, got: ${firstLine}`);
+    }
     listeningPort = Number(ready[2]);
     if (port !== 0 && listeningPort !== port) throw new Error(`asked for port ${port}, got ${listeningPort}`);
   } catch (error) {
     await handle.kill('SIGKILL');
-    throw new Error(`chat server: ${(error as Error).message}\n--- output ---\n${output}`, { cause: error });
+    throw new Error(`${example} server: ${(error as Error).message}\n--- output ---\n${output}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }
