@@ -46,7 +46,9 @@ export interface Bundle {
 
 export const THIRD_PARTY: readonly string[];
 export const CLIENT_ENTRY: string;
-export const FEATURES: Readonly<Record<'streams' | 'binary' | 'presence' | 'messages' | 'sharedTabs' | 'react', Feature>>;
+export const FEATURES: Readonly<
+  Record<'streams' | 'binary' | 'presence' | 'messages' | 'sharedTabs' | 'react', Feature>
+>;
 export const ANCHORS: Readonly<Record<'trpcClient' | 'phoenixClient' | 'socketIoClient', string>>;
 export function bundle(contents: string, external: readonly string[]): Promise<Bundle>;
 export function measureClientSize(): Promise<ClientSize>;

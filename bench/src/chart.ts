@@ -1,6 +1,7 @@
 /**
  * Draws the ratios against raw ws as an SVG bar chart, by hand (no dependencies): one group of
- * bars per measure, one bar per peer, a line at 1.0 (raw ws) and a dashed line at each target.
+ * bars per measure, one bar per peer, a line at 1.0 (raw ws) and a dashed line at each target,
+ * and a whisker over each bar from the lowest to the highest repetition when there are several.
  */
 
 export interface ChartBar {
@@ -8,10 +9,13 @@ export interface ChartBar {
   color: string;
   /** The ratio; NaN when the run failed (drawn as "n/a"). */
   value: number;
+  /** The lowest and highest ratio of a repetition (a whisker). */
+  min?: number;
+  max?: number;
 }
 
 export interface ChartGroup {
-  /** Two lines: the measure, and which way is better. */
+  /** The measure; what follows its first comma (the line: `paced, Date`) goes on a line of its own. */
   label: string;
   note: string;
   target?: { op: '>=' | '<='; value: number };
@@ -24,9 +28,11 @@ export interface ChartOptions {
   groups: ChartGroup[];
 }
 
-const WIDTH = 960;
-const HEIGHT = 500;
-const MARGIN = { top: 78, right: 24, bottom: 104, left: 56 };
+const MIN_WIDTH = 960;
+/** Room for one group of bars and its three lines of labels. */
+const GROUP_WIDTH = 136;
+const HEIGHT = 520;
+const MARGIN = { top: 78, right: 24, bottom: 124, left: 56 };
 /** Ratios above this are clipped (and labelled with their value), so one outlier does not flatten the rest. */
 const MAX_SCALE = 4;
 
@@ -39,10 +45,11 @@ function formatRatio(value: number): string {
 }
 
 export function drawRatioChart({ title, subtitle, groups }: ChartOptions): string {
+  const WIDTH = Math.max(MIN_WIDTH, MARGIN.left + MARGIN.right + GROUP_WIDTH * groups.length);
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const values = groups.flatMap((group) => [
-    ...group.bars.map((bar) => bar.value).filter(Number.isFinite),
+    ...group.bars.flatMap((bar) => [bar.value, bar.max ?? bar.value]).filter(Number.isFinite),
     group.target?.value ?? 1,
   ]);
   const top = Math.min(MAX_SCALE, Math.max(1.5, Math.ceil((Math.max(...values, 1) * 1.12) / 0.5) * 0.5));
@@ -88,9 +95,19 @@ export function drawRatioChart({ title, subtitle, groups }: ChartOptions): strin
           `<rect x="${(x + 2).toFixed(1)}" y="${yTop.toFixed(1)}" width="${(barWidth - 4).toFixed(1)}" height="${(MARGIN.top + plotHeight - yTop).toFixed(1)}" fill="${bar.color}"><title>${escapeXml(`${bar.label}: ${formatRatio(bar.value)}`)}</title></rect>`,
         );
         const clipped = bar.value > top;
+        const whisker = bar.min !== undefined && bar.max !== undefined && bar.max > bar.min;
+        if (whisker) {
+          const cx = (x + barWidth / 2).toFixed(1);
+          out.push(
+            `<line x1="${cx}" x2="${cx}" y1="${y(bar.min!).toFixed(1)}" y2="${y(bar.max!).toFixed(1)}" stroke="#374151" stroke-width="1.2"/>`,
+          );
+        }
+        // Above the whisker; clipped bars' labels alternate in height so that neighbours do not overlap.
         text(
           x + barWidth / 2,
-          yTop - 5,
+          Math.min(yTop, whisker ? y(bar.max!) : yTop) -
+            5 -
+            (clipped || (whisker && bar.max! > top) ? 11 * (barIndex % 2) : 0),
           `${clipped ? '↑ ' : ''}${formatRatio(bar.value)}`,
           'text-anchor="middle" font-size="10.5" fill="#111827" stroke="#ffffff" stroke-width="3" paint-order="stroke"',
         );
@@ -106,16 +123,19 @@ export function drawRatioChart({ title, subtitle, groups }: ChartOptions): strin
         `<line x1="${x1.toFixed(1)}" x2="${x2.toFixed(1)}" y1="${yPos.toFixed(1)}" y2="${yPos.toFixed(1)}" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="5 3"/>`,
       );
     }
-    const target = group.target ? ` · target ${group.target.op === '>=' ? '≥' : '≤'} ${group.target.value}` : '';
+    const target = group.target ? ` · ${group.target.op === '>=' ? '≥' : '≤'} ${group.target.value}` : '';
+    const comma = group.label.indexOf(', ');
+    const [measure, line] = comma < 0 ? [group.label, ''] : [group.label.slice(0, comma), group.label.slice(comma + 2)];
     text(
       x0 + groupWidth / 2,
       MARGIN.top + plotHeight + 20,
-      group.label,
-      'text-anchor="middle" font-weight="600" fill="#111827"',
+      measure,
+      'text-anchor="middle" font-size="11.5" font-weight="600" fill="#111827"',
     );
+    text(x0 + groupWidth / 2, MARGIN.top + plotHeight + 35, line, 'text-anchor="middle" font-size="11" fill="#111827"');
     text(
       x0 + groupWidth / 2,
-      MARGIN.top + plotHeight + 36,
+      MARGIN.top + plotHeight + 50,
       `${group.note}${target}`,
       'text-anchor="middle" font-size="11" fill="#4b5563"',
     );

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -86,10 +87,13 @@ export class Child {
     const label = `${scenario} ${options.peer} ${options.role} #${++childSeq}`;
     const nodeArgs: string[] = [];
     if (options.exposeGc) nodeArgs.push('--expose-gc');
+    // Diagnostics for the children only (`BENCH_NODE_ARGS=--trace-gc`): NODE_OPTIONS refuses some flags.
+    nodeArgs.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
     if (settings.cpuProfile?.peers.includes(options.peer)) {
       const dir = join(settings.cpuProfile.dir, `${scenario}-${options.peer}-${options.role}-${childSeq}`);
       mkdirSync(dir, { recursive: true });
-      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+      // A sample every 100 µs instead of V8's 1 ms: a call of A is ~50 µs, and a run lasts seconds.
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100');
     }
     const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', CHILD_FILE, options.role, options.peer], {
       cwd: BENCH_DIR,
@@ -183,6 +187,26 @@ export async function withChildren<T>(
     await Promise.all(children.map((child) => child.stop()));
     if (process.env.BENCH_DEBUG)
       console.error(`  [${scenario}] body ${stopping - began} ms, stop ${Date.now() - stopping} ms`);
+  }
+}
+
+/**
+ * `--awake`: one busy loop per core at the lowest priority (nice 19), for `ms` at most, killed with
+ * the other children. Whenever a process of the run wants a core it preempts the loop, so the loops
+ * take next to nothing from the run; what they change is that no core ever goes idle. On this VM a
+ * core woken from idle costs tens of microseconds per wake-up (A's raw ws p50 went from ~95 µs idle
+ * to ~25 µs with the cores kept busy), which otherwise dominates every round trip.
+ */
+export function startSpinners(count: number, ms: number): void {
+  for (let index = 0; index < count; index++) {
+    const child = spawn(process.execPath, ['-e', `const end = Date.now() + ${ms}; while (Date.now() < end);`], {
+      stdio: 'ignore',
+    });
+    live.add(child);
+    child.on('exit', () => live.delete(child));
+    // They must not keep the run alive: the run kills them when it exits.
+    child.unref();
+    if (child.pid !== undefined) os.setPriority(child.pid, 19);
   }
 }
 

@@ -4,20 +4,37 @@
  * medians: a table of absolute figures, a table of ratios against raw ws, a JSON file under
  * bench/results/ and the chart bench/results/ratios.svg.
  *
- *   npm run bench                          the full run: every scenario, 3 repetitions (~5 minutes)
- *   npm run bench -- --quick               1 repetition, smaller sizes (under a minute on 2 cores)
+ * Scenarios A, B, C and F run in lines (each with its own processes): A and B with `at` a Date and
+ * a number, C paced and burst with each, F's small items with each and its slices.
+ *
+ *   npm run bench                          the full run: every line, 3 repetitions (~10 minutes on 2 cores)
+ *   npm run bench -- --quick               1 repetition, smaller sizes (about a minute on 2 cores)
  *   npm run bench -- --only=A,C            some scenarios
+ *   npm run bench -- --payloads=date       only the lines of these payloads (date, numbers)
+ *   npm run bench -- --patterns=paced      only C's lines of these patterns (paced, burst)
  *   npm run bench -- --peers=raw,wirecall  some peers
  *   npm run bench -- --reps=5              another number of repetitions
  *   npm run bench -- --cpu-prof[=peers]    children of these peers (default wirecall) write CPU profiles
+ *   npm run bench -- --curves [...]        the curves instead (curves/run.ts; its own options)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { drawRatioChart, type ChartGroup } from './chart.js';
-import { BENCH_DIR, runMain, type HarnessSettings } from './harness.js';
-import { PEER_LABELS, PEER_NAMES, type PeerName } from './peers/types.js';
+import { BENCH_DIR, runMain, startSpinners, type HarnessSettings } from './harness.js';
+import { PAYLOAD_LABELS, PAYLOADS, PEER_LABELS, PEER_NAMES, type Payload, type PeerName } from './peers/types.js';
+import {
+  beatsPeers,
+  formatNumber as format,
+  formatSpread,
+  meets,
+  metricSpread,
+  printTable,
+  ratioSpread,
+  repetitionsMeeting,
+  spreadNote,
+} from './report.js';
 import { scenarioA } from './scenarios/a-sequential.js';
 import { scenarioB } from './scenarios/b-pipelined.js';
 import { scenarioC } from './scenarios/c-fanout.js';
@@ -26,10 +43,37 @@ import { BROKER_LABELS, cleanUpNats, E_BROKERS, E_NODES, eKey, scenarioE } from 
 import { deleteRedisKeys } from './brokers.js';
 import type { BrokerKind } from './peers/types.js';
 import { scenarioF } from './scenarios/f-streams.js';
-import type { MetricSpec, RunResult, Scenario, ScenarioEnv, ScenarioId } from './scenarios/types.js';
+import {
+  lineKey,
+  type MetricSpec,
+  type Pattern,
+  type RunResult,
+  type Scenario,
+  type ScenarioEnv,
+  type ScenarioId,
+} from './scenarios/types.js';
 import { median } from './stats.js';
 
-const SCENARIOS: readonly Scenario[] = [scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF];
+/** Every line, in the order they run. */
+const SCENARIOS: readonly Scenario[] = [
+  scenarioA('date'),
+  scenarioA('numbers'),
+  scenarioB('date'),
+  scenarioB('numbers'),
+  scenarioC('paced', 'date'),
+  scenarioC('paced', 'numbers'),
+  scenarioC('burst', 'date'),
+  scenarioC('burst', 'numbers'),
+  scenarioD,
+  scenarioE,
+  scenarioF('items', 'date'),
+  scenarioF('items', 'numbers'),
+  scenarioF('slices'),
+];
+const SCENARIO_IDS: readonly ScenarioId[] = ['A', 'B', 'C', 'D', 'E', 'F'];
+const PATTERNS: readonly Pattern[] = ['paced', 'burst'];
+/** The line E is read against: C with E's own pattern and payload (10 per turn, numbers). */
+const E_REFERENCE = 'C burst, numbers';
 const ROOT_DIR = join(BENCH_DIR, '..');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const PEER_COLORS: Record<PeerName, string> = {
@@ -46,10 +90,14 @@ interface Options {
   reps: number;
   cpuProfilePeers: PeerName[] | undefined;
   brokers: BrokerKind[];
+  payloads: Payload[];
+  patterns: Pattern[];
+  /** Keep every core busy with a lowest-priority loop (see harness.ts startSpinners). */
+  awake: boolean;
 }
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--only=A,B,C,D,E,F] [--peers=raw,socketio,trpc,wirecall] [--reps=N] [--cpu-prof[=peers]] [--brokers=redis,redis-cluster,nats]';
+  'usage: npm run bench -- [--quick] [--awake] [--only=A,B,C,D,E,F] [--payloads=date,numbers] [--patterns=paced,burst] [--peers=raw,socketio,trpc,wirecall] [--reps=N] [--cpu-prof[=peers]] [--brokers=redis,redis-cluster,nats]\n       npm run bench -- --curves [--quick] [--only=subscribers,in-flight,payload,isolation] [--peers=...] [--reps=N] [--payload=date|numbers]';
 
 function parseList<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
   const items = value
@@ -65,24 +113,26 @@ function parseList<T extends string>(value: string, allowed: readonly T[], what:
 function parseOptions(argv: readonly string[]): Options {
   const options: Options = {
     quick: false,
-    scenarios: SCENARIOS.map((scenario) => scenario.id),
+    scenarios: [...SCENARIO_IDS],
     peers: [...PEER_NAMES],
     reps: 0,
     cpuProfilePeers: undefined,
     brokers: [...E_BROKERS],
+    payloads: [...PAYLOADS],
+    patterns: [...PATTERNS],
+    awake: false,
   };
   for (const arg of argv) {
     const [flag, value] = arg.includes('=')
       ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
       : [arg, undefined];
     if (flag === '--quick') options.quick = true;
+    else if (flag === '--awake') options.awake = true;
     else if (flag === '--only' && value) {
-      options.scenarios = parseList(
-        value.toUpperCase(),
-        SCENARIOS.map((scenario) => scenario.id),
-        'scenario',
-      );
-    } else if (flag === '--peers' && value) options.peers = parseList(value, PEER_NAMES, 'peer');
+      options.scenarios = parseList(value.toUpperCase(), SCENARIO_IDS, 'scenario');
+    } else if (flag === '--payloads' && value) options.payloads = parseList(value, PAYLOADS, 'payload');
+    else if (flag === '--patterns' && value) options.patterns = parseList(value, PATTERNS, 'pattern');
+    else if (flag === '--peers' && value) options.peers = parseList(value, PEER_NAMES, 'peer');
     else if (flag === '--reps' && value && Number.isInteger(Number(value)) && Number(value) > 0)
       options.reps = Number(value);
     else if (flag === '--brokers' && value) options.brokers = parseList(value, E_BROKERS, 'broker');
@@ -171,24 +221,10 @@ function checkBuild(): string[] {
   return warnings;
 }
 
-function format(value: number | undefined, digits: number): string {
-  if (value === undefined || !Number.isFinite(value)) return 'n/a';
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function printTable(headers: string[], rows: string[][]): void {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-      .join('  ');
-  console.log(line(headers));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows) console.log(line(row));
-}
-
 interface ScenarioOutcome {
   id: ScenarioId;
+  /** The line's name: `C paced, Date`, or the letter for a scenario of one line. */
+  key: string;
   title: string;
   sizes: object;
   peers: PeerName[];
@@ -211,18 +247,24 @@ function combine(runs: RunResult[], specs: readonly MetricSpec[]): Record<string
   return combined;
 }
 
-function ratio(outcome: ScenarioOutcome, peer: PeerName, key: string): number {
-  const value = outcome.combined[peer]?.[key];
-  const base = outcome.combined.raw?.[key];
-  return value !== undefined && base !== undefined && base > 0 ? value / base : Number.NaN;
-}
-
-function meets(value: number, target: { op: '>=' | '<='; value: number }): boolean {
-  return target.op === '>=' ? value >= target.value : value <= target.value;
+/** True when the options select this line. */
+function selected(scenario: Scenario, options: Options): boolean {
+  return (
+    options.scenarios.includes(scenario.id) &&
+    (scenario.payload === undefined || options.payloads.includes(scenario.payload)) &&
+    (scenario.pattern === undefined || options.patterns.includes(scenario.pattern))
+  );
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--curves')) {
+    const { curvesMain } = await import('./curves/run.js');
+    return curvesMain(argv.filter((arg) => arg !== '--curves'));
+  }
+  const redrawFrom = argv.find((arg) => arg.startsWith('--redraw='));
+  if (redrawFrom !== undefined) return redraw(redrawFrom.slice('--redraw='.length));
+  const options = parseOptions(argv);
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const env = environment();
@@ -237,6 +279,10 @@ async function main(): Promise<number> {
     ),
   );
   for (const warning of checkBuild()) console.log(`WARNING: ${warning}`);
+  if (options.awake) {
+    startSpinners(env.cores, 1_800_000);
+    console.log(`awake: ${env.cores} busy loops at nice 19 keep the cores out of idle for the whole run`);
+  }
 
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const runId = `${stamp}-${process.pid}`;
@@ -270,10 +316,12 @@ async function main(): Promise<number> {
 
   const outcomes: ScenarioOutcome[] = [];
   for (const scenario of SCENARIOS) {
-    if (!options.scenarios.includes(scenario.id)) continue;
+    if (!selected(scenario, options)) continue;
     const peers = scenario.peers.filter((peer) => options.peers.includes(peer));
+    const key = lineKey(scenario);
     const outcome: ScenarioOutcome = {
       id: scenario.id,
+      key,
       title: scenario.title,
       sizes: scenario.sizes(options.quick),
       peers,
@@ -284,7 +332,7 @@ async function main(): Promise<number> {
     };
     outcomes.push(outcome);
     if (peers.length === 0) continue;
-    console.log(`\n${scenario.id}: ${scenario.title}  ${JSON.stringify(outcome.sizes)}`);
+    console.log(`\n${key}: ${scenario.title}  ${JSON.stringify(outcome.sizes)}`);
     for (const note of scenario.notes ?? []) console.log(`  note: ${note}`);
     for (let rep = 1; rep <= options.reps; rep++) {
       for (const peer of peers) {
@@ -301,8 +349,13 @@ async function main(): Promise<number> {
           .map((spec) => `${spec.key} ${format(result.metrics[spec.key], spec.digits)}`)
           .join('  ');
         const failed = result.failures.length > 0 ? `  FAILED: ${result.failures.join('; ')}` : '';
+        // With --cpu-prof: the measured part, for `profile-top --window=…`.
+        const window =
+          harness.cpuProfile && result.metrics.windowFromUs !== undefined
+            ? `  window ${result.metrics.windowFromUs}-${result.metrics.windowToUs}`
+            : '';
         console.log(
-          `  ${scenario.id} ${rep}/${options.reps}  ${PEER_LABELS[peer].padEnd(9)}  ${figures}  (${((Date.now() - began) / 1e3).toFixed(1)} s)${failed}`,
+          `  ${key} ${rep}/${options.reps}  ${PEER_LABELS[peer].padEnd(9)}  ${figures}  (${((Date.now() - began) / 1e3).toFixed(1)} s)${window}${failed}`,
         );
       }
     }
@@ -329,42 +382,71 @@ async function main(): Promise<number> {
   const single = outcomes.filter((outcome) => outcome.id !== 'E' && outcome.peers.length > 0);
   const tablePeers = options.peers;
   const ratioPeers = tablePeers.filter((peer) => peer !== 'raw');
-  const specOf = (id: ScenarioId) => SCENARIOS.find((scenario) => scenario.id === id)!;
-  console.log(`\nResults (${mode} run, median of ${options.reps}; error counts are sums)\n`);
+  const spreads = options.reps > 1 ? ' [lowest–highest repetition]' : '';
+  console.log(`\nResults (${mode} run, median of ${options.reps}${spreads}; error counts are sums)\n`);
   printTable(
     ['measure', 'unit', ...tablePeers.map((peer) => PEER_LABELS[peer])],
     single.flatMap((outcome) =>
-      specOf(outcome.id).metrics.map((spec) => [
+      specOf(outcome.key).metrics.map((spec) => [
         spec.label,
         spec.unit,
-        ...tablePeers.map((peer) => format(outcome.combined[peer]?.[spec.key], spec.digits)),
+        ...tablePeers.map((peer) =>
+          spec.aggregate === 'sum' || outcome.runs[peer] === undefined
+            ? format(outcome.combined[peer]?.[spec.key], spec.digits)
+            : formatSpread(metricSpread(outcome.runs[peer], spec.key), spec.digits),
+        ),
       ]),
     ),
   );
   const ratioRows: string[][] = [];
   const ratios: Record<string, Record<string, number>> = {};
+  const ratioSpreads: Record<string, Record<string, { min: number; max: number }>> = {};
+  const notes: string[] = [];
   for (const outcome of single) {
-    for (const spec of specOf(outcome.id).metrics.filter((metric) => metric.ratio)) {
-      const values = ratioPeers.map((peer) => ratio(outcome, peer, spec.key));
-      ratioPeers.forEach((peer, index) => ((ratios[`${outcome.id}.${spec.key}`] ??= {})[peer] = values[index]!));
-      const wirecall = ratio(outcome, 'wirecall', spec.key);
+    for (const spec of specOf(outcome.key).metrics.filter((metric) => metric.ratio)) {
+      const values = ratioPeers.map((peer) => ratioSpread(outcome.runs, peer, spec.key));
+      ratioPeers.forEach((peer, index) => {
+        const { median: value, min, max } = values[index]!;
+        (ratios[`${outcome.key}.${spec.key}`] ??= {})[peer] = value;
+        (ratioSpreads[`${outcome.key}.${spec.key}`] ??= {})[peer] = { min, max };
+      });
+      const wirecall = ratioSpread(outcome.runs, 'wirecall', spec.key);
+      const { target } = spec;
+      let verdict = '';
+      if (target && Number.isFinite(wirecall.median)) {
+        const beat = target.beatPeers ? beatsPeers(outcome.runs, spec.key, outcome.peers) : undefined;
+        const met = meets(wirecall.median, target) && (beat?.median ?? true);
+        verdict = `${met ? 'yes' : 'NO'} (${repetitionsMeeting(outcome.runs, { ...spec, target })} reps)`;
+        if (beat) verdict += `; above every peer: ${beat.median ? 'yes' : 'NO'} (${beat.repetitions} reps)`;
+      }
+      const note = ratioPeers.includes('wirecall') ? spreadNote(wirecall, target) : undefined;
+      if (note) notes.push(`${spec.label}: wirecall ${formatSpread(wirecall, 2)}: ${note}`);
       ratioRows.push([
         `${spec.label} (${spec.better} is better)`,
-        ...values.map((value) => format(value, 2)),
-        spec.target ? `${spec.target.op} ${spec.target.value}` : '',
-        spec.target && Number.isFinite(wirecall) ? (meets(wirecall, spec.target) ? 'yes' : 'NO') : '',
+        ...values.map(
+          (value, index) => `${formatSpread(value, 2)}${ratioPeers[index] === 'wirecall' && note ? ' *' : ''}`,
+        ),
+        target ? `${target.op} ${target.value}${target.beatPeers ? ', > peers' : ''}` : '',
+        verdict,
       ]);
     }
   }
   if (tablePeers.includes('raw') && ratioRows.length > 0) {
-    console.log('\nRatios against raw ws (peer / raw ws)\n');
+    console.log(
+      `\nRatios against raw ws (peer / raw ws: ratio of the medians${spreads ? ' [lowest–highest ratio of a repetition to raw ws in the same repetition]' : ''})\n`,
+    );
     printTable(['measure', ...ratioPeers.map((peer) => PEER_LABELS[peer]), 'target', 'wirecall meets it'], ratioRows);
+    if (notes.length > 0) {
+      console.log('\n* The spread is wider than the difference the ratio claims (from its target, or from raw ws):');
+      for (const note of notes) console.log(`  ${note}`);
+    }
   }
+  const typedCost = printTypedCost(single, tablePeers);
   const cluster = outcomes.find((outcome) => outcome.id === 'E');
   const clusterRatio: Record<string, number> = {};
   if (cluster && !cluster.skipped && cluster.combined.wirecall) {
     const e = cluster.combined.wirecall;
-    const c = outcomes.find((outcome) => outcome.id === 'C')?.combined.wirecall;
+    const c = outcomes.find((outcome) => outcome.key === E_REFERENCE)?.combined.wirecall;
     console.log(
       `\nE: wirecall nodes through a broker, 8 rooms partitioned across the nodes (raw ws has no equivalent)\n`,
     );
@@ -427,13 +509,17 @@ async function main(): Promise<number> {
     finishedAt: finishedAt.toISOString(),
     mode,
     reps: options.reps,
+    awake: options.awake,
     environment: env,
     notes: [
       'wirecall servers raise limits.rateLimit (10,000,000 messages/s) and maxConnections.perIp (10,000); everything else is default',
       'tRPC and wirecall validate inputs with zod; raw ws and Socket.IO validate nothing',
     ],
-    scenarios: Object.fromEntries(outcomes.map((outcome) => [outcome.id, outcome])),
+    scenarios: Object.fromEntries(outcomes.map((outcome) => [outcome.key, outcome])),
     ratiosAgainstRawWs: ratios,
+    ratioSpreads,
+    ratioNotes: notes,
+    dateAgainstNumbers: typedCost,
     clusterAgainstSingleNode: clusterRatio,
     failures: failing,
   };
@@ -442,40 +528,124 @@ async function main(): Promise<number> {
   writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
   console.log(`\nwrote ${relative(process.cwd(), join(RESULTS_DIR, `${stamp}.json`))} and latest.json`);
 
-  const groups: ChartGroup[] = [];
-  for (const outcome of single) {
-    for (const spec of specOf(outcome.id).metrics.filter((metric) => metric.target)) {
-      groups.push({
-        label: spec.label,
-        note: `${spec.better} is better`,
-        ...(spec.target ? { target: spec.target } : {}),
-        bars: ratioPeers.map((peer) => ({
-          label: PEER_LABELS[peer],
-          color: PEER_COLORS[peer],
-          value: ratio(outcome, peer, spec.key),
-        })),
-      });
-    }
-  }
   // The committed chart shows full runs only: a partial or profiled run must not replace it.
   const completeRun =
     !options.quick &&
     options.cpuProfilePeers === undefined &&
-    options.scenarios.length === SCENARIOS.length &&
-    options.peers.length === PEER_NAMES.length;
+    options.scenarios.length === SCENARIO_IDS.length &&
+    options.payloads.length === PAYLOADS.length &&
+    options.patterns.length === PATTERNS.length &&
+    options.peers.length === PEER_NAMES.length &&
+    !options.awake;
   if (!completeRun) {
     console.log('kept results/ratios.svg: only a full run of every scenario and peer redraws it');
-  } else if (groups.length > 0) {
-    const svg = drawRatioChart({
-      title: 'wirecall, Socket.IO and tRPC against raw ws (ratio; raw ws = 1.0)',
-      subtitle: `${mode} run, median of ${options.reps} · ${startedAt.toISOString().slice(0, 10)} · node ${env.node} · ${env.cpu}, ${env.cores} cores · same machine, 127.0.0.1`,
-      groups,
-    });
-    writeFileSync(join(RESULTS_DIR, 'ratios.svg'), svg);
-    console.log(`drew ${relative(process.cwd(), join(RESULTS_DIR, 'ratios.svg'))}`);
+  } else {
+    drawChart(single, { mode, reps: options.reps, startedAt, env });
   }
   console.log(`total ${((finishedAt.getTime() - startedAt.getTime()) / 1e3).toFixed(0)} s`);
   return failing.length === 0 ? 0 : 1;
+}
+
+/** Draws results/ratios.svg: the lines with a target, and their numbers twins. */
+function drawChart(
+  single: readonly ScenarioOutcome[],
+  run: { mode: string; reps: number; startedAt: Date; env: ReturnType<typeof environment> },
+): void {
+  const ratioPeers = PEER_NAMES.filter((peer) => peer !== 'raw');
+  const groups: ChartGroup[] = [];
+  for (const outcome of single) {
+    for (const spec of specOf(outcome.key).metrics.filter((metric) => metric.target || metric.chart)) {
+      groups.push({
+        label: spec.label,
+        note: `${spec.better} is better`,
+        ...(spec.target ? { target: spec.target } : {}),
+        bars: ratioPeers.map((peer) => {
+          const { median: value, min, max, count } = ratioSpread(outcome.runs, peer, spec.key);
+          return { label: PEER_LABELS[peer], color: PEER_COLORS[peer], value, ...(count > 1 ? { min, max } : {}) };
+        }),
+      });
+    }
+  }
+  if (groups.length === 0) return;
+  const { mode, reps, startedAt, env } = run;
+  const svg = drawRatioChart({
+    title: 'wirecall, Socket.IO and tRPC against raw ws (ratio; raw ws = 1.0)',
+    subtitle: `${mode} run, median of ${reps} (whiskers: lowest to highest repetition) · ${startedAt.toISOString().slice(0, 10)} · wirecall ${env.revision} · node ${env.node} · ${env.cpu}, ${env.cores} cores · 127.0.0.1`,
+    groups,
+  });
+  writeFileSync(join(RESULTS_DIR, 'ratios.svg'), svg);
+  console.log(`drew ${relative(process.cwd(), join(RESULTS_DIR, 'ratios.svg'))}`);
+}
+
+/**
+ * `--redraw=results/<time>.json`: draws results/ratios.svg again from a full run's results (after a
+ * change to the chart), without running anything.
+ */
+function redraw(file: string): number {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as {
+    mode: string;
+    reps: number;
+    startedAt: string;
+    environment: ReturnType<typeof environment>;
+    scenarios: Record<string, ScenarioOutcome>;
+  };
+  if (report.mode !== 'full') throw new Error(`${file} is a ${report.mode} run: the chart shows full runs only`);
+  const single = Object.values(report.scenarios).filter(
+    (outcome) => outcome.id !== 'E' && outcome.peers.length > 0 && outcome.key !== undefined,
+  );
+  drawChart(single, {
+    mode: report.mode,
+    reps: report.reps,
+    startedAt: new Date(report.startedAt),
+    env: report.environment,
+  });
+  return 0;
+}
+
+/**
+ * The cost of typed values: for each pair of lines that differ only by payload, each peer's Date
+ * line against its numbers line (the headline figure of each scenario), with a note where the
+ * two lines' spreads overlap (the difference is then within the noise).
+ */
+function printTypedCost(single: readonly ScenarioOutcome[], peers: readonly PeerName[]) {
+  const headline: Partial<Record<ScenarioId, string>> = {
+    A: 'p50Us',
+    B: 'callsPerSec',
+    C: 'eventsPerSec',
+    F: 'itemsPerSec',
+  };
+  const rows: string[][] = [];
+  const result: Record<string, Record<string, number>> = {};
+  const overlaps: string[] = [];
+  for (const dated of single.filter((outcome) => specOf(outcome.key).payload === 'date')) {
+    const numbersKey = dated.key.replace(PAYLOAD_LABELS.date, PAYLOAD_LABELS.numbers);
+    const numbers = single.find((outcome) => outcome.key === numbersKey);
+    const key = headline[dated.id];
+    if (numbers === undefined || key === undefined) continue;
+    const spec = specOf(dated.key).metrics.find((metric) => metric.key === key)!;
+    const cells = peers.map((peer) => {
+      const date = metricSpread(dated.runs[peer], key);
+      const plain = metricSpread(numbers.runs[peer], key);
+      if (date.count === 0 || plain.count === 0) return 'n/a';
+      const value = date.median / plain.median;
+      (result[`${dated.key}.${key}`] ??= {})[peer] = value;
+      const overlap = date.count > 1 && plain.count > 1 && date.min <= plain.max && plain.min <= date.max;
+      if (overlap) overlaps.push(`${PEER_LABELS[peer]}, ${spec.label.replace(`, ${PAYLOAD_LABELS.date}`, '')}`);
+      return `${format(value, 2)}${overlap ? ' ~' : ''}`;
+    });
+    rows.push([`${spec.label.replace(`, ${PAYLOAD_LABELS.date}`, '')} (${spec.better} is better)`, ...cells]);
+  }
+  if (rows.length > 0) {
+    console.log('\nThe cost of typed values: Date line / numbers line, per peer (medians)\n');
+    printTable(['measure', ...peers.map((peer) => PEER_LABELS[peer])], rows);
+    if (overlaps.length > 0)
+      console.log(`\n~ the two lines' spreads overlap (the difference is within the noise): ${overlaps.join('; ')}`);
+  }
+  return result;
+}
+
+function specOf(key: string): Scenario {
+  return SCENARIOS.find((scenario) => lineKey(scenario) === key)!;
 }
 
 await runMain(main);

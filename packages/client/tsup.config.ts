@@ -61,6 +61,16 @@ export default defineConfig([
     target: 'es2022',
   },
   {
+    // `@wirecall/client/http`: HTTP + Server-Sent Events, for apps whose users sit behind proxies
+    // that block WebSockets; the others ship none of it.
+    external,
+    entry: { http: 'src/http/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
     // `@wirecall/client/shared-tabs`: `sharedTabs()` for `shareAcrossTabs`. Its own file, next to
     // the worker it names (`new URL('./shared-worker.js', import.meta.url)`), so only apps that
     // import it make their bundler build the worker, and only they ship the tab's side.

@@ -124,7 +124,7 @@ async function measure(processes: number, quick: boolean, harness: HarnessSettin
       const clients = await Promise.all(
         Array.from({ length: size.clientProcesses }, () => start({ role: 'clients', peer: 'wirecall' })),
       );
-      await connectSubscribers(clients, [url], size.clients);
+      await connectSubscribers(clients, [url], { clients: size.clients });
       await awaitSubscribers(workers, size.clients);
       return fanoutRounds(workers, clients, size);
     });

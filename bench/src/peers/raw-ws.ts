@@ -1,6 +1,8 @@
 /**
- * Raw `ws` with hand-rolled correlation ids: the ceiling for Node. A call is `{ id, a, b }`, its
- * answer `{ id, result }`; an event is `{ seq, at }`. No validation, no reconnect, no envelopes.
+ * Raw `ws` with hand-rolled correlation ids: the ceiling for Node. A call is `{ id, a, b, at }`, its
+ * answer `{ id, result: { sum, at } }`; an event is `{ seq, at }`. No validation, no reconnect, no
+ * envelopes. A `Date` goes out as `JSON.stringify` makes it (an ISO string) and arrives as that
+ * string: the receiver does `JSON.parse` and nothing more, as a raw ws app would.
  *
  * Scenario F: `{ stream, count }` asks for a stream; the server sends each item as its own frame
  * (JSON text, or a binary frame for a slice) as fast as the socket drains, then `{ done: count }`.
@@ -9,16 +11,35 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { textOfSize } from './payloads.js';
 import { streamItem, streamSlice } from './stream-items.js';
-import type { AddInput, BenchClient, BenchServer, Peer, ServerSetup, StreamItem, StreamKind, Tick } from './types.js';
+import type {
+  AddInput,
+  AddResult,
+  BenchClient,
+  BenchServer,
+  BlobInput,
+  BlobResult,
+  ConnectOptions,
+  Payload,
+  Peer,
+  ServerSetup,
+  StreamItem,
+  StreamKind,
+  Tick,
+} from './types.js';
 
 interface CallFrame extends AddInput {
   id: number;
 }
 
+interface BlobFrame extends BlobInput {
+  id: number;
+}
+
 interface ResultFrame {
   id: number;
-  result: number;
+  result: AddResult | BlobResult;
 }
 
 interface StreamFrame {
@@ -37,10 +58,10 @@ interface DoneFrame {
 const HIGH_WATER_BYTES = 256 * 1024;
 
 /** Sends `count` items, waiting for the socket to drain whenever its queue passes the threshold. */
-async function sendStream(socket: WebSocket, { stream, count }: StreamFrame): Promise<void> {
+async function sendStream(socket: WebSocket, { stream, count }: StreamFrame, payload: Payload): Promise<void> {
   for (let seq = 0; seq < count; seq++) {
     if (socket.readyState !== WebSocket.OPEN) return;
-    const data = stream === 'items' ? JSON.stringify(streamItem(seq)) : streamSlice(seq);
+    const data = stream === 'items' ? JSON.stringify(streamItem(seq, payload)) : streamSlice(seq);
     // The callback of a send runs once its frame is written: everything queued before it is too.
     if (socket.bufferedAmount < HIGH_WATER_BYTES) socket.send(data);
     else await new Promise((resolve) => socket.send(data, resolve));
@@ -48,13 +69,15 @@ async function sendStream(socket: WebSocket, { stream, count }: StreamFrame): Pr
   socket.send(JSON.stringify({ done: count }));
 }
 
-async function startServer({ host }: ServerSetup): Promise<BenchServer> {
+async function startServer({ host, payload = 'numbers' }: ServerSetup): Promise<BenchServer> {
   const wss = new WebSocketServer({ host, port: 0 });
   wss.on('connection', (socket) => {
     socket.on('message', (data) => {
-      const frame = JSON.parse((data as Buffer).toString()) as CallFrame | StreamFrame;
-      if ('stream' in frame) void sendStream(socket, frame);
-      else socket.send(JSON.stringify({ id: frame.id, result: frame.a + frame.b }));
+      const frame = JSON.parse((data as Buffer).toString()) as CallFrame | BlobFrame | StreamFrame;
+      if ('stream' in frame) void sendStream(socket, frame, payload);
+      else if ('size' in frame)
+        socket.send(JSON.stringify({ id: frame.id, result: { at: frame.at, text: textOfSize(frame.size) } }));
+      else socket.send(JSON.stringify({ id: frame.id, result: { sum: frame.a + frame.b, at: frame.at } }));
     });
   });
   await once(wss, 'listening');
@@ -81,9 +104,9 @@ interface ActiveStream {
   done: () => void;
 }
 
-async function connect(url: string): Promise<BenchClient> {
-  const socket = new WebSocket(url);
-  const pending = new Map<number, (result: number) => void>();
+async function connect(url: string, { localAddress }: ConnectOptions = {}): Promise<BenchClient> {
+  const socket = new WebSocket(url, localAddress === undefined ? {} : { localAddress });
+  const pending = new Map<number, (result: AddResult | BlobResult) => void>();
   const tickListeners: ((tick: Tick) => void)[] = [];
   let active: ActiveStream | undefined;
   let nextId = 0;
@@ -108,13 +131,22 @@ async function connect(url: string): Promise<BenchClient> {
     }
   });
   await once(socket, 'open');
+  /** Registers call `id`'s answer; the caller sends its frame. */
+  const answer = <T extends AddResult | BlobResult>(id: number) =>
+    new Promise<T>((resolve) => pending.set(id, resolve as (result: AddResult | BlobResult) => void));
   return {
-    add: ({ a, b }) =>
-      new Promise<number>((resolve) => {
-        const id = ++nextId;
-        pending.set(id, resolve);
-        socket.send(JSON.stringify({ id, a, b }));
-      }),
+    add: ({ a, b, at }) => {
+      const id = ++nextId;
+      const result = answer<AddResult>(id);
+      socket.send(JSON.stringify({ id, a, b, at }));
+      return result;
+    },
+    blob: ({ size, at }) => {
+      const id = ++nextId;
+      const result = answer<BlobResult>(id);
+      socket.send(JSON.stringify({ id, size, at }));
+      return result;
+    },
     onTick: (listener) => void tickListeners.push(listener),
     stream: ({ kind, count }, onItem) =>
       new Promise<void>((resolve) => {

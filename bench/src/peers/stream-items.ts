@@ -3,9 +3,10 @@
  * checks (scenarios/f-streams.ts) compare what arrives with them, so a lost, reordered or
  * corrupted item fails the run.
  */
-import type { StreamItem } from './types.js';
+import { instantOf } from './payloads.js';
+import type { Payload, StreamItem } from './types.js';
 
-/** Pads an item to ~50 bytes of JSON: `{"seq":123456,"text":"…"}`. */
+/** Pads an item to ~70 bytes of JSON: `{"seq":123456,"text":"…","at":…}`. */
 export const ITEM_TEXT = 'wirecall-stream-item-text';
 
 /** A binary slice: 64 KiB, a common chunk size for files and media. */
@@ -14,8 +15,9 @@ export const SLICE_BYTES = 64 * 1024;
 /** Every slice's bytes but its first four (the sequence number): a pattern, so corruption shows. */
 export const SLICE_TEMPLATE = Uint8Array.from({ length: SLICE_BYTES }, (_, index) => (index * 31 + 7) & 0xff);
 
-export function streamItem(seq: number): StreamItem {
-  return { seq, text: ITEM_TEXT };
+/** Item `seq`: its `at` is EPOCH_MS + seq, a Date or a number (see payloads.ts). */
+export function streamItem(seq: number, payload: Payload): StreamItem {
+  return { seq, text: ITEM_TEXT, at: instantOf(payload, seq) };
 }
 
 /**

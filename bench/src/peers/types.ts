@@ -15,22 +15,56 @@ export const PEER_LABELS: Record<PeerName, string> = {
   wirecall: 'wirecall',
 };
 
+/**
+ * What `at` carries in calls, results, events and stream items: a `Date` (the `date` payload, the
+ * way users send instants), or the same instant as epoch milliseconds (the `numbers` payload).
+ */
+export type Payload = 'date' | 'numbers';
+export const PAYLOADS: readonly Payload[] = ['date', 'numbers'];
+export const PAYLOAD_LABELS: Record<Payload, string> = { date: 'Date', numbers: 'numbers' };
+
+/**
+ * An instant as it travels: what the app hands over (`Date` or `number`), and what a receiver gets
+ * back. Peers that carry types (tRPC with superjson, wirecall) hand back a `Date`; raw ws and
+ * Socket.IO hand back the ISO string that `JSON.stringify` made of it, as their users get it.
+ */
+export type Instant = Date | number | string;
+
 /** The input of `add`, the same for every peer. */
 export interface AddInput {
   a: number;
   b: number;
+  at: Instant;
 }
 
-/** The event every peer fans out: `at` is epoch milliseconds (a number), so all peers carry the same JSON. */
+/** What `add` answers: the sum, and the input's `at` sent back. */
+export interface AddResult {
+  sum: number;
+  at: Instant;
+}
+
+/** The input of `blob` (the payload-size curve): answer `size` bytes of text, and `at` back. */
+export interface BlobInput {
+  size: number;
+  at: Instant;
+}
+
+export interface BlobResult {
+  at: Instant;
+  text: string;
+}
+
+/** The event every peer fans out: `at` is the emitter's now (a Date, or epoch milliseconds). */
 export interface Tick {
   seq: number;
-  at: number;
+  at: Instant;
 }
 
-/** A small item of scenario F's streams: about 50 bytes of JSON (see stream-items.ts). */
+/** A small item of scenario F's streams: about 50 bytes of JSON (~75 with a Date; see stream-items.ts). */
 export interface StreamItem {
   seq: number;
   text: string;
+  at: Instant;
 }
 
 /** Scenario F's two kinds of stream: small JSON items, or 64 KiB binary slices (`Uint8Array`). */
@@ -66,6 +100,16 @@ export interface ServerSetup {
   host: string;
   /** Scenario E only (wirecall): share events between nodes through this broker. */
   broker?: BrokerSetup;
+  /** What `at` is in the server's events and stream items (default `numbers`). */
+  payload?: Payload;
+}
+
+/** How a scenario asks for a client. */
+export interface ConnectOptions {
+  /** What `at` is in the calls' inputs (`add`'s schema on the typed peers; default `numbers`). */
+  payload?: Payload;
+  /** The loopback source address (127.0.0.2, ...): the curves open up to 10,000 connections. */
+  localAddress?: string;
 }
 
 export interface BenchServer {
@@ -85,7 +129,9 @@ export interface BenchServer {
 }
 
 export interface BenchClient {
-  add(input: AddInput): Promise<number>;
+  add(input: AddInput): Promise<AddResult>;
+  /** The payload-size curve: a call whose result carries `size` bytes of text. */
+  blob(input: BlobInput): Promise<BlobResult>;
   /** Starts listening to `tick`; the server's `subscribers()` tells when the subscription is live. */
   onTick(listener: (tick: Tick) => void): void;
   /** Scenario E: starts listening to one room's events (counted by the server's `subscribers()` too). */
@@ -101,5 +147,5 @@ export interface BenchClient {
 export interface Peer {
   startServer(setup: ServerSetup): Promise<BenchServer>;
   /** Resolves once the connection is open and usable. */
-  connect(url: string): Promise<BenchClient>;
+  connect(url: string, options?: ConnectOptions): Promise<BenchClient>;
 }

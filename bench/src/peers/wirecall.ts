@@ -12,14 +12,30 @@
  * Scenario F's streams are streaming procedures (async generators on the server), so the client
  * passes `streams`, as any app whose contract streams must; plain calls and events do not use it.
  */
-import { createClient } from '@wirecall/client';
+import { createClient, type SocketConstructor } from '@wirecall/client';
 import { binaryFrames } from '@wirecall/client/binary';
 import { streams } from '@wirecall/client/streams';
 import { defineContract } from '@wirecall/core';
 import { createServer } from '@wirecall/server';
+import WebSocket from 'ws';
 import { z } from 'zod';
+import { textOfSize } from './payloads.js';
 import { streamItem, streamSlice } from './stream-items.js';
-import type { BenchClient, BenchServer, BrokerSetup, Peer, ServerSetup } from './types.js';
+import type {
+  AddInput,
+  AddResult,
+  BenchClient,
+  BenchServer,
+  BlobInput,
+  BlobResult,
+  BrokerSetup,
+  ConnectOptions,
+  Payload,
+  Peer,
+  ServerSetup,
+  StreamItem,
+  Tick,
+} from './types.js';
 
 // The benchmark measures what users get: the built packages, not the workspace sources.
 for (const name of ['@wirecall/core', '@wirecall/server', '@wirecall/client', '@wirecall/client/streams']) {
@@ -29,14 +45,24 @@ for (const name of ['@wirecall/core', '@wirecall/server', '@wirecall/client', '@
   }
 }
 
+const count = z.object({ count: z.number().int().nonnegative() });
+
+/**
+ * The benchmark's contract, with `at` a number; {@link datedApi} is the same with `at` a Date
+ * (`z.date()`, the way an app declares an instant): the same names, so the frames differ only by `at`.
+ */
 export const benchApi = defineContract({
   procedures: {
-    add: { input: z.object({ a: z.number(), b: z.number() }), output: z.number() },
-    items: {
-      input: z.object({ count: z.number().int().nonnegative() }),
-      stream: z.object({ seq: z.number(), text: z.string() }),
+    add: {
+      input: z.object({ a: z.number(), b: z.number(), at: z.number() }),
+      output: z.object({ sum: z.number(), at: z.number() }),
     },
-    slices: { input: z.object({ count: z.number().int().nonnegative() }), stream: z.instanceof(Uint8Array) },
+    blob: {
+      input: z.object({ size: z.number().int().nonnegative(), at: z.number() }),
+      output: z.object({ at: z.number(), text: z.string() }),
+    },
+    items: { input: count, stream: z.object({ seq: z.number(), text: z.string(), at: z.number() }) },
+    slices: { input: count, stream: z.instanceof(Uint8Array) },
   },
   events: {
     tick: { payload: z.object({ seq: z.number(), at: z.number() }) },
@@ -44,6 +70,35 @@ export const benchApi = defineContract({
     roomTick: { payload: z.object({ seq: z.number(), at: z.number() }), params: z.object({ room: z.string() }) },
   },
 });
+
+const datedApi = defineContract({
+  procedures: {
+    add: {
+      input: z.object({ a: z.number(), b: z.number(), at: z.date() }),
+      output: z.object({ sum: z.number(), at: z.date() }),
+    },
+    blob: {
+      input: z.object({ size: z.number().int().nonnegative(), at: z.date() }),
+      output: z.object({ at: z.date(), text: z.string() }),
+    },
+    items: { input: count, stream: z.object({ seq: z.number(), text: z.string(), at: z.date() }) },
+    slices: { input: count, stream: z.instanceof(Uint8Array) },
+  },
+  events: {
+    tick: { payload: z.object({ seq: z.number(), at: z.date() }) },
+    roomTick: { payload: z.object({ seq: z.number(), at: z.date() }), params: z.object({ room: z.string() }) },
+  },
+});
+
+/**
+ * The contract of a payload. Typed as the numbers one: the code below only moves `at` from the
+ * harness to the library and back (the harness made it for this payload), and both contracts have
+ * the same names and shapes otherwise.
+ */
+const contractOf = (payload: Payload): typeof benchApi =>
+  payload === 'date' ? (datedApi as unknown as typeof benchApi) : benchApi;
+
+type Wire<T> = T extends { at: unknown } ? Omit<T, 'at'> & { at: number } : never;
 
 /** Only scenario E loads a broker (and its client library), as only a multi-node deployment would. */
 async function startBroker(setup: BrokerSetup | undefined) {
@@ -64,17 +119,18 @@ async function startBroker(setup: BrokerSetup | undefined) {
   }
 }
 
-async function startServer({ host, broker: brokerSetup }: ServerSetup): Promise<BenchServer> {
+async function startServer({ host, broker: brokerSetup, payload = 'numbers' }: ServerSetup): Promise<BenchServer> {
   const broker = await startBroker(brokerSetup);
   await broker?.ready();
-  const server = createServer(benchApi, {
+  const server = createServer(contractOf(payload), {
     handlers: {
-      add: ({ input }) => input.a + input.b,
+      add: ({ input }) => ({ sum: input.a + input.b, at: input.at }),
+      blob: ({ input }) => ({ at: input.at, text: textOfSize(input.size) }),
       // Async generators, as users write them: a real producer awaits (a file, a model); these
       // make their items in memory, so the stream's own cost is what is measured.
       // eslint-disable-next-line @typescript-eslint/require-await -- see above
       items: async function* ({ input }) {
-        for (let seq = 0; seq < input.count; seq++) yield streamItem(seq);
+        for (let seq = 0; seq < input.count; seq++) yield streamItem(seq, payload) as Wire<StreamItem>;
       },
       // eslint-disable-next-line @typescript-eslint/require-await -- see above
       slices: async function* ({ input }) {
@@ -82,7 +138,8 @@ async function startServer({ host, broker: brokerSetup }: ServerSetup): Promise<
       },
     },
     limits: { rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 } },
-    maxConnections: { perIp: 10_000 },
+    // The subscribers curve holds 10,000 connections at its last point.
+    maxConnections: { total: 20_000, perIp: 10_000 },
     ...(broker === undefined ? {} : { broker }),
   });
   const { url } = await server.listen({ host, port: 0 });
@@ -90,8 +147,8 @@ async function startServer({ host, broker: brokerSetup }: ServerSetup): Promise<
     url,
     connections: () => server.stats().connections,
     subscribers: () => server.stats().subscriptions,
-    emitTick: (tick) => server.emit('tick', tick),
-    emitRoomTick: (room, tick) => server.emit('roomTick', tick, { params: { room } }),
+    emitTick: (tick) => server.emit('tick', tick as Wire<Tick>),
+    emitRoomTick: (room, tick) => server.emit('roomTick', tick as Wire<Tick>, { params: { room } }),
     brokerReceived: () => server.stats().broker.received,
     close: async () => {
       await server.close({ graceMs: 1_000 });
@@ -100,8 +157,23 @@ async function startServer({ host, broker: brokerSetup }: ServerSetup): Promise<
   };
 }
 
-async function connect(url: string): Promise<BenchClient> {
-  const client = createClient(benchApi, { url, streams, binary: binaryFrames() });
+/** `ws` bound to a loopback source address (the curves' many connections). */
+function boundSocket(localAddress: string): SocketConstructor {
+  // ws types its handlers' events more narrowly than wirecall's SocketLike; the objects are the same.
+  return class BoundSocket extends WebSocket {
+    constructor(url: string, protocols: string | string[]) {
+      super(url, protocols, { localAddress });
+    }
+  } as unknown as SocketConstructor;
+}
+
+async function connect(url: string, { payload = 'numbers', localAddress }: ConnectOptions = {}): Promise<BenchClient> {
+  const client = createClient(contractOf(payload), {
+    url,
+    streams,
+    binary: binaryFrames(),
+    ...(localAddress === undefined ? {} : { WebSocket: boundSocket(localAddress) }),
+  });
   await new Promise<void>((resolve, reject) => {
     const stop = client.onStateChange(({ state, error }) => {
       if (state === 'open') resolve();
@@ -110,8 +182,14 @@ async function connect(url: string): Promise<BenchClient> {
       stop();
     });
   });
+  // The harness made `at` for this client's payload; the contract's type says number (see contractOf).
+  const calls = client.call as unknown as {
+    add(input: AddInput): Promise<AddResult>;
+    blob(input: BlobInput): Promise<BlobResult>;
+  };
   return {
-    add: (input) => client.call.add(input),
+    add: (input) => calls.add(input),
+    blob: (input) => calls.blob(input),
     onTick: (listener) => void client.on('tick', listener),
     onRoomTick: (room, listener) => void client.on('roomTick', { room }, listener),
     stream: async ({ kind, count, window }, onItem) => {

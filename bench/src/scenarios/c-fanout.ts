@@ -5,18 +5,40 @@
  * (last delivery - first emit), checks that every client got every event exactly once, and the
  * CPU time per delivery of the server process(es) and of the client processes.
  *
+ * Four lines: two patterns, `paced` (one event per event-loop turn, the way events usually arrive:
+ * a chat message, a price tick) and `burst` (10 per turn, where writing a burst in one system call
+ * dominates); two payloads, `{ seq, at }` with `at` a Date (the emitter's `new Date()`) or a number
+ * (`Date.now()`). Each client checks that `at` arrived with its peer's type (see payloads.ts).
+ *
  * The first emit and the last delivery happen in different processes; both read
  * `process.hrtime.bigint()`, the system-wide monotonic clock (CLOCK_MONOTONIC on Linux).
  */
-import { HOST, waitUntil, withChildren, type Child } from '../harness.js';
-import { PEER_NAMES, type BenchClient, type BenchServer, type BrokerReceived, type Tick } from '../peers/types.js';
+import { HOST, sleep, waitUntil, withChildren, type Child } from '../harness.js';
+import { isInstantType, now, type ArrivesAs } from '../peers/payloads.js';
+import {
+  PAYLOAD_LABELS,
+  PEER_NAMES,
+  type BenchClient,
+  type BenchServer,
+  type BrokerReceived,
+  type Payload,
+  type Tick,
+} from '../peers/types.js';
 import { seconds } from '../stats.js';
-import { cpuMicros, JOB_TIMEOUT_MS, type RunResult, type Scenario } from './types.js';
+import { JOB_TIMEOUT_MS, profileWindow, type Pattern, type RunResult, type Scenario } from './types.js';
 
 export interface EmitArgs {
   base: number;
   count: number;
+  /** Events per event-loop turn: 1 is the paced pattern, 10 the burst. */
   batch: number;
+  /** What `at` is (default `numbers`). */
+  payload?: Payload;
+  /**
+   * The isolation curve: emit at this many events per second, one per turn, each at its time
+   * (`batch` is then ignored); an emitter behind its schedule emits one per turn until it catches up.
+   */
+  ratePerSec?: number;
   /**
    * Scenario E: emit each tick to every one of this many rooms (`r0`, `r1`, ...) instead of the
    * one `tick` stream; a batch is then `batch` ticks times the rooms.
@@ -48,27 +70,53 @@ export interface EmitReport {
   lastEmitNs: bigint;
 }
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 /** Server side: emits ticks `base .. base + count - 1`, `batch` at a time, yielding between batches. */
-export async function emitTicks(server: BenchServer, { base, count, batch, rooms }: EmitArgs): Promise<EmitReport> {
+export async function emitTicks(server: BenchServer, args: EmitArgs): Promise<EmitReport> {
+  const { base, count, batch, rooms, payload = 'numbers', ratePerSec } = args;
+  if (ratePerSec !== undefined) return emitAtRate(server, args, ratePerSec);
   const roomNames = rooms === undefined ? [] : Array.from({ length: rooms }, (_, room) => roomName(room));
   const emitRoomTick = server.emitRoomTick?.bind(server);
   if (rooms !== undefined && emitRoomTick === undefined) throw new Error('this peer has no rooms');
   const firstEmitNs = process.hrtime.bigint();
   for (let i = 0; i < count;) {
+    if (batch === 1 && rooms === undefined) {
+      // Paced: one event, awaited when the emit is asynchronous, then the next turn.
+      const result = server.emitTick({ seq: base + i++, at: now(payload) });
+      if (result !== undefined) await result;
+      await nextTurn();
+      continue;
+    }
     const accepted: Promise<unknown>[] = [];
     for (const end = Math.min(count, i + batch); i < end; i++) {
       if (rooms === undefined) {
-        const result = server.emitTick({ seq: base + i, at: Date.now() });
+        const result = server.emitTick({ seq: base + i, at: now(payload) });
         if (result !== undefined) accepted.push(result);
         continue;
       }
       for (const room of roomNames) {
-        const result = emitRoomTick!(room, { seq: base + i, at: Date.now() });
+        const result = emitRoomTick!(room, { seq: base + i, at: now(payload) });
         if (result !== undefined) accepted.push(result);
       }
     }
     await Promise.all(accepted);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
+  }
+  return { firstEmitNs, lastEmitNs: process.hrtime.bigint() };
+}
+
+/** The isolation curve's emitter: event i at start + i / rate, one per turn at most. */
+async function emitAtRate(server: BenchServer, { base, count, payload = 'numbers' }: EmitArgs, ratePerSec: number) {
+  const firstEmitNs = process.hrtime.bigint();
+  const startMs = performance.now();
+  for (let i = 0; i < count; i++) {
+    const aheadMs = startMs + (i * 1e3) / ratePerSec - performance.now();
+    // Timers fire on whole milliseconds at best: sleep only when a wait that long is due.
+    if (aheadMs >= 1) await sleep(Math.floor(aheadMs));
+    const result = server.emitTick({ seq: base + i, at: now(payload) });
+    if (result !== undefined) await result;
+    await nextTurn();
   }
   return { firstEmitNs, lastEmitNs: process.hrtime.bigint() };
 }
@@ -80,7 +128,7 @@ export interface TickReport {
   /** Distinct expected events received, over all clients. */
   delivered: number;
   duplicates: number;
-  /** Events outside the expected range, or whose payload was not `{ seq: number, at: number }`. */
+  /** Events outside the expected range, or whose payload was not `{ seq, at }` with `at` of the expected type. */
   unexpected: number;
   /** Events that arrived after one with a higher sequence number. */
   outOfOrder: number;
@@ -88,6 +136,8 @@ export interface TickReport {
   lastDeliveryNs: bigint;
   /** CPU time of this client process from `expect` until the round ended, in microseconds. */
   cpuUs: number;
+  /** Of which system (kernel) time. */
+  systemUs: number;
 }
 
 /** One client's count of the current round. */
@@ -100,13 +150,15 @@ class TickCounter {
   outOfOrder = 0;
   lastSeq = -1;
   lastAtNs = 0n;
+  arrivesAs: ArrivesAs = 'number';
   readonly #onComplete: () => void;
 
   constructor(onComplete: () => void) {
     this.#onComplete = onComplete;
   }
 
-  reset(base: number, count: number): void {
+  reset(base: number, count: number, arrivesAs: ArrivesAs): void {
+    this.arrivesAs = arrivesAs;
     this.seen = new Uint8Array(count);
     this.base = base;
     this.delivered = 0;
@@ -119,7 +171,7 @@ class TickCounter {
 
   readonly onTick = (tick: Tick): void => {
     const now = process.hrtime.bigint();
-    const index = typeof tick?.seq === 'number' && typeof tick.at === 'number' ? tick.seq - this.base : -1;
+    const index = typeof tick?.seq === 'number' && isInstantType(tick.at, this.arrivesAs) ? tick.seq - this.base : -1;
     if (!(index >= 0 && index < this.seen.length)) {
       this.unexpected++;
       return;
@@ -142,10 +194,15 @@ export class TickReceiver {
   #incomplete = 0;
   #lastEventAt = 0;
   #roundDone: (() => void) | undefined;
-  #cpuStart = 0;
+  #cpuStart: NodeJS.CpuUsage = { user: 0, system: 0 };
+
+  /** Clients subscribed so far. */
+  get subscribed(): number {
+    return this.#counters.length;
+  }
 
   /**
-   * Subscribes every client, to `tick`, or (scenario E) to the room `roomOf(index)` of its global
+   * Subscribes these clients, to `tick`, or (scenario E) to the room `roomOf(index)` of its global
    * index; the server's subscriber count tells when all are live.
    */
   subscribe(clients: readonly { client: BenchClient; index: number }[], plan?: RoomPlan): void {
@@ -164,11 +221,11 @@ export class TickReceiver {
     }
   }
 
-  /** Starts a round: every client expects ticks `base .. base + count - 1`. */
-  expect({ base, count }: { base: number; count: number }): void {
-    for (const counter of this.#counters) counter.reset(base, count);
+  /** Starts a round: every client expects ticks `base .. base + count - 1`, `at` arriving as `arrivesAs`. */
+  expect({ base, count, arrivesAs }: { base: number; count: number; arrivesAs: ArrivesAs }): void {
+    for (const counter of this.#counters) counter.reset(base, count, arrivesAs);
     this.#incomplete = count === 0 ? 0 : this.#counters.length;
-    this.#cpuStart = cpuMicros();
+    this.#cpuStart = process.cpuUsage();
   }
 
   /**
@@ -191,7 +248,7 @@ export class TickReceiver {
       this.#roundDone = finish;
       if (this.#incomplete === 0) finish();
     });
-    const cpuUs = cpuMicros() - this.#cpuStart;
+    const { user, system } = process.cpuUsage(this.#cpuStart);
     const report: TickReport = {
       clients: this.#counters.length,
       expectedPerClient: this.#counters[0]?.seen.length ?? 0,
@@ -200,7 +257,8 @@ export class TickReceiver {
       unexpected: 0,
       outOfOrder: 0,
       lastDeliveryNs: 0n,
-      cpuUs,
+      cpuUs: user + system,
+      systemUs: system,
     };
     for (const counter of this.#counters) {
       report.delivered += counter.delivered;
@@ -218,7 +276,12 @@ export interface FanoutSizes {
   clientProcesses: number;
   warmupEvents: number;
   events: number;
+  /** Events per turn: 1 (paced) or 10 (burst). */
   batch: number;
+  /** What `at` is (default `numbers`). */
+  payload?: Payload;
+  /** Warm-up rounds of `warmupEvents` repeat until this long has passed (default: one round). */
+  warmupMs?: number;
 }
 
 /** A process the orchestrator sends requests to: a harness `Child`, or a node:cluster worker (bench:cores). */
@@ -227,18 +290,29 @@ export type Endpoint = Pick<Child, 'call'>;
 /** How long a client process waits without any event before it reports the round as lossy. */
 const QUIET_MS = 3_000;
 
-/** Orchestrator: connects `sizes.clients` clients spread over the processes (round-robin over `urls`) and subscribes them. */
+export interface SubscriberSetup {
+  clients: number;
+  /** Scenario E: each client subscribes to a room of its node's partition instead of `tick`. */
+  plan?: RoomPlan;
+  /** What `at` is in the calls of these clients (default `numbers`). */
+  payload?: Payload;
+}
+
+/** Orchestrator: connects `setup.clients` clients spread over the processes (round-robin over `urls`) and subscribes them. */
 export async function connectSubscribers(
   clientProcesses: readonly Endpoint[],
   urls: readonly string[],
-  clients: number,
-  plan?: RoomPlan,
+  { clients, plan, payload }: SubscriberSetup,
 ): Promise<void> {
   const perProcess = Math.ceil(clients / clientProcesses.length);
   await Promise.all(
     clientProcesses.map(async (child, index) => {
       const count = Math.min(perProcess, clients - index * perProcess);
-      await child.call('connect', { urls, count, offset: index * perProcess, concurrency: 20 }, JOB_TIMEOUT_MS);
+      await child.call(
+        'connect',
+        { urls, count, offset: index * perProcess, concurrency: 20, ...(payload === undefined ? {} : { payload }) },
+        JOB_TIMEOUT_MS,
+      );
       await child.call('subscribe', plan === undefined ? {} : { plan }, JOB_TIMEOUT_MS);
     }),
   );
@@ -266,10 +340,15 @@ async function brokerReceived(servers: readonly Endpoint[]): Promise<BrokerRecei
   return stats.map(({ broker }) => broker ?? { events: Number.NaN, bytes: Number.NaN });
 }
 
-/** The CPU time the server processes have used so far, summed. */
-async function serversCpu(servers: readonly Endpoint[]): Promise<number> {
-  const readings = await Promise.all(servers.map((server) => server.call<number>('cpu', {}, JOB_TIMEOUT_MS)));
-  return readings.reduce((sum, reading) => sum + reading, 0);
+/** The CPU time the server processes have used so far, summed: user + system, and system alone. */
+async function serversCpu(servers: readonly Endpoint[]): Promise<{ total: number; system: number }> {
+  const readings = await Promise.all(
+    servers.map((server) => server.call<NodeJS.CpuUsage>('cpuUsage', {}, JOB_TIMEOUT_MS)),
+  );
+  return readings.reduce(
+    (sum, { user, system }) => ({ total: sum.total + user + system, system: sum.system + system }),
+    { total: 0, system: 0 },
+  );
 }
 
 /**
@@ -279,7 +358,7 @@ async function serversCpu(servers: readonly Endpoint[]): Promise<number> {
 export async function fanoutRound(
   servers: readonly Endpoint[],
   clientProcesses: readonly Endpoint[],
-  { base, count, batch, rooms }: EmitArgs,
+  { base, count, batch, rooms, payload, ratePerSec }: EmitArgs,
 ): Promise<RunResult> {
   await Promise.all(clientProcesses.map((child) => child.call('expect', { base, count }, JOB_TIMEOUT_MS)));
   const receivedBefore = rooms === undefined ? [] : await brokerReceived(servers);
@@ -287,15 +366,25 @@ export async function fanoutRound(
   const [emitted, ...reports] = await Promise.all([
     servers[0]!.call<EmitReport>(
       'emit',
-      { base, count, batch, ...(rooms === undefined ? {} : { rooms }) },
+      {
+        base,
+        count,
+        batch,
+        ...(rooms === undefined ? {} : { rooms }),
+        ...(payload === undefined ? {} : { payload }),
+        ...(ratePerSec === undefined ? {} : { ratePerSec }),
+      },
       JOB_TIMEOUT_MS,
     ),
     ...clientProcesses.map((child) =>
       child.call<TickReport>('awaitTicks', { quietMs: QUIET_MS, timeoutMs: JOB_TIMEOUT_MS - 5_000 }, JOB_TIMEOUT_MS),
     ),
   ]);
-  const serverCpuUs = (await serversCpu(servers)) - serverCpuStart;
+  const serverCpuEnd = await serversCpu(servers);
+  const serverCpuUs = serverCpuEnd.total - serverCpuStart.total;
+  const serverSystemUs = serverCpuEnd.system - serverCpuStart.system;
   let clientCpuUs = 0;
+  let clientSystemUs = 0;
   let clients = 0;
   let delivered = 0;
   let duplicates = 0;
@@ -309,6 +398,7 @@ export async function fanoutRound(
     unexpected += report.unexpected;
     outOfOrder += report.outOfOrder;
     clientCpuUs += report.cpuUs;
+    clientSystemUs += report.systemUs;
     if (report.lastDeliveryNs > lastDeliveryNs) lastDeliveryNs = report.lastDeliveryNs;
   }
   const expected = clients * count;
@@ -346,11 +436,14 @@ export async function fanoutRound(
       emitMs: seconds(emitted.firstEmitNs, emitted.lastEmitNs) * 1e3,
       serverCpuUs: serverCpuUs / delivered,
       clientCpuUs: clientCpuUs / delivered,
+      serverSystemUs: serverSystemUs / delivered,
+      clientSystemUs: clientSystemUs / delivered,
       deliveries: delivered,
       lost,
       duplicates,
       outOfOrder,
       ...traffic,
+      ...(lastDeliveryNs === 0n ? {} : profileWindow(emitted.firstEmitNs, lastDeliveryNs)),
     },
     failures,
   };
@@ -363,75 +456,113 @@ export async function fanoutRounds(
   sizes: FanoutSizes,
   rooms?: number,
 ): Promise<RunResult> {
-  const perRooms = rooms === undefined ? {} : { rooms };
-  const warmup = await fanoutRound(servers, clientProcesses, {
-    base: 0,
-    count: sizes.warmupEvents,
+  const common = {
     batch: sizes.batch,
-    ...perRooms,
-  });
-  const measured = await fanoutRound(servers, clientProcesses, {
-    base: sizes.warmupEvents,
-    count: sizes.events,
-    batch: sizes.batch,
-    ...perRooms,
-  });
-  return {
-    metrics: measured.metrics,
-    failures: [...warmup.failures.map((failure) => `warm-up: ${failure}`), ...measured.failures],
+    ...(rooms === undefined ? {} : { rooms }),
+    ...(sizes.payload === undefined ? {} : { payload: sizes.payload }),
   };
+  // Warm-up rounds until warmupMs have passed (one at least): V8 keeps compiling the receive path
+  // for a while, on the cores the measured round needs (profiles showed a fifth of the clients' CPU).
+  const failures: string[] = [];
+  const warmUntil = Date.now() + (sizes.warmupMs ?? 0);
+  let base = 0;
+  do {
+    const warmup = await fanoutRound(servers, clientProcesses, { base, count: sizes.warmupEvents, ...common });
+    failures.push(...warmup.failures.map((failure) => `warm-up: ${failure}`));
+    base += sizes.warmupEvents;
+  } while (Date.now() < warmUntil);
+  const measured = await fanoutRound(servers, clientProcesses, { base, count: sizes.events, ...common });
+  return { metrics: measured.metrics, failures: [...failures, ...measured.failures] };
 }
 
-const sizes = (quick: boolean): FanoutSizes =>
-  quick
-    ? { clients: 200, clientProcesses: 2, warmupEvents: 20, events: 200, batch: 10 }
-    : { clients: 200, clientProcesses: 2, warmupEvents: 100, events: 1_000, batch: 10 };
+const sizes = (quick: boolean, pattern: Pattern, payload: Payload): FanoutSizes => ({
+  clients: 200,
+  clientProcesses: 2,
+  ...(quick ? { warmupEvents: 20, warmupMs: 0, events: 200 } : { warmupEvents: 100, warmupMs: 2_000, events: 1_000 }),
+  batch: pattern === 'paced' ? 1 : 10,
+  payload,
+});
 
-export const scenarioC: Scenario = {
-  id: 'C',
-  title: 'fan-out: one event stream to 200 clients (2 client processes)',
-  peers: PEER_NAMES,
-  metrics: [
-    {
-      key: 'eventsPerSec',
-      label: 'C delivered events/s',
-      unit: 'events/s',
-      better: 'higher',
-      digits: 0,
-      ratio: true,
-      target: { op: '>=', value: 0.9 },
-    },
-    { key: 'durationMs', label: 'C first emit to last delivery', unit: 'ms', better: 'lower', digits: 0 },
-    {
-      key: 'serverCpuUs',
-      label: 'C server CPU per delivery',
-      unit: 'µs',
-      better: 'lower',
-      digits: 2,
-      ratio: true,
-    },
-    {
-      key: 'clientCpuUs',
-      label: 'C client CPU per delivery',
-      unit: 'µs',
-      better: 'lower',
-      digits: 2,
-      ratio: true,
-    },
-    { key: 'lost', label: 'C lost deliveries', unit: 'deliveries', better: 'lower', digits: 0, aggregate: 'sum' },
-    { key: 'duplicates', label: 'C duplicates', unit: 'deliveries', better: 'lower', digits: 0, aggregate: 'sum' },
-  ],
-  sizes,
-  run: (peer, env) =>
-    withChildren(env.harness, 'C', async (start) => {
-      const size = sizes(env.quick);
-      const [server, ...clientProcesses] = await Promise.all([
-        start({ role: 'server', peer }),
-        ...Array.from({ length: size.clientProcesses }, () => start({ role: 'clients', peer })),
-      ]);
-      const { url } = await server.call<{ url: string }>('listen', { host: HOST }, JOB_TIMEOUT_MS);
-      await connectSubscribers(clientProcesses, [url], size.clients);
-      await awaitSubscribers([server], size.clients);
-      return fanoutRounds([server], clientProcesses, size);
-    }),
-};
+/** C with one pattern and one payload; the target (≥ 1.0 of raw ws) goes on both Date lines. */
+export function scenarioC(pattern: Pattern, payload: Payload): Scenario {
+  const line = `${pattern}, ${PAYLOAD_LABELS[payload]}`;
+  return {
+    id: 'C',
+    line,
+    payload,
+    pattern,
+    title: `fan-out: one event stream to 200 clients (2 client processes), ${pattern === 'paced' ? 'one event per turn' : '10 events per turn'}; at: ${PAYLOAD_LABELS[payload]}`,
+    peers: PEER_NAMES,
+    metrics: [
+      {
+        key: 'eventsPerSec',
+        label: `C delivered events/s, ${line}`,
+        unit: 'events/s',
+        better: 'higher',
+        digits: 0,
+        ratio: true,
+        ...(payload === 'date' ? { target: { op: '>=', value: 1.0 } } : { chart: true }),
+      },
+      { key: 'durationMs', label: `C first emit to last delivery, ${line}`, unit: 'ms', better: 'lower', digits: 0 },
+      {
+        key: 'serverCpuUs',
+        label: `C server CPU per delivery, ${line}`,
+        unit: 'µs',
+        better: 'lower',
+        digits: 2,
+        ratio: true,
+      },
+      {
+        key: 'clientCpuUs',
+        label: `C client CPU per delivery, ${line}`,
+        unit: 'µs',
+        better: 'lower',
+        digits: 2,
+        ratio: true,
+      },
+      {
+        key: 'serverSystemUs',
+        label: `C server system CPU per delivery, ${line}`,
+        unit: 'µs',
+        better: 'lower',
+        digits: 2,
+      },
+      {
+        key: 'clientSystemUs',
+        label: `C client system CPU per delivery, ${line}`,
+        unit: 'µs',
+        better: 'lower',
+        digits: 2,
+      },
+      {
+        key: 'lost',
+        label: `C lost deliveries, ${line}`,
+        unit: 'deliveries',
+        better: 'lower',
+        digits: 0,
+        aggregate: 'sum',
+      },
+      {
+        key: 'duplicates',
+        label: `C duplicates, ${line}`,
+        unit: 'deliveries',
+        better: 'lower',
+        digits: 0,
+        aggregate: 'sum',
+      },
+    ],
+    sizes: (quick) => sizes(quick, pattern, payload),
+    run: (peer, env) =>
+      withChildren(env.harness, 'C', async (start) => {
+        const size = sizes(env.quick, pattern, payload);
+        const [server, ...clientProcesses] = await Promise.all([
+          start({ role: 'server', peer }),
+          ...Array.from({ length: size.clientProcesses }, () => start({ role: 'clients', peer })),
+        ]);
+        const { url } = await server.call<{ url: string }>('listen', { host: HOST, payload }, JOB_TIMEOUT_MS);
+        await connectSubscribers(clientProcesses, [url], { clients: size.clients, payload });
+        await awaitSubscribers([server], size.clients);
+        return fanoutRounds([server], clientProcesses, size);
+      }),
+  };
+}

@@ -48,7 +48,7 @@ export const scenarioD: Scenario = {
       better: 'lower',
       digits: 0,
       ratio: true,
-      target: { op: '<=', value: 1.2 },
+      target: { op: '<=', value: 1.1 },
     },
     {
       key: 'heapPerConnection',
@@ -57,7 +57,7 @@ export const scenarioD: Scenario = {
       better: 'lower',
       digits: 0,
       ratio: true,
-      target: { op: '<=', value: 1.2 },
+      target: { op: '<=', value: 1.1 },
     },
   ],
   sizes,

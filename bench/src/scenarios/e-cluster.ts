@@ -114,7 +114,7 @@ function runConfiguration(peer: PeerName, env: ScenarioEnv, nodes: number, broke
         async (node) => (await node.call<{ url: string }>('listen', { host: HOST, broker }, JOB_TIMEOUT_MS)).url,
       ),
     );
-    await connectSubscribers(clientProcesses, urls, size.clients, { rooms: E_ROOMS, nodes });
+    await connectSubscribers(clientProcesses, urls, { clients: size.clients, plan: { rooms: E_ROOMS, nodes } });
     await awaitSubscribers(servers, size.clients);
     return fanoutRounds(servers, clientProcesses, size, E_ROOMS);
   });

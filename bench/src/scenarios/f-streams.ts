@@ -1,19 +1,32 @@
 /**
  * F: one server streams N items to one client over one connection, for two kinds of item: small
- * JSON items `{ seq, text }` (~50 bytes) and 64 KiB binary slices. Reports items/s and MB/s of
- * slice payload, timed in the client process from the request to the end of the stream, and the
- * CPU time per item of the server process and of the client process.
+ * JSON items `{ seq, text, at }` (~70 bytes; `at` a Date or a number: two lines) and 64 KiB binary
+ * slices (a third line). Reports items/s and MB/s of slice payload, timed in the client process
+ * from the request to the end of the stream, and the CPU time per item of the server process and
+ * of the client process.
  *
  * The client checks every item against what the server was to send (stream-items.ts): the k-th
  * item must be item k, whole; a missing, extra, reordered or corrupted item fails the run.
  */
 import { HOST, withChildren, type Child } from '../harness.js';
+import { EPOCH_MS, isInstant, type ArrivesAs } from '../peers/payloads.js';
 import { ITEM_TEXT, SLICE_BYTES, SLICE_TEMPLATE, sliceSeq } from '../peers/stream-items.js';
-import type { BenchClient, PeerName, StreamItem, StreamKind, StreamRequest } from '../peers/types.js';
+import {
+  PAYLOAD_LABELS,
+  type BenchClient,
+  type Payload,
+  type PeerName,
+  type StreamItem,
+  type StreamKind,
+  type StreamRequest,
+} from '../peers/types.js';
 import { seconds } from '../stats.js';
-import { cpuMicros, JOB_TIMEOUT_MS, type RunResult, type Scenario } from './types.js';
+import { cpuMicros, JOB_TIMEOUT_MS, profileWindow, type MetricSpec, type RunResult, type Scenario } from './types.js';
 
-export type StreamArgs = StreamRequest;
+export interface StreamArgs extends StreamRequest {
+  /** How an item's `at` arrives (the child fills it in from its peer and payload). */
+  arrivesAs: ArrivesAs;
+}
 
 export interface StreamReport {
   kind: StreamKind;
@@ -25,14 +38,21 @@ export interface StreamReport {
   seconds: number;
   /** CPU time of the client process during the stream, in microseconds. */
   cpuUs: number;
+  startNs: bigint;
+  endNs: bigint;
 }
 
 /** A stream with no item for this long has stalled: it fails instead of waiting for the job timeout. */
 const STALL_MS = 10_000;
 
-function isItem(item: unknown, seq: number): boolean {
-  const candidate = item as Partial<StreamItem> | null;
-  return typeof candidate === 'object' && candidate?.seq === seq && candidate.text === ITEM_TEXT;
+function isItem(item: unknown, seq: number, as: ArrivesAs): boolean {
+  const candidate = item as StreamItem | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate?.seq === seq &&
+    candidate.text === ITEM_TEXT &&
+    isInstant(candidate.at, EPOCH_MS + seq, as)
+  );
 }
 
 function isSlice(item: unknown, seq: number): boolean {
@@ -48,12 +68,13 @@ function isSlice(item: unknown, seq: number): boolean {
 /** Client side: one stream of `count` items, each checked, timed as a whole. */
 export async function runStream(client: BenchClient, request: StreamArgs): Promise<StreamReport> {
   if (client.stream === undefined) throw new Error('this peer has no streams');
+  const { arrivesAs } = request;
   const check = request.kind === 'items' ? isItem : isSlice;
   let received = 0;
   let wrong = 0;
   let lastItemAt = Date.now();
   const onItem = (item: unknown): void => {
-    if (!check(item, received)) wrong++;
+    if (!check(item, received, arrivesAs)) wrong++;
     received++;
     lastItemAt = Date.now();
   };
@@ -68,12 +89,24 @@ export async function runStream(client: BenchClient, request: StreamArgs): Promi
   const cpuStart = cpuMicros();
   const start = process.hrtime.bigint();
   try {
-    await Promise.race([client.stream(request, onItem), stalled]);
+    await Promise.race([
+      client.stream({ kind: request.kind, count: request.count, window: request.window }, onItem),
+      stalled,
+    ]);
   } finally {
     clearInterval(watchdog);
   }
-  const elapsed = seconds(start, process.hrtime.bigint());
-  return { kind: request.kind, count: request.count, received, wrong, seconds: elapsed, cpuUs: cpuMicros() - cpuStart };
+  const end = process.hrtime.bigint();
+  return {
+    kind: request.kind,
+    count: request.count,
+    received,
+    wrong,
+    seconds: seconds(start, end),
+    cpuUs: cpuMicros() - cpuStart,
+    startNs: start,
+    endNs: end,
+  };
 }
 
 interface StreamSizes {
@@ -89,14 +122,13 @@ const sizes = (quick: boolean): Record<StreamKind, StreamSizes> =>
     : { items: { warmup: 20_000, count: 200_000, window: 64 }, slices: { warmup: 100, count: 1_000, window: 16 } };
 
 /**
- * The kinds each peer runs. Socket.IO has no flow-controlled stream (an emit per item is
+ * The peers of each kind. Socket.IO has no flow-controlled stream (an emit per item is
  * fire-and-forget: no window, no backpressure), so it is not run. tRPC runs the small items only
  * (see peers/trpc.ts).
  */
-const KINDS: Partial<Record<PeerName, readonly StreamKind[]>> = {
-  raw: ['items', 'slices'],
-  trpc: ['items'],
-  wirecall: ['items', 'slices'],
+const PEERS: Record<StreamKind, readonly PeerName[]> = {
+  items: ['raw', 'trpc', 'wirecall'],
+  slices: ['raw', 'wirecall'],
 };
 
 /** The problems a report shows, empty when every item arrived once, in order, intact. */
@@ -123,45 +155,108 @@ async function measure(server: Child, clients: Child, kind: StreamKind, { warmup
   return { report, serverCpuUs, failures, bad };
 }
 
-export const scenarioF: Scenario = {
-  id: 'F',
-  title: 'a stream of items from the server, one connection',
-  peers: ['raw', 'trpc', 'wirecall'],
-  notes: [
-    'Socket.IO is not run: it has no flow-controlled stream (an emit per item has no window and no backpressure)',
-    'tRPC streams small items only (an async-generator subscription, no flow control); it has no binary type for slices',
-    'raw ws is flow-controlled by TCP only: it sends as fast as its socket drains',
-  ],
-  metrics: [
-    { key: 'itemsPerSec', label: 'F small items/s', unit: 'items/s', better: 'higher', digits: 0, ratio: true },
-    { key: 'itemServerCpuUs', label: 'F server CPU per item', unit: 'µs', better: 'lower', digits: 2, ratio: true },
-    { key: 'itemClientCpuUs', label: 'F client CPU per item', unit: 'µs', better: 'lower', digits: 2, ratio: true },
-    { key: 'sliceMBps', label: 'F 64 KiB slices', unit: 'MB/s', better: 'higher', digits: 0, ratio: true },
+function metricsOf(kind: StreamKind, line: string, payload: Payload | undefined): MetricSpec[] {
+  const bad: MetricSpec = {
+    key: 'bad',
+    label: `F missing or wrong items, ${line}`,
+    unit: 'items',
+    better: 'lower',
+    digits: 0,
+    aggregate: 'sum',
+  };
+  if (kind === 'items') {
+    return [
+      {
+        key: 'itemsPerSec',
+        label: `F small items/s, ${line}`,
+        unit: 'items/s',
+        better: 'higher',
+        digits: 0,
+        ratio: true,
+        ...(payload === 'date' ? { target: { op: '>=', value: 0.9 } } : { chart: true }),
+      },
+      {
+        key: 'itemServerCpuUs',
+        label: `F server CPU per item, ${line}`,
+        unit: 'µs',
+        better: 'lower',
+        digits: 2,
+        ratio: true,
+      },
+      {
+        key: 'itemClientCpuUs',
+        label: `F client CPU per item, ${line}`,
+        unit: 'µs',
+        better: 'lower',
+        digits: 2,
+        ratio: true,
+      },
+      bad,
+    ];
+  }
+  return [
+    {
+      key: 'sliceMBps',
+      label: 'F 64 KiB slices',
+      unit: 'MB/s',
+      better: 'higher',
+      digits: 0,
+      ratio: true,
+      target: { op: '>=', value: 0.9 },
+    },
+    { key: 'slicesPerSec', label: 'F 64 KiB slices/s', unit: 'slices/s', better: 'higher', digits: 0, ratio: true },
     { key: 'sliceServerCpuUs', label: 'F server CPU per slice', unit: 'µs', better: 'lower', digits: 0, ratio: true },
     { key: 'sliceClientCpuUs', label: 'F client CPU per slice', unit: 'µs', better: 'lower', digits: 0, ratio: true },
-    { key: 'bad', label: 'F missing or wrong items', unit: 'items', better: 'lower', digits: 0, aggregate: 'sum' },
-  ],
-  sizes,
-  run: (peer, env) =>
-    withChildren(env.harness, 'F', async (start): Promise<RunResult> => {
-      const [server, clients] = await Promise.all([start({ role: 'server', peer }), start({ role: 'clients', peer })]);
-      const { url } = await server.call<{ url: string }>('listen', { host: HOST }, JOB_TIMEOUT_MS);
-      await clients.call('connect', { urls: [url], count: 1, offset: 0, concurrency: 1 }, JOB_TIMEOUT_MS);
-      const result: RunResult = { metrics: { bad: 0 }, failures: [] };
-      for (const kind of KINDS[peer] ?? []) {
+    bad,
+  ];
+}
+
+/**
+ * F with one kind of item: small items with one payload (`items, Date`, `items, numbers`), or the
+ * binary slices (`slices`, which carry no instant). Targets: small items/s with a Date and slices'
+ * MB/s, ≥ 0.9 of raw ws (flow control on: wirecall's window, raw ws's wait for its socket).
+ */
+export function scenarioF(kind: StreamKind, payload?: Payload): Scenario {
+  const line = kind === 'items' ? `items, ${PAYLOAD_LABELS[payload ?? 'numbers']}` : 'slices';
+  return {
+    id: 'F',
+    line,
+    ...(payload === undefined ? {} : { payload }),
+    title:
+      kind === 'items'
+        ? `a stream of small items from the server, one connection; at: ${PAYLOAD_LABELS[payload ?? 'numbers']}`
+        : 'a stream of 64 KiB binary slices from the server, one connection',
+    peers: PEERS[kind],
+    notes: [
+      'Socket.IO is not run: it has no flow-controlled stream (an emit per item has no window and no backpressure)',
+      ...(kind === 'items'
+        ? ['tRPC streams small items only (an async-generator subscription, no flow control)']
+        : ['tRPC is not run: it has no binary type for slices (and no flow control)']),
+      'raw ws is flow-controlled by TCP only: it sends as fast as its socket drains',
+    ],
+    metrics: metricsOf(kind, line, payload),
+    sizes: (quick) => sizes(quick)[kind],
+    run: (peer, env) =>
+      withChildren(env.harness, 'F', async (start): Promise<RunResult> => {
+        const [server, clients] = await Promise.all([
+          start({ role: 'server', peer }),
+          start({ role: 'clients', peer }),
+        ]);
+        const { url } = await server.call<{ url: string }>('listen', { host: HOST, payload }, JOB_TIMEOUT_MS);
+        await clients.call('connect', { urls: [url], count: 1, offset: 0, concurrency: 1, payload }, JOB_TIMEOUT_MS);
         const { report, serverCpuUs, failures, bad } = await measure(server, clients, kind, sizes(env.quick)[kind]);
-        result.failures.push(...failures);
-        result.metrics.bad! += bad;
+        const metrics: Record<string, number> = { bad, ...profileWindow(report.startNs, report.endNs) };
         if (kind === 'items') {
-          result.metrics.itemsPerSec = report.count / report.seconds;
-          result.metrics.itemServerCpuUs = serverCpuUs / report.count;
-          result.metrics.itemClientCpuUs = report.cpuUs / report.count;
+          metrics.itemsPerSec = report.count / report.seconds;
+          metrics.itemServerCpuUs = serverCpuUs / report.count;
+          metrics.itemClientCpuUs = report.cpuUs / report.count;
         } else {
-          result.metrics.sliceMBps = (report.count * SLICE_BYTES) / report.seconds / 1e6;
-          result.metrics.sliceServerCpuUs = serverCpuUs / report.count;
-          result.metrics.sliceClientCpuUs = report.cpuUs / report.count;
+          metrics.slicesPerSec = report.count / report.seconds;
+          metrics.sliceMBps = (report.count * SLICE_BYTES) / report.seconds / 1e6;
+          metrics.sliceServerCpuUs = serverCpuUs / report.count;
+          metrics.sliceClientCpuUs = report.cpuUs / report.count;
         }
-      }
-      return result;
-    }),
-};
+        return { metrics, failures };
+      }),
+  };
+}

@@ -35,12 +35,16 @@ import {
   type ClientState,
   type SocketConstructor,
   type StateChange,
+  type TransportPolicy,
 } from './connection/connection-manager.js';
 import { watchPageLifecycle } from './connection/page-lifecycle.js';
 import {
   CLIENT_DEFAULTS,
   type CallOptions,
   type ClientHeartbeatOptions,
+  type FallbackOptions,
+  type HttpSupport,
+  type TransportMode,
   type ReconnectOptions,
   type UrlOption,
 } from './options.js';
@@ -199,6 +203,20 @@ export interface ClientSettings {
    * `@wirecall/client/binary` (an app without it ships no frame codec). @default undefined (text)
    */
   binary?: BinaryFrames;
+  /**
+   * The HTTP transport, for when a WebSocket cannot get through: pass `httpTransport()` from
+   * `@wirecall/client/http` (an app without it ships none of it). See docs/http.md.
+   * @default undefined (WebSocket only)
+   */
+  http?: HttpSupport;
+  /**
+   * `websocket`: WebSocket only. `http`: HTTP + Server-Sent Events only. `auto`: a WebSocket, and
+   * HTTP when it keeps failing (the rule in docs/reconnection.md), a WebSocket again later.
+   * `http` and `auto` need the `http` option. @default 'auto' with `http`, else 'websocket'
+   */
+  transport?: TransportMode;
+  /** When `transport: 'auto'` moves to HTTP and back. */
+  fallback?: FallbackOptions;
   /** Random source for backoff jitter, injectable to replay a sequence in tests. @default Math.random */
   random?: () => number;
   /**
@@ -338,6 +356,14 @@ function pluginMissing(feature: 'streams' | 'messages' | 'presence', why: string
   return new TypeError(`wirecall: ${why}; pass \`${feature}\` from '@wirecall/client/${feature}' to createClient`);
 }
 
+/** The HTTP transport's policy the options ask for (undefined: WebSocket only). */
+function transportPolicy(options: ClientSettings): TransportPolicy | undefined {
+  const mode = options.transport ?? (options.http === undefined ? 'websocket' : 'auto');
+  if (mode === 'websocket') return undefined;
+  if (options.http === undefined) throw new TypeError('wirecall: this transport needs `http: httpTransport()`');
+  return options.http.policy(mode, options.fallback);
+}
+
 function randomId(): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
   return crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
@@ -407,6 +433,7 @@ export function createClient<TContract extends AnyContract>(
       heartbeat: options.heartbeat === false ? false : { ...CLIENT_DEFAULTS.heartbeat, ...options.heartbeat },
       random: options.random ?? Math.random,
       binary: options.binary,
+      transport: transportPolicy(options),
       reportError,
     },
     {
@@ -452,6 +479,7 @@ export function createClient<TContract extends AnyContract>(
         });
       },
       received: (envelope: ServerEnvelope) => route(envelope),
+      idle: (): boolean => requests.size === 0,
       lost: (error, final) => {
         subscriptions.connectionLost();
         presenceRouter?.lost();

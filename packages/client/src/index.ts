@@ -15,7 +15,16 @@ export {
   type OnArgs,
 } from './create-client.js';
 export type { ClientState, StateChange, SocketConstructor, SocketLike } from './connection/connection-manager.js';
-export type { CallOptions, ReconnectOptions, ClientHeartbeatOptions, UrlOption, WhenOffline } from './options.js';
+export type {
+  CallOptions,
+  ReconnectOptions,
+  ClientHeartbeatOptions,
+  UrlOption,
+  WhenOffline,
+  TransportMode,
+  FallbackOptions,
+  HttpSupport,
+} from './options.js';
 export type { EventMeta, SubscribeOptions } from './subscription-manager.js';
 export type { ShareAcrossTabs, SharedTabs } from './shared-tabs/shared-socket.js';
 export type { PortLike } from './shared-tabs/messages.js';

@@ -1,3 +1,5 @@
+import type { SocketConstructor, TransportPolicy } from './connection/connection-manager.js';
+
 /**
  * Options of createClient, with their defaults and the reasoning behind them. See
  * docs/reconnection.md for the state machine these drive.
@@ -35,6 +37,35 @@ export interface ClientHeartbeatOptions {
    * it. Under the 60 s idle timeout of common proxies and load balancers. @default 20_000
    */
   timeoutMs?: number;
+}
+
+/** Which transport the client uses: see docs/reconnection.md, "When the WebSocket cannot get through". */
+export type TransportMode = 'websocket' | 'http' | 'auto';
+
+/**
+ * What `@wirecall/client/http`'s `httpTransport()` gives `createClient`: a socket over HTTP + SSE
+ * and the fallback rule, as a policy the connection manager asks before each attempt.
+ */
+export interface HttpSupport {
+  readonly Socket: SocketConstructor;
+  policy(mode: 'http' | 'auto', fallback: FallbackOptions | undefined): TransportPolicy;
+}
+
+/** When `transport: 'auto'` leaves the WebSocket for HTTP, and when it tries the WebSocket again. */
+export interface FallbackOptions {
+  /**
+   * WebSocket attempts in a row that end before `welcome` with a close code the client would retry
+   * (1006: refused upgrade in browsers, no answer, a cut; a connect timeout) after which the next
+   * attempt goes over HTTP, at once. Refusals by the server (4401, 4403, 1002, ...) do not count.
+   * @default 2
+   */
+  afterFailures?: number;
+  /**
+   * While on HTTP, how often to try the WebSocket again: a probe socket is opened (and closed at
+   * once); when it opens, the client moves back to a WebSocket as soon as no call is in flight.
+   * @default 60_000
+   */
+  retryWebSocketMs?: number;
 }
 
 export const CLIENT_DEFAULTS = {

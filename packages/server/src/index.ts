@@ -22,6 +22,7 @@ export type {
   SignalBus,
 } from './presence/presence-store.js';
 export type { ServerStats } from './stats.js';
+export type { HttpOptions } from './options.js';
 export type {
   ServerOptions,
   AuthenticateArgs,

@@ -115,6 +115,18 @@ export interface PresenceOptions {
   maxMembers?: number;
 }
 
+/**
+ * The HTTP transport: the same contract for clients that cannot hold a WebSocket (a blocking proxy,
+ * `curl`, a webhook). See docs/http.md.
+ */
+export interface HttpOptions {
+  /**
+   * `cache-control` of successful `GET <path>/call/<name>` answers (idempotent procedures), by
+   * procedure; undefined (the default) answers `no-store`. @example 'private, max-age=60'
+   */
+  cacheControl?: string | ((procedure: string) => string | undefined);
+}
+
 export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = undefined> {
   /**
    * Runs before the WebSocket upgrade, on the HTTP request (cookies, headers). Throwing
@@ -181,6 +193,12 @@ export interface ServerOptions<TContract extends AnyContract, TContext, TAuth = 
   strictContract?: boolean;
   /** Liveness checks of each connection; `false` turns them off. */
   heartbeat?: HeartbeatOptions | false;
+  /**
+   * Also serve the contract over plain HTTP on the server's path: calls as requests
+   * (`POST <path>/call/<name>`) and sessions over Server-Sent Events (`GET <path>/sse`), for
+   * clients a proxy keeps from upgrading. `false`: WebSocket only. See docs/http.md. @default {}
+   */
+  http?: HttpOptions | false;
 }
 
 export const SERVER_DEFAULTS = {

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server as HttpServer,
+} from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -28,7 +33,7 @@ import { decodeValue, encodeValue } from './codec/value-codec.js';
 import type { Broker } from './broker/broker.js';
 import { memoryBroker } from './broker/memory-broker.js';
 import { Connection } from './connection/connection.js';
-import { ConnectionSlots } from './connection/connection-slots.js';
+import { ConnectionSlots, type ConnectionSlot } from './connection/connection-slots.js';
 import type { ConnectionHost, ContextRequest, ProcedureEntry } from './connection/connection-host.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
 import { StreamRegistry } from './connection/stream-registry.js';
@@ -56,6 +61,9 @@ import { TrafficCounters, type ServerStats } from './stats.js';
 import { PresenceHub } from './presence/presence-hub.js';
 import { UserDirectory, type UserConnection } from './presence/user-directory.js';
 import { keyFor, personalKey } from './connection/stream-access.js';
+import { HttpTransport } from './http/http-transport.js';
+import type { AcceptArgs } from './http/http-host.js';
+import type { VirtualSocket } from './http/sse-socket.js';
 
 /** Connections by id (`ConnectionInfo.id`, from any node), or users by id, as an emit's target. */
 export type Targets = string | readonly string[];
@@ -178,7 +186,15 @@ export class WirecallServer<
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
   readonly #slots: ConnectionSlots;
-  readonly #attached: { server: HttpServer | HttpsServer; listener: UpgradeListener; owned: boolean }[] = [];
+  readonly #attached: {
+    server: HttpServer | HttpsServer;
+    listener: UpgradeListener;
+    owned: boolean;
+    /** On an app's server: its own `request` listeners, which wirecall's wraps (see #attach). */
+    requests?: { wrapper: RequestListener; wrapped: RequestListener[] };
+  }[] = [];
+  /** Calls and SSE sessions over plain HTTP, on the same paths; undefined with `http: false`. */
+  readonly #http: HttpTransport | undefined;
   readonly #stopBroker: () => void;
   readonly #stopBrokerStatus: (() => void) | undefined;
   readonly #stopBrokerGap: (() => void) | undefined;
@@ -255,6 +271,7 @@ export class WirecallServer<
       hub: this.presence,
       logger: this.logger,
     });
+    this.#http = options.http === false ? undefined : new HttpTransport(this, options.http ?? {});
     if (heartbeat) {
       // One timer for every connection, not one per socket.
       this.#heartbeat = setInterval(() => {
@@ -273,7 +290,8 @@ export class WirecallServer<
   /** Starts an HTTP server of its own and serves WebSocket upgrades on it. */
   async listen(options: ListenOptions = {}): Promise<ListeningAddress> {
     const host = options.host ?? '127.0.0.1';
-    const server = createHttpServer((_request, response) => {
+    const server = createHttpServer((request, response) => {
+      if (this.#http?.handle(request, response, options.path) === true) return;
       response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
       response.end(`This endpoint speaks WebSocket (${PROTOCOL}).\n`);
     });
@@ -473,13 +491,21 @@ export class WirecallServer<
     for (const server of owned) server.close();
     const graceMs = options.graceMs ?? SERVER_DEFAULTS.closeGraceMs;
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.all(
-      [...this.#connections].map(async (connection) => {
+    await Promise.all([
+      ...[...this.#connections].map(async (connection) => {
         await Promise.race([connection.drained(), deadline]);
         connection.close(CLOSE_CODES.GOING_AWAY, 'server shutting down');
       }),
-    );
-    for (const { server, listener } of this.#attached) server.off('upgrade', listener);
+      Promise.race([this.#http?.drained(), deadline]),
+    ]);
+    for (const { server, listener, requests } of this.#attached) {
+      server.off('upgrade', listener);
+      if (requests !== undefined) {
+        // The app's own listeners answer every request again, as before attach().
+        server.off('request', requests.wrapper);
+        for (const wrapped of requests.wrapped) server.on('request', wrapped);
+      }
+    }
     this.#stopBroker();
     this.presence?.close();
     this.#directory.close();
@@ -518,7 +544,47 @@ export class WirecallServer<
       });
     };
     server.on('upgrade', listener);
-    this.#attached.push({ server, listener, owned });
+    const http = this.#http;
+    if (http === undefined || owned) {
+      this.#attached.push({ server, listener, owned });
+      return;
+    }
+    // As engine.io's attach(): the app's `request` listeners move behind one of ours, which
+    // answers wirecall's HTTP routes under `path` and hands every other request to them, in order.
+    const wrapped = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    const wrapper: RequestListener = (request, response) => {
+      if (http.handle(request, response, path)) return;
+      for (const original of wrapped) original.call(server, request, response);
+    };
+    server.on('request', wrapper);
+    this.#attached.push({ server, listener, owned, requests: { wrapper, wrapped } });
+  }
+
+  /** @internal Whether the app restricted origins (the HTTP transport sends CORS headers to those). */
+  get restrictsOrigins(): boolean {
+    return this.#options.allowedOrigins !== undefined;
+  }
+
+  /** @internal The upgrade's origin check, for the HTTP transport's requests. */
+  originAllowed(origin: string | undefined): boolean {
+    return this.#originAllowed(origin);
+  }
+
+  /** @internal A place under `maxConnections` for an SSE session. */
+  reserveSlot(address: string): ConnectionSlot | undefined {
+    return this.#slots.reserve(address);
+  }
+
+  /** @internal The app's `authenticate` on an HTTP request, as on an upgrade. */
+  authenticate(request: IncomingMessage): unknown {
+    return this.#options.authenticate?.({ request });
+  }
+
+  /** @internal An SSE session's virtual socket becomes a connection, as an upgraded WebSocket does. */
+  accept(socket: VirtualSocket, init: AcceptArgs): void {
+    // The virtual socket offers what a Connection uses of a `ws` WebSocket (see http/sse-socket.ts).
+    this.#connections.add(new Connection(socket as unknown as WebSocket, init, this));
   }
 
   /** Everything decided before a WebSocket exists, each refusal an HTTP status. */

@@ -38,6 +38,11 @@ export interface StateChange {
   error?: WirecallError;
   /** The last round-trip time measured (a heartbeat or `client.ping()`), in ms. */
   rttMs?: number;
+  /**
+   * With the HTTP transport configured: the transport of the attempt this change is about
+   * (`http`: Server-Sent Events and POSTs; see docs/http.md).
+   */
+  transport?: 'websocket' | 'http';
 }
 
 /** The socket surface wirecall uses: what browsers' WebSocket and `ws` both provide. */
@@ -66,6 +71,36 @@ export interface ConnectionHooks {
   received(envelope: ServerEnvelope): void;
   /** The socket went down; `final` when no reconnect will follow. */
   lost(error: WirecallError, final: boolean): void;
+  /** No call is in flight: a good moment to move from HTTP back to a WebSocket. @default always */
+  idle?(): boolean;
+}
+
+/**
+ * Which transport each attempt uses: `@wirecall/client/http`'s fallback rule (see
+ * docs/reconnection.md), so that apps without the HTTP transport ship none of it.
+ */
+export interface TransportPolicy {
+  /** The next attempt's transport: the HTTP socket, or (Socket undefined) the WebSocket. */
+  next(): { Socket: SocketConstructor | undefined; http: boolean };
+  /** An attempt ended; true when the next one switches transport (then without backoff). */
+  ended(attempt: { http: boolean; opened: boolean; welcomed: boolean; code: number }): boolean;
+  /** An attempt was welcomed; `link` lets the policy move the client back to a WebSocket. */
+  opened(http: boolean, link: PolicyLink): void;
+  /** The connection went down or closed: stop whatever the policy was waiting for. */
+  stop(): void;
+}
+
+/** What a transport policy may do with the connection it was told about in `opened`. */
+export interface PolicyLink {
+  readonly url: string;
+  /** The client's WebSocket class, for probes. */
+  readonly WebSocket: SocketConstructor;
+  /** Whether that connection is still the current one. */
+  current(): boolean;
+  /** No call is in flight. */
+  idle(): boolean;
+  /** Replaces the connection now (as `client.reconnect()`). */
+  reconnect(): void;
 }
 
 export interface ConnectionManagerOptions {
@@ -76,6 +111,8 @@ export interface ConnectionManagerOptions {
   random: () => number;
   /** Reads binary frames (`@wirecall/client/binary`); without it the server sends text only. */
   binary?: BinaryFrames | undefined;
+  /** The HTTP transport's policy, when the client has it; undefined: WebSocket only. */
+  transport?: TransportPolicy | undefined;
   /**
    * Where exceptions of `onStateChange` listeners go; they never break the connection or other
    * listeners. @default console.error
@@ -108,6 +145,8 @@ const OPEN = 1;
  *                 └────────────────────────────────────────►└────────────┘──┘ wait backoff
  *   close(), code 1000, reconnect:false, maxAttempts or maxRefusals reached: ──► closed (final)
  * ```
+ *
+ * With the HTTP transport, a {@link TransportPolicy} picks each attempt's socket (http/fallback.ts).
  */
 export class ConnectionManager {
   #state: ClientState = 'connecting';
@@ -132,6 +171,11 @@ export class ConnectionManager {
   readonly #options: ConnectionManagerOptions;
   readonly #hooks: ConnectionHooks;
   readonly #reportError: (error: unknown, context: string) => void;
+  /** The current attempt goes over HTTP. */
+  #attemptHttp = false;
+  /** The current socket opened (for a WebSocket: the upgrade went through). */
+  #socketOpened = false;
+  #url: string | undefined;
 
   constructor(options: ConnectionManagerOptions, hooks: ConnectionHooks) {
     this.#options = options;
@@ -243,8 +287,11 @@ export class ConnectionManager {
     }
     if (this.#state === 'closed') return;
     let socket: SocketLike;
+    this.#url = url;
+    const choice = this.#options.transport?.next();
+    this.#attemptHttp = choice?.http === true;
     try {
-      socket = new this.#options.WebSocket(url, PROTOCOL);
+      socket = new (choice?.Socket ?? this.#options.WebSocket)(url, PROTOCOL);
     } catch (error) {
       this.#down(CLOSE_ABNORMAL, error instanceof Error ? error.message : 'invalid URL');
       return;
@@ -253,7 +300,11 @@ export class ConnectionManager {
     socket.binaryType = 'arraybuffer';
     const timeoutMs = this.#options.heartbeat ? this.#options.heartbeat.timeoutMs : DEFAULT_CONNECT_TIMEOUT_MS;
     this.#connectTimer = setTimeout(() => this.#drop(socket, 'connect timed out'), timeoutMs);
-    socket.onopen = () => socket.send(hello);
+    this.#socketOpened = false;
+    socket.onopen = () => {
+      this.#socketOpened = true;
+      socket.send(hello);
+    };
     let refusedWith: number | undefined;
     // 'close' always follows an error; an HTTP refusal of the upgrade becomes its close code.
     socket.onerror = (event) => {
@@ -321,6 +372,14 @@ export class ConnectionManager {
     }
     this.#setState('open', {});
     this.#hooks.opened(welcome);
+    const url = this.#url!;
+    this.#options.transport?.opened(this.#attemptHttp, {
+      url,
+      WebSocket: this.#options.WebSocket,
+      current: () => this.#socket === socket,
+      idle: () => this.#hooks.idle?.() ?? true,
+      reconnect: () => this.reconnect(),
+    });
   }
 
   /** Abandons a socket that is unresponsive or misbehaving, and handles it as closed. */
@@ -341,6 +400,7 @@ export class ConnectionManager {
 
   #teardown(): void {
     clearTimeout(this.#connectTimer);
+    this.#options.transport?.stop();
     this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     this.#socket = undefined;
@@ -365,6 +425,13 @@ export class ConnectionManager {
     const stable = openedAt !== undefined && Date.now() - openedAt >= STABLE_SESSION_MS;
     this.#refusals = behavior === 'refused' ? (stable ? 1 : this.#refusals + 1) : 0;
     this.#attempt++;
+    const switching =
+      this.#options.transport?.ended({
+        http: this.#attemptHttp,
+        opened: this.#socketOpened,
+        welcomed: openedAt !== undefined,
+        code,
+      }) === true;
     const final =
       reconnect === false ||
       behavior === 'stop' ||
@@ -376,7 +443,7 @@ export class ConnectionManager {
       return;
     }
     const delayMs =
-      behavior === 'reconnect-now' && this.#attempt === 1
+      switching || (behavior === 'reconnect-now' && this.#attempt === 1)
         ? 0
         : backoffDelay(this.#attempt, reconnect, this.#options.random);
     this.#setState('reconnecting', { closeCode: code, error, delayMs });
@@ -402,6 +469,7 @@ export class ConnectionManager {
       previous,
       attempt: this.#attempt,
       ...(this.#rttMs === undefined ? {} : { rttMs: this.#rttMs }),
+      ...(this.#options.transport && { transport: this.#attemptHttp ? 'http' : 'websocket' }),
       ...details,
     };
     // A listener that throws must not stop the others, nor the transition itself: the retry timer,
