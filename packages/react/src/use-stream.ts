@@ -62,8 +62,8 @@ export class StreamStore {
 
   readonly getSnapshot = (): AnyState => this.#state;
 
-  /** Starts `open`'s stream, cancelling the one before. */
-  start(open: (signal: AbortSignal) => CallStream<unknown, unknown>, callbacks: () => StreamCallbacks): void {
+  /** Starts `open`'s stream, cancelling the one before; returns the start's generation. */
+  start(open: (signal: AbortSignal) => CallStream<unknown, unknown>, callbacks: () => StreamCallbacks): number {
     this.#stop();
     const generation = ++this.#generation;
     const controller = new AbortController();
@@ -92,10 +92,15 @@ export class StreamStore {
         callbacks().onError?.(error);
       }
     })();
+    return generation;
   }
 
-  /** Stops the running stream, if any: `cancelled`, with the items it had. */
-  cancel(): void {
+  /**
+   * Stops the running stream, if any: `cancelled`, with the items it had. With `generation`, only
+   * when that start's stream is still the running one.
+   */
+  cancel(generation?: number): void {
+    if (generation !== undefined && generation !== this.#generation) return;
     if (this.#stop()) this.#set({ ...this.#state, status: 'cancelled' } as AnyState);
   }
 
@@ -162,7 +167,7 @@ export function useStream<TInput, TItem, TOutput, TError>(
       const current = optionsRef.current;
       const chosen = input === undefined ? current.input : input;
       if (chosen === skipToken) throw new TypeError(`wirecall: start ${current.wirecall.path} with an input`);
-      store.start(
+      return store.start(
         (signal) => optionsRef.current.open(chosen, signal),
         () => optionsRef.current as StreamCallbacks,
       );
@@ -172,8 +177,9 @@ export function useStream<TInput, TItem, TOutput, TError>(
 
   useEffect(() => {
     if (autoKey === undefined) return undefined;
-    start();
-    return () => store.cancel();
+    const generation = start();
+    // Only the stream this input started: one started since by `start(input)` keeps running.
+    return () => store.cancel(generation);
   }, [autoKey, start, store]);
   // Unmounting stops a stream started by `start()` too.
   useEffect(() => () => store.cancel(), [store]);

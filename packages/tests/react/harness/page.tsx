@@ -10,6 +10,7 @@ import { presence } from '@wirecall/client/presence';
 import { streams } from '@wirecall/client/streams';
 import { StrictMode, type ComponentType, type ReactNode } from 'react';
 import { createRoot, hydrateRoot, type Root } from 'react-dom/client';
+import { flushSync } from 'react-dom';
 import { auctionApi, type AuctionApi } from '../helpers/auction-api.js';
 import { SCENARIOS, WirecallProvider, type Reporter, type ScenarioName } from './scenarios.js';
 
@@ -67,7 +68,9 @@ let mounted: { name: ScenarioName; props: Record<string, unknown>; strict: boole
 function render(): void {
   const { name, props, strict } = mounted!;
   const Scenario = SCENARIOS[name] as unknown as ComponentType<Record<string, unknown>>;
-  root!.render(tree(<Scenario {...props} reporter={reporter} />, strict));
+  // Committed (effects included) before the test's next step: a test's `update` then `act` must not
+  // reach the page in the other order.
+  flushSync(() => root!.render(tree(<Scenario {...props} reporter={reporter} />, strict)));
 }
 
 const harness: Harness = {
