@@ -11,10 +11,11 @@ import {
   type ProcedureDef,
   type RequestId,
   type WireValue,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
 import type { BinaryFrames } from './binary-hooks.js';
 import type { CallParts, StreamingCall } from './stream-hooks.js';
-import { decodeValue, encodeValue } from './value-codec.js';
 import type { WhenOffline } from './options.js';
 
 /** One call from `client.call.x()` until its promise settles. */
@@ -204,10 +205,11 @@ export class RequestManager {
   /**
    * Rejects a call once. `tellServer`: the caller gave up (timeout, cancel, a stream the client
    * refused), so the server is sent `cancel` and its handler's signal aborts. By default, for a
-   * `TIMEOUT` or a `CANCELLED`.
+   * `CANCELLED`, and for a stream's `TIMEOUT`: a call's `TIMEOUT` is the server's own deadline
+   * too (`tm`), which aborts the handler with `TIMEOUT`; a `cancel` racing it would say `CANCELLED`.
    */
   fail(call: PendingCall, error: WirecallError, tellServer?: boolean): void {
-    tellServer ??= error.code === 'TIMEOUT' || error.code === 'CANCELLED';
+    tellServer ??= error.code === 'CANCELLED' || (error.code === 'TIMEOUT' && call.streaming !== undefined);
     if (!this.#pending.has(call.id)) return;
     if (tellServer && call.where === 'sent') this.#options.send(encodeFrame({ t: 'cancel', id: call.id }));
     this.#settle(call);
