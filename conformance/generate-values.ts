@@ -16,8 +16,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
-// The server's strict encoder: the server package has no internal entry, so by path into its source.
-import { encodeValue } from '../packages/server/src/codec/value-codec.js';
+import { encodeValue } from '../packages/core/src/codec/value-encode.js';
 import { conformanceApi } from './contract.js';
 import { FINGERPRINT_CASES, fingerprintOf, fingerprintText, HASH_TEXTS } from './fingerprints.js';
 import { CONFORMANCE_DIR, jsonEqual, VECTORS_DIR } from './runner.js';

@@ -16,7 +16,7 @@ export interface ClientSize {
   sharedTabs: number;
   /** What `@wirecall/react` adds when used; React and TanStack Query (its peers) not counted. */
   react: number;
-  superjson: number;
+  trpcClientWithSuperjson: number;
   zod: number;
   /** tRPC's `createTRPCClient` + `createWSClient` + `wsLink`, its dependencies included. */
   trpcClient: number;

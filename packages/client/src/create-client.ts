@@ -28,8 +28,9 @@ import {
   type inferPresenceInput,
   type PresenceEventName,
   type SchemaLike,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from './value-codec.js';
 import {
   ConnectionManager,
   type ClientState,

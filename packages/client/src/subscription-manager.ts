@@ -11,8 +11,9 @@ import {
   type RequestId,
   type StreamKey,
   type WireValue,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from './value-codec.js';
 
 /** Facts about one received event. */
 export interface EventMeta {

@@ -41,10 +41,10 @@ export type * from './protocol/envelopes.js';
 export { parseClientEnvelope, parseServerEnvelope, MAX_CREDITS, type ParseResult } from './protocol/parse-envelope.js';
 export { streamKey, stableStringify } from './protocol/stream-key.js';
 export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
-// Values: the server's strict codec (encodeValue, decodeValue, the allow-list guard) lives in
-// @wirecall/server and the client's lighter one in @wirecall/client; both build on what follows.
+// Values: one codec for both ends (superjson's wire format, our own walks).
 export { isPlainJson } from './codec/plain-json.js';
-export { wireSuperjson } from './codec/wire-superjson.js';
+export { encodeValue } from './codec/value-encode.js';
+export { decodeValue } from './codec/value-decode.js';
 export { bytesToBase64 } from './codec/base64.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
 export { packFrame, unpackFrame, takeBytes, putBytes, hasBytes } from './codec/binary-frame.js';

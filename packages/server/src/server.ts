@@ -26,10 +26,11 @@ import {
   type inferPresence,
   type PresenceEventName,
   type WireValue,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeValue, encodeValue } from './codec/value-codec.js';
 import type { Broker } from './broker/broker.js';
 import { memoryBroker } from './broker/memory-broker.js';
 import { Connection } from './connection/connection.js';

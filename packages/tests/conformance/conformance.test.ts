@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WireValue } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from '../../server/src/codec/value-codec.js';
+import { decodeValue, encodeValue } from '@wirecall/core/internal';
 import type { Logger } from '@wirecall/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceApi } from '../../../conformance/contract.js';

@@ -1,6 +1,5 @@
-import { encodeFrame, toWire, WirecallError, type MessageDef } from '@wirecall/core/internal';
+import { encodeFrame, toWire, WirecallError, type MessageDef, encodeValue } from '@wirecall/core/internal';
 import type { MessageContext, MessageRouter } from '../message-hooks.js';
-import { encodeValue } from '../value-codec.js';
 
 /** Messages a client keeps while offline (for those declared `queue: true`); older ones go first. */
 const MAX_QUEUED_MESSAGES = 1_000;

@@ -12,8 +12,9 @@ import {
   type RequestId,
   type StreamKey,
   type WireValue,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from '../value-codec.js';
 import type { PresenceContext, PresenceOptions, PresenceRouter } from '../presence-hooks.js';
 
 /** One member of a stream's presence. */

@@ -8,10 +8,11 @@ import {
   type ErrorCode,
   type ItemEnvelope,
   type ProcedureDef,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
 import type { CallRequest, PendingCall } from '../request-manager.js';
 import type { StreamCallHost, StreamingCall, StreamSupport } from '../stream-hooks.js';
-import { decodeValue, encodeValue } from '../value-codec.js';
 import { ClientStream } from './call-stream.js';
 import { UploadPump } from './upload-pump.js';
 

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { WireValue } from '../protocol/envelopes.js';
 import { hasBytes, packFrame, putBytes, takeBytes, unpackFrame } from './binary-frame.js';
-import { wireSuperjson } from './wire-superjson.js';
-
-// Binary frames do not care which value codec made the envelope: these tests use the superjson
-// instance both ends' codecs share (the server's strict codec tests its own round trip).
-function encodeValue(value: unknown): WireValue {
-  const { json, meta } = wireSuperjson.serialize(value);
-  return meta?.values === undefined ? { v: json } : { v: json, m: { values: meta.values, v: 1 } };
-}
-
-function decodeValue(wire: WireValue): unknown {
-  return wire.m === undefined ? wire.v : wireSuperjson.deserialize({ json: wire.v as never, meta: wire.m as never });
-}
+import { decodeValue } from './value-decode.js';
+import { encodeValue } from './value-encode.js';
 
 /** A value through a binary frame and back: encode, take the bytes out, pack, unpack, put back, decode. */
 function roundTrip(value: unknown): unknown {

@@ -1,19 +1,18 @@
 /**
- * The part of the annotation guard both ends need: what `m` looks like, the name bytes travel
+ * What the value decoder and binary frames share: what `m` looks like, the name bytes travel
  * under, and superjson's path syntax with its bounds (binary frames follow these paths to put
- * bytes back). The allow-list itself, `assertSafeMeta`, is the server's: only it decodes values
- * from anyone (`@wirecall/server`, `codec/meta-guard.ts`).
+ * bytes back). The allow-list itself is the decoder's (`value-decode.ts`).
  */
 import { WirecallError } from '../errors/wirecall-error.js';
 
-/** superjson's annotation metadata, as it arrives from a peer: untrusted until the server's `assertSafeMeta`. */
+/** superjson's annotation metadata, as it arrives from a peer: untrusted until the decoder checks it. */
 export interface SuperJsonMeta {
   values?: unknown;
   v?: number;
   [key: string]: unknown;
 }
 
-/** Name under which Uint8Array travels (base64), registered with our superjson instance. */
+/** Name under which Uint8Array travels (base64), in superjson's custom-annotation form. */
 export const UINT8ARRAY_ANNOTATION = 'u8';
 
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);

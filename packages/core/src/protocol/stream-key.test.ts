@@ -12,6 +12,11 @@ describe('stableStringify', () => {
     );
   });
 
+  it('writes a Date as its ISO text, so different Dates give different text', () => {
+    expect(stableStringify({ at: new Date(0) })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
+    expect(stableStringify([new Date(1)])).not.toBe(stableStringify([new Date(2)]));
+  });
+
   it('keeps array order', () => {
     expect(stableStringify([3, 1, 2])).toBe('[3,1,2]');
     expect(stableStringify(['b', 'a'])).not.toBe(stableStringify(['a', 'b']));

@@ -10,8 +10,9 @@ import {
   type EndEnvelope,
   type ItemEnvelope,
   type RequestId,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from '../codec/value-codec.js';
 import type { Deadline } from '../utils/deadline-queue.js';
 import type { Outcome } from '../router/idempotency-cache.js';
 import { claimAcrossNodes, HeldClaim, type SharedIdempotency } from '../router/shared-idempotency.js';

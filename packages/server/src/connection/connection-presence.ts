@@ -8,8 +8,9 @@ import {
   type PresenceSubscribeEnvelope,
   type RequestId,
   type StreamKey,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from '../codec/value-codec.js';
 import { encodeErrorBody } from './error-frame.js';
 import type { PresenceObserver } from '../presence/presence-hub.js';
 import type { SubscriptionOwner } from './subscriptions.js';

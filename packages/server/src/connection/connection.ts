@@ -17,10 +17,10 @@ import {
   type MessageEnvelope,
   type RequestId,
   type WireValue,
+  decodeValue,
 } from '@wirecall/core/internal';
 import type { RawData, WebSocket } from 'ws';
 import type { ZodType } from 'zod';
-import { decodeValue } from '../codec/value-codec.js';
 import { safeHook } from '../hooks.js';
 import { runCall, ServerCall, type CallSink } from './call-runner.js';
 import type { ConnectionHost } from './connection-host.js';

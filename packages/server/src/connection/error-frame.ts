@@ -5,8 +5,8 @@ import {
   toWire,
   type ProcedureDef,
   type WirecallError,
+  encodeValue,
 } from '@wirecall/core/internal';
-import { encodeValue } from '../codec/value-codec.js';
 import type { Logger } from '../logger.js';
 
 /** An encoded error body and the code it says (INTERNAL when the error could not be sent as it was). */

@@ -5,8 +5,8 @@ import {
   type EndEnvelope,
   type ItemEnvelope,
   type SchemaLike,
+  decodeValue,
 } from '@wirecall/core/internal';
-import { decodeValue } from '../codec/value-codec.js';
 
 /** Items a caller may send ahead of the handler before it waits for credit. */
 export const INPUT_STREAM_WINDOW = 16;

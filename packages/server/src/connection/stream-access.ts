@@ -6,8 +6,9 @@ import {
   type EventDef,
   type StreamKey,
   type WireValue,
+  decodeValue,
+  encodeValue,
 } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from '../codec/value-codec.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionInfo } from './connection-info.js';
 

@@ -1,5 +1,4 @@
-import { itemFrame, toWire, WirecallError } from '@wirecall/core/internal';
-import { encodeValue } from '../codec/value-codec.js';
+import { itemFrame, toWire, WirecallError, encodeValue } from '@wirecall/core/internal';
 import { isTracked } from '../router/tracked.js';
 import type { ServerCall } from './call-runner.js';
 import { isLargerThan, valueFrame } from './value-frame.js';

@@ -5,9 +5,9 @@ import {
   toWirecallError,
   WirecallError,
   type CallEnvelope,
+  decodeValue,
 } from '@wirecall/core/internal';
 import type { ZodType } from 'zod';
-import { decodeValue } from '../codec/value-codec.js';
 import { runCall, ServerCall, type CallSink } from '../connection/call-runner.js';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 import type { OutFrame } from '../connection/value-frame.js';

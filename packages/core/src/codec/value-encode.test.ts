@@ -1,11 +1,12 @@
-import type { WireValue } from '@wirecall/core/internal';
-import { decodeValue as decodeOnServer, encodeValue as encodeOnServer } from '../../server/src/codec/value-codec.js';
+import { SuperJSON } from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { decodeValue, encodeValue } from './value-codec.js';
+import type { WireValue } from '../protocol/envelopes.js';
+import { decodeValue } from './value-decode.js';
+import { encodeValue } from './value-encode.js';
 
-/** What the server makes of a value this client sent: through JSON text and core's guarded decoder. */
+/** What the peer makes of a value: through JSON text and the guarded decoder. */
 function roundTrip(value: unknown): unknown {
-  return decodeOnServer(JSON.parse(JSON.stringify(encodeValue(value))) as WireValue);
+  return decodeValue(JSON.parse(JSON.stringify(encodeValue(value))) as WireValue);
 }
 
 describe('client value codec', () => {
@@ -58,14 +59,59 @@ describe('client value codec', () => {
     expect(() => encodeValue(list)).toThrow(/cycle/);
   });
 
-  it('decodes what the server encodes', () => {
-    const value = { at: new Date(9), tags: new Set(['a']), bytes: new Uint8Array([1]) };
-    expect(decodeValue(JSON.parse(JSON.stringify(encodeOnServer(value))) as WireValue)).toEqual(value);
+  it('hands plain JSON with Dates over uncopied, annotated where the Dates sit', () => {
+    const value = { seq: 1, at: new Date(7), list: [{ when: new Date(8) }, 2], 'a.b': new Date(9) };
+    const wire = encodeValue(value);
+    expect(wire.v).toBe(value);
+    expect(wire.m).toEqual({ values: { at: ['Date'], 'list.0.when': ['Date'], 'a\\.b': ['Date'] }, v: 1 });
+    expect(roundTrip(value)).toEqual(value);
+  });
+
+  it('copies a value holding a Date whose toJSON was replaced, so the ISO text still travels', () => {
+    const odd = new Date(3);
+    odd.toJSON = () => 'not a date';
+    const wire = encodeValue({ odd });
+    expect(wire.v).toEqual({ odd: odd.toISOString() });
+    expect(roundTrip({ odd })).toEqual({ odd: new Date(3) });
   });
 
   it('rejects a prototype key in the annotations instead of polluting', () => {
     const wire = { v: { a: 'x' }, m: { values: { '__proto__.polluted': ['Date'] }, v: 1 } };
     expect(() => decodeValue(wire)).toThrow();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('superjson reads what we write, and we read what superjson writes', () => {
+  const superjson = new SuperJSON();
+  superjson.registerCustom<Uint8Array, string>(
+    {
+      isApplicable: (value): value is Uint8Array => value instanceof Uint8Array,
+      serialize: (bytes) => Buffer.from(bytes).toString('base64'),
+      deserialize: (text) => new Uint8Array(Buffer.from(text, 'base64')),
+    },
+    'u8',
+  );
+  const values: [string, unknown][] = [
+    ['Dates in plain data', { at: new Date(1), list: [new Date(2), { deep: new Date(3) }] }],
+    [
+      'every annotated type',
+      {
+        big: -(2n ** 65n),
+        tags: new Set(['a', new Date(4)]),
+        byKey: new Map<unknown, unknown>([[1, { when: new Date(5) }]]),
+        gone: undefined,
+        odd: [Number.NaN, -0, Infinity],
+        bytes: new Uint8Array([1, 2, 250]),
+        'dot.ted': { 'back\\slash': new Date(6) },
+      },
+    ],
+  ];
+
+  it.each(values)('%s', (_label, value) => {
+    const ours = JSON.parse(JSON.stringify(encodeValue(value))) as WireValue;
+    expect(superjson.deserialize({ json: ours.v as never, meta: ours.m as never })).toEqual(value);
+    const { json, meta } = superjson.serialize(value);
+    expect(decodeValue(JSON.parse(JSON.stringify({ v: json, m: meta })) as WireValue)).toEqual(value);
   });
 });

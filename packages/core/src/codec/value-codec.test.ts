@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { WirecallError } from '@wirecall/core';
-import { packFrame, putBytes, takeBytes, unpackFrame, type WireValue } from '@wirecall/core/internal';
-import { decodeValue, encodeValue } from './value-codec.js';
+import { WirecallError } from '../errors/wirecall-error.js';
+import type { WireValue } from '../protocol/envelopes.js';
+import { packFrame, putBytes, takeBytes, unpackFrame } from './binary-frame.js';
+import { decodeValue } from './value-decode.js';
+import { encodeValue } from './value-encode.js';
 
 /** What the peer sees: the value encoded, put in a frame, and parsed again. */
 function overTheWire(value: unknown): { wire: WireValue; decoded: unknown } {

@@ -1,0 +1,179 @@
+import type { WireValue } from '../protocol/envelopes.js';
+import { bytesToBase64 } from './base64.js';
+import { UINT8ARRAY_ANNOTATION } from './meta-guard.js';
+
+/**
+ * The sender's half of the value codec: a value becomes an envelope's `v` (JSON) and `m`
+ * (superjson's annotations, `{ values, v: 1 }`, only when needed). The wire format is superjson's,
+ * so superjson itself can read and write it; the walk is our own: one pass, no shared-reference
+ * metadata, and it refuses at the sender what every receiver would refuse.
+ *
+ * Most values are plain JSON, or plain JSON plus Dates (a chat message, a price tick). For those the
+ * walk only notes where the Dates sit: `v` is the value itself, not a copy, because
+ * `JSON.stringify` writes a Date as the ISO text superjson would. A container is copied only where
+ * its JSON differs (a Map, a bigint, bytes, `undefined`, NaN inside it).
+ */
+
+/**
+ * superjson's annotation tree: `[type]` or `[type, children]` for a node with a type of its own, or
+ * a record of child paths for a plain container whose descendants need annotations.
+ */
+export type AnnotationTree = [unknown] | [unknown, AnnotationChildren] | AnnotationChildren;
+export interface AnnotationChildren {
+  [path: string]: AnnotationTree;
+}
+
+function unsupported(what: string): never {
+  throw new TypeError(
+    `wirecall cannot send this value: ${what} is not supported (send plain data, Date, Map, Set, BigInt, Uint8Array)`,
+  );
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** superjson's path escaping: `.` and `\` inside a key are escaped. */
+function escapeKey(key: string): string {
+  return key.includes('.') || key.includes('\\') ? key.replace(/\\/g, '\\\\').replace(/\./g, '\\.') : key;
+}
+
+/**
+ * Adds a child's tree under `key`, flattening plain containers into dotted paths as superjson does,
+ * so the tree stays as shallow as the receiver's depth bound expects.
+ */
+function addChild(children: AnnotationChildren | undefined, key: string, tree: AnnotationTree): AnnotationChildren {
+  const into = children ?? {};
+  if (Array.isArray(tree)) {
+    into[key] = tree;
+    return into;
+  }
+  for (const childKey in tree) into[`${key}.${childKey}`] = tree[childKey]!;
+  return into;
+}
+
+/**
+ * The annotations of the value `toJson` returned last (undefined: none). A variable rather than a
+ * second return value, so a plain leaf costs no allocation.
+ */
+let lastTree: AnnotationTree | undefined;
+
+function typed(annotation: unknown, json: unknown, children?: AnnotationChildren): unknown {
+  lastTree = children === undefined ? [annotation] : [annotation, children];
+  return json;
+}
+
+/** The JSON of a Set's items or a Map's entries (always a new array), with their annotations. */
+function itemsToJson(items: Iterable<unknown>): { json: unknown[]; children: AnnotationChildren | undefined } {
+  const json: unknown[] = [];
+  let children: AnnotationChildren | undefined;
+  for (const item of items) {
+    json.push(toJson(item));
+    if (lastTree !== undefined) children = addChild(children, String(json.length - 1), lastTree);
+  }
+  return { json, children };
+}
+
+/**
+ * A value's JSON form, with its annotations in `lastTree`. Copy on write: a container whose
+ * children are all their own JSON is returned as is, so plain data and Dates are not copied.
+ */
+function toJson(value: unknown): unknown {
+  lastTree = undefined;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (Number.isFinite(value) && !Object.is(value, -0)) return value;
+      return typed('number', Object.is(value, -0) ? '-0' : String(value));
+    case 'undefined':
+      return typed('undefined', null);
+    case 'bigint':
+      return typed('bigint', value.toString());
+    case 'object':
+      break;
+    default:
+      return unsupported(typeof value);
+  }
+  if (value === null) return null;
+  if (Array.isArray(value)) return arrayToJson(value);
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) unsupported('an invalid Date');
+    // JSON.stringify writes a Date as this ISO text itself, unless its toJSON was replaced.
+    return typed('Date', value.toJSON === Date.prototype.toJSON ? value : value.toISOString());
+  }
+  if (value instanceof Uint8Array) return typed(['custom', UINT8ARRAY_ANNOTATION], bytesToBase64(value));
+  if (value instanceof Set) {
+    const { json, children } = itemsToJson(value);
+    return typed('set', json, children);
+  }
+  if (value instanceof Map) {
+    const { json, children } = itemsToJson(value.entries());
+    return typed('map', json, children);
+  }
+  if (!isPlainObject(value)) unsupported(`an instance of ${value.constructor?.name ?? 'a class'}`);
+  return objectToJson(value as Record<string, unknown>);
+}
+
+function arrayToJson(value: readonly unknown[]): unknown {
+  let copy: unknown[] | undefined;
+  let children: AnnotationChildren | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const json = toJson(value[i]);
+    if (lastTree !== undefined) children = addChild(children, String(i), lastTree);
+    if (copy === undefined && json !== value[i]) copy = value.slice(0, i);
+    copy?.push(json);
+  }
+  lastTree = children;
+  return copy ?? value;
+}
+
+function objectToJson(value: Record<string, unknown>): unknown {
+  let copy: Record<string, unknown> | undefined;
+  let children: AnnotationChildren | undefined;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const json = toJson(value[key]);
+    if (lastTree !== undefined) children = addChild(children, escapeKey(key), lastTree);
+    // An own "__proto__" key is copied with defineProperty, never assigned (that would set a
+    // prototype), so a receiver that builds the value by assignment never meets one.
+    if (copy === undefined && (json !== value[key] || key === '__proto__')) {
+      copy = {};
+      for (let j = 0; j < i; j++) copy[keys[j]!] = value[keys[j]!];
+    }
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, { value: json, enumerable: true, writable: true, configurable: true });
+    } else if (copy !== undefined) {
+      copy[key] = json;
+    }
+  }
+  lastTree = children;
+  return copy ?? value;
+}
+
+function withTree(v: unknown, tree: AnnotationTree | undefined): WireValue {
+  return tree === undefined ? { v } : { v, m: { values: tree, v: 1 } };
+}
+
+/**
+ * Splits a value into the envelope's `v` and `m`. `v` may be the value itself (plain JSON and
+ * Dates): write it with JSON.stringify, and do not change the value while the frame is unwritten.
+ * Throws a TypeError for a value no receiver would accept (a RegExp, an Error, a class instance, a
+ * cycle), so the sender learns it at once instead of the receiver later.
+ */
+export function encodeValue(value: unknown): WireValue {
+  if (value === undefined) return {};
+  try {
+    const json = toJson(value);
+    return withTree(json, lastTree);
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    // A cycle overflows the stack: report it as what it is.
+    throw new TypeError('wirecall cannot send this value: it is too deeply nested or contains a cycle', {
+      cause: error,
+    });
+  }
+}
