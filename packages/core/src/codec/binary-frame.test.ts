@@ -58,6 +58,14 @@ describe('binary frames', () => {
     const before = JSON.stringify(wire);
     takeBytes(wire);
     expect(JSON.stringify(wire)).toBe(before);
+    // Deep inside maps and arrays too; what holds no bytes is shared, not copied.
+    const plain = { n: [1, 2, 3] };
+    const nested = encodeValue({ plain, map: new Map([['k', [{ file: new Uint8Array([2, 3]) }]]]) });
+    const nestedBefore = JSON.stringify(nested);
+    const taken = takeBytes(nested)!;
+    expect(JSON.stringify(nested)).toBe(nestedBefore);
+    expect((taken.value.v as { plain: unknown }).plain).toBe((nested.v as { plain: unknown }).plain);
+    expect(taken.blobs).toEqual([new Uint8Array([2, 3])]);
   });
 
   it.each([
@@ -89,5 +97,23 @@ describe('binary frames', () => {
     expect(() => putBytes({ v: data, m: { values: tree, v: 1 } }, new Uint8Array(0))).toThrow(/too deep/);
     const hostile: WireValue = { v: {}, m: { values: { 'a.__proto__': [['custom', 'u8']] }, v: 1 } };
     expect(() => putBytes(hostile, new Uint8Array(0))).toThrow(/forbidden key/);
+  });
+});
+
+describe('encodeValue with blobs: bytes straight into a binary frame', () => {
+  it('writes [offset, length] in order and hands over the bytes themselves, no base64', () => {
+    const first = new Uint8Array([1, 2, 3]);
+    const second = new Uint8Array([9]);
+    const blobs: Uint8Array[] = [];
+    const wire = encodeValue({ a: first, list: [second], at: new Date(0) }, blobs);
+    expect(wire.v).toEqual({ a: [0, 3], list: [[3, 1]], at: '1970-01-01T00:00:00.000Z' });
+    expect(blobs[0]).toBe(first);
+    expect(blobs[1]).toBe(second);
+    const { header, body } = unpackFrame(packFrame(JSON.stringify(wire), blobs));
+    const envelope = JSON.parse(header) as WireValue;
+    putBytes(envelope, body);
+    expect(decodeValue(envelope)).toEqual({ a: first, list: [second], at: new Date(0) });
+    // The next value without blobs is base64 again.
+    expect(encodeValue(new Uint8Array([1])).v).toBe('AQ==');
   });
 });

@@ -42,8 +42,18 @@ function ownAt(node: unknown, key: string): unknown {
   return typeof node === 'object' && node !== null && Object.hasOwn(node, key) ? (node as Holder)[key] : undefined;
 }
 
-/** Calls `visit` with the holder and key of every `["custom","u8"]` value of `value`. */
-function forEachBytes(value: WireValue, visit: (holder: Holder, key: string) => void): void {
+/** A shallow copy of a JSON container (spread keeps an own "__proto__" key as data). */
+function shallowCopy(node: unknown): unknown {
+  if (Array.isArray(node)) return node.slice();
+  return typeof node === 'object' && node !== null ? { ...node } : node;
+}
+
+/**
+ * Calls `visit` with the holder and key of every `["custom","u8"]` value of `value`. With `copy`,
+ * each container on the way to bytes is replaced by a shallow copy first, so `visit` may write
+ * into it without touching the value the sender still holds (and nothing else is copied).
+ */
+function forEachBytes(value: WireValue, visit: (holder: Holder, key: string) => void, copy = false): void {
   const root: Holder = { v: value.v };
   let count = 0;
   /** Walks the annotations `tree` of the value at `holder[key]`. */
@@ -54,19 +64,25 @@ function forEachBytes(value: WireValue, visit: (holder: Holder, key: string) => 
         visit(holder, key);
         return;
       }
-      if (tree[1] !== undefined) walkChildren(tree[1], holder[key], depth);
+      if (tree[1] !== undefined) walkChildren(tree[1], [holder, key], depth);
       return;
     }
-    walkChildren(tree, holder[key], depth);
+    walkChildren(tree, [holder, key], depth);
   };
-  const walkChildren = (children: unknown, node: unknown, depth: number): void => {
+  const walkChildren = (children: unknown, [holder, key]: [Holder, string], depth: number): void => {
     if (typeof children !== 'object' || children === null) malformed('annotation children must be an object');
+    if (copy) holder[key] = shallowCopy(holder[key]);
+    const node = holder[key];
     for (const [path, tree] of Object.entries(children)) {
       const segments = parsePath(path);
       const last = segments.pop()!;
       let parent = node;
-      for (const segment of segments) parent = ownAt(parent, segment);
-      // A path that is not in the data carries no bytes (the meta guard refuses it afterwards).
+      for (const segment of segments) {
+        let next = ownAt(parent, segment);
+        if (copy && next !== undefined) next = (parent as Holder)[segment] = shallowCopy(next);
+        parent = next;
+      }
+      // A path that is not in the data carries no bytes (the decoder refuses it afterwards).
       if (ownAt(parent, last) !== undefined) walk(tree, [parent as Holder, last], depth + 1);
     }
   };
@@ -75,9 +91,17 @@ function forEachBytes(value: WireValue, visit: (holder: Holder, key: string) => 
   value.v = root.v;
 }
 
-/** Whether a value carries annotated bytes (a cheap look at its annotations, before any walk). */
+/** Whether an annotation tree holds a `["custom","u8"]` node (a sender's own tree: no bounds). */
+function treeHasBytes(tree: unknown): boolean {
+  if (typeof tree !== 'object' || tree === null) return false;
+  if (Array.isArray(tree)) return isU8Annotation(tree[0]) || treeHasBytes(tree[1]);
+  for (const key in tree) if (treeHasBytes((tree as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+/** Whether a value carries annotated bytes (a look at its annotations alone, before any walk). */
 export function hasBytes(value: WireValue): boolean {
-  return value.m !== undefined && JSON.stringify(value.m.values).includes(`"${UINT8ARRAY_ANNOTATION}"`);
+  return value.m !== undefined && treeHasBytes(value.m.values);
 }
 
 /**
@@ -86,17 +110,21 @@ export function hasBytes(value: WireValue): boolean {
  */
 export function takeBytes(value: WireValue): { value: WireValue; blobs: Uint8Array[] } | undefined {
   if (!hasBytes(value)) return undefined;
-  const copy: WireValue = { v: structuredClone(value.v), m: value.m! };
+  const copy: WireValue = { v: value.v, m: value.m! };
   const blobs: Uint8Array[] = [];
   let offset = 0;
-  forEachBytes(copy, (holder, key) => {
-    const text = holder[key];
-    if (typeof text !== 'string') return;
-    const bytes = base64ToBytes(text);
-    blobs.push(bytes);
-    holder[key] = [offset, bytes.length];
-    offset += bytes.length;
-  });
+  forEachBytes(
+    copy,
+    (holder, key) => {
+      const text = holder[key];
+      if (typeof text !== 'string') return;
+      const bytes = base64ToBytes(text);
+      blobs.push(bytes);
+      holder[key] = [offset, bytes.length];
+      offset += bytes.length;
+    },
+    true,
+  );
   return { value: copy, blobs };
 }
 

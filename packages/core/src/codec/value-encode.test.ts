@@ -2,7 +2,7 @@ import { SuperJSON } from 'superjson';
 import { describe, expect, it } from 'vitest';
 import type { WireValue } from '../protocol/envelopes.js';
 import { decodeValue } from './value-decode.js';
-import { encodeValue } from './value-encode.js';
+import { encodeValue, isoText } from './value-encode.js';
 
 /** What the peer makes of a value: through JSON text and the guarded decoder. */
 function roundTrip(value: unknown): unknown {
@@ -59,12 +59,42 @@ describe('client value codec', () => {
     expect(() => encodeValue(list)).toThrow(/cycle/);
   });
 
-  it('hands plain JSON with Dates over uncopied, annotated where the Dates sit', () => {
-    const value = { seq: 1, at: new Date(7), list: [{ when: new Date(8) }, 2], 'a.b': new Date(9) };
+  it('writes Dates as ISO text, copying only the containers on their way, annotated where they sit', () => {
+    const untouched = { deep: [1, 'x'] };
+    const value = { seq: 1, at: new Date(7), list: [{ when: new Date(8) }, 2], 'a.b': new Date(9), untouched };
     const wire = encodeValue(value);
-    expect(wire.v).toBe(value);
+    expect(wire.v).not.toBe(value);
+    expect((wire.v as typeof value).untouched).toBe(untouched);
+    expect((wire.v as Record<string, unknown>).at).toBe('1970-01-01T00:00:00.007Z');
     expect(wire.m).toEqual({ values: { at: ['Date'], 'list.0.when': ['Date'], 'a\\.b': ['Date'] }, v: 1 });
     expect(roundTrip(value)).toEqual(value);
+  });
+
+  it('refuses containers nested deeper than 1,000 levels, which JSON.stringify or a receiver would overflow on', () => {
+    const nest = (levels: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    expect(roundTrip(nest(1_000))).toEqual(nest(1_000));
+    expect(() => encodeValue(nest(1_001))).toThrow(/nested deeper than 1000 levels/);
+    expect(() => encodeValue(nest(100_000))).toThrow(TypeError);
+  });
+
+  it('formats ISO text exactly as toISOString does, every year included', () => {
+    const instants = [
+      0,
+      -1,
+      1,
+      999,
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(999, 0, 1),
+      Date.UTC(10_000, 0, 1),
+    ];
+    instants.push(-62198755200000, 8.64e15, -8.64e15);
+    for (let ms = -2e12; ms < 4e12; ms += 7_777_777_777) instants.push(ms);
+    for (const ms of instants) expect(isoText(new Date(ms))).toBe(new Date(ms).toISOString());
+    expect(() => isoText(new Date(Number.NaN))).toThrow(TypeError);
   });
 
   it('copies a value holding a Date whose toJSON was replaced, so the ISO text still travels', () => {

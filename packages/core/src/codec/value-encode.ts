@@ -8,10 +8,10 @@ import { UINT8ARRAY_ANNOTATION } from './meta-guard.js';
  * so superjson itself can read and write it; the walk is our own: one pass, no shared-reference
  * metadata, and it refuses at the sender what every receiver would refuse.
  *
- * Most values are plain JSON, or plain JSON plus Dates (a chat message, a price tick). For those the
- * walk only notes where the Dates sit: `v` is the value itself, not a copy, because
- * `JSON.stringify` writes a Date as the ISO text superjson would. A container is copied only where
- * its JSON differs (a Map, a bigint, bytes, `undefined`, NaN inside it).
+ * Most values are plain JSON: `v` is then the value itself, not a copy. A container is copied only
+ * where its JSON differs from it (a Date, a Map, a bigint, bytes, `undefined`, NaN inside it). A
+ * Date becomes its ISO text here, by a formatter of our own: `JSON.stringify` meeting a Date calls
+ * its `toJSON` and leaves V8's fast path, which costs about twice the copy.
  */
 
 /**
@@ -59,6 +59,44 @@ function addChild(children: AnnotationChildren | undefined, key: string, tree: A
  */
 let lastTree: AnnotationTree | undefined;
 
+/**
+ * Containers nested deeper than this are refused: deeper values overflow the stack somewhere
+ * (here, in JSON.stringify, or in the receiver's schema), and no contract needs them. Also what
+ * ends a cycle's walk.
+ */
+const MAX_DEPTH = 1_000;
+/** How deep the walk is (reset by `encodeValue` on every exit). */
+let depth = 0;
+
+/** Where bytes go during a walk for a binary frame (see binary-frame.ts), else undefined. */
+let blobSink: { blobs: Uint8Array[]; offset: number } | undefined;
+
+/** Bytes in a text frame: base64; in a binary frame: `[offset, length]` into the frame's body. */
+function bytesJson(bytes: Uint8Array): unknown {
+  if (blobSink === undefined) return bytesToBase64(bytes);
+  const place = [blobSink.offset, bytes.length];
+  blobSink.blobs.push(bytes);
+  blobSink.offset += bytes.length;
+  return place;
+}
+
+function twoDigits(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** `date.toISOString()`, in a third of its time (V8's builds a date cache entry per call). */
+export function isoText(date: Date): string {
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(year)) unsupported('an invalid Date');
+  if (year < 1000 || year > 9999) return date.toISOString(); // signed or padded years
+  const ms = date.getUTCMilliseconds();
+  return (
+    `${year}-${twoDigits(date.getUTCMonth() + 1)}-${twoDigits(date.getUTCDate())}` +
+    `T${twoDigits(date.getUTCHours())}:${twoDigits(date.getUTCMinutes())}:${twoDigits(date.getUTCSeconds())}` +
+    `.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`
+  );
+}
+
 function typed(annotation: unknown, json: unknown, children?: AnnotationChildren): unknown {
   lastTree = children === undefined ? [annotation] : [annotation, children];
   return json;
@@ -98,13 +136,20 @@ function toJson(value: unknown): unknown {
       return unsupported(typeof value);
   }
   if (value === null) return null;
+  if (depth++ >= MAX_DEPTH)
+    throw new TypeError(
+      `wirecall cannot send this value: it is nested deeper than ${MAX_DEPTH} levels or contains a cycle`,
+    );
+  const json = objectToJsonOf(value);
+  depth--;
+  return json;
+}
+
+/** The JSON of a non-null object, one level deeper. */
+function objectToJsonOf(value: object): unknown {
   if (Array.isArray(value)) return arrayToJson(value);
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) unsupported('an invalid Date');
-    // JSON.stringify writes a Date as this ISO text itself, unless its toJSON was replaced.
-    return typed('Date', value.toJSON === Date.prototype.toJSON ? value : value.toISOString());
-  }
-  if (value instanceof Uint8Array) return typed(['custom', UINT8ARRAY_ANNOTATION], bytesToBase64(value));
+  if (value instanceof Date) return typed('Date', isoText(value));
+  if (value instanceof Uint8Array) return typed(['custom', UINT8ARRAY_ANNOTATION], bytesJson(value));
   if (value instanceof Set) {
     const { json, children } = itemsToJson(value);
     return typed('set', json, children);
@@ -159,13 +204,16 @@ function withTree(v: unknown, tree: AnnotationTree | undefined): WireValue {
 }
 
 /**
- * Splits a value into the envelope's `v` and `m`. `v` may be the value itself (plain JSON and
- * Dates): write it with JSON.stringify, and do not change the value while the frame is unwritten.
+ * Splits a value into the envelope's `v` and `m`. `v` may be the value itself (plain JSON): do not
+ * change the value while the frame is unwritten.
  * Throws a TypeError for a value no receiver would accept (a RegExp, an Error, a class instance, a
- * cycle), so the sender learns it at once instead of the receiver later.
+ * cycle), so the sender learns it at once instead of the receiver later. With `blobs`, for a binary
+ * frame: bytes are not base64 but `[offset, length]`, and the bytes themselves go to `blobs`, in
+ * order (no copy; the frame copies them).
  */
-export function encodeValue(value: unknown): WireValue {
+export function encodeValue(value: unknown, blobs?: Uint8Array[]): WireValue {
   if (value === undefined) return {};
+  blobSink = blobs === undefined ? undefined : { blobs, offset: 0 };
   try {
     const json = toJson(value);
     return withTree(json, lastTree);
@@ -175,5 +223,8 @@ export function encodeValue(value: unknown): WireValue {
     throw new TypeError('wirecall cannot send this value: it is too deeply nested or contains a cycle', {
       cause: error,
     });
+  } finally {
+    blobSink = undefined;
+    depth = 0;
   }
 }

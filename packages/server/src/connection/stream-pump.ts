@@ -1,7 +1,7 @@
-import { itemFrame, toWire, WirecallError, encodeValue } from '@wirecall/core/internal';
+import { itemFrame, toWire, WirecallError } from '@wirecall/core/internal';
 import { isTracked } from '../router/tracked.js';
 import type { ServerCall } from './call-runner.js';
-import { isLargerThan, valueFrame } from './value-frame.js';
+import { encodedValueFrame, isLargerThan } from './value-frame.js';
 
 /**
  * A stream holds back while more than this is waiting in its connection's send buffer (or a quarter
@@ -67,11 +67,7 @@ function sendItem(call: ServerCall, yielded: unknown): unknown {
   }
   const checked = toWire(entry!.def.stream!, item);
   if (!checked.ok) return new Error(`An item of ${entry!.name} does not match the contract`, { cause: checked.issues });
-  const frame = valueFrame(
-    (value) => itemFrame(call.id, value, itemId),
-    encodeValue(checked.value),
-    call.sink.acceptsBinary,
-  );
+  const frame = encodedValueFrame((value) => itemFrame(call.id, value, itemId), checked.value, call.sink.acceptsBinary);
   const max = host.limits.maxPayloadBytes;
   if (isLargerThan(frame, max)) {
     return new WirecallError('PAYLOAD_TOO_LARGE', `An item of ${entry!.name} is larger than ${max} bytes`, {

@@ -1,4 +1,4 @@
-import { packFrame, takeBytes, type WireValue } from '@wirecall/core/internal';
+import { encodeValue, packFrame, takeBytes, type WireValue } from '@wirecall/core/internal';
 
 /** A frame ready for the socket: text, or binary when its value's bytes travel raw. */
 export type OutFrame = string | Uint8Array;
@@ -11,6 +11,18 @@ export type OutFrame = string | Uint8Array;
 export function valueFrame(build: (value: WireValue) => string, value: WireValue, binary: boolean): OutFrame {
   const taken = binary ? takeBytes(value) : undefined;
   return taken === undefined ? build(value) : packFrame(build(taken.value), taken.blobs);
+}
+
+/**
+ * The frame that carries `raw`, encoded for one connection: for a connection that reads binary
+ * frames, its bytes go straight into the frame's body (no base64 on the way, no copy of the value).
+ * For a value encoded once and sent to many (a result kept for retries, an event), see `valueFrame`.
+ */
+export function encodedValueFrame(build: (value: WireValue) => string, raw: unknown, binary: boolean): OutFrame {
+  if (!binary) return build(encodeValue(raw));
+  const blobs: Uint8Array[] = [];
+  const value = encodeValue(raw, blobs);
+  return blobs.length === 0 ? build(value) : packFrame(build(value), blobs);
 }
 
 /** The size of a frame in bytes, exact for binary and bounded cheaply for text first. */
