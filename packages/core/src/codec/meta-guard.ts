@@ -25,6 +25,14 @@ function refuse(reason: string): never {
 
 /** superjson's path syntax: segments joined by `.`, with `\.` and `\\` escapes. */
 export function parsePath(path: string): string[] {
+  // Most paths have no escapes: split them (a character loop costs several times more).
+  const segments: string[] = path.includes('\\') ? unescapedSegments(path) : path.split('.');
+  if (segments.length > MAX_PATH_SEGMENTS) refuse('annotation path too long');
+  for (const key of segments) if (FORBIDDEN_KEYS.has(key)) refuse(`forbidden key ${key}`);
+  return segments;
+}
+
+function unescapedSegments(path: string): string[] {
   const segments: string[] = [];
   let segment = '';
   for (let i = 0; i < path.length; i++) {
@@ -42,7 +50,5 @@ export function parsePath(path: string): string[] {
     }
   }
   segments.push(segment);
-  if (segments.length > MAX_PATH_SEGMENTS) refuse('annotation path too long');
-  for (const key of segments) if (FORBIDDEN_KEYS.has(key)) refuse(`forbidden key ${key}`);
   return segments;
 }
