@@ -12,18 +12,12 @@ import { runCall, ServerCall, type CallSink } from '../connection/call-runner.js
 import type { ConnectionInfo } from '../connection/connection-info.js';
 import type { OutFrame } from '../connection/value-frame.js';
 import type { HttpHost } from './http-host.js';
+import { connectionParamsJson, HTTP_HEADERS, jsonParam } from './request-values.js';
 import { readBody, sendError, sendJson, statusOf } from './respond.js';
 
 /** The one call of a stateless request: its id inside the frames the call runner writes. */
 const CALL_ID = 1;
 const RESULT_PREFIX = `{"t":"result","id":${CALL_ID}`;
-
-/** Header names of a stateless call (lower case, as Node gives them). */
-export const HTTP_HEADERS = {
-  params: 'wirecall-params',
-  timeout: 'wirecall-timeout',
-  idempotencyKey: 'wirecall-idempotency-key',
-} as const;
 
 let lastCallId = 0;
 
@@ -94,15 +88,6 @@ async function callEnvelope(host: HttpHost, request: IncomingMessage, name: stri
   return parsed.envelope;
 }
 
-function jsonParam(text: string | null, name: string): unknown {
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new WirecallError('BAD_REQUEST', `The query parameter ${name} is not JSON`);
-  }
-}
-
 function bodyValue(body: Buffer): { v?: unknown; m?: unknown } {
   let parsed: unknown;
   try {
@@ -117,7 +102,7 @@ function bodyValue(body: Buffer): { v?: unknown; m?: unknown } {
 }
 
 /**
- * `authenticate`, then the connection params (the `wirecall-params` header, JSON), checked like a
+ * `authenticate`, then the connection params (the `wirecall-params` header or cookie, JSON), checked like a
  * `hello`'s, then the app's `context`: the same steps and refusals as a connection's handshake.
  */
 async function contextOf(host: HttpHost, request: IncomingMessage): Promise<unknown> {
@@ -125,14 +110,7 @@ async function contextOf(host: HttpHost, request: IncomingMessage): Promise<unkn
   let connectionParams: unknown;
   const schema = host.contract.connectionParams as ZodType | undefined;
   if (schema !== undefined) {
-    const header = request.headers[HTTP_HEADERS.params];
-    let value: unknown;
-    try {
-      value = typeof header === 'string' ? JSON.parse(header) : undefined;
-    } catch {
-      throw new WirecallError('UNAUTHORIZED', 'invalid connection params');
-    }
-    const checked = checkSchema(schema, decodeValue({ v: value }));
+    const checked = checkSchema(schema, decodeValue({ v: connectionParamsJson(request) }));
     if (!checked.ok) throw new WirecallError('UNAUTHORIZED', 'invalid connection params');
     connectionParams = checked.value;
   }

@@ -12,11 +12,12 @@ import { SseSessions } from './sse-sessions.js';
 type Route =
   | { kind: 'call'; name: string; methods: string }
   | { kind: 'sse'; methods: string }
+  | { kind: 'events'; event: string; methods: string }
   | { kind: 'session'; token: string; methods: string };
 
 /**
- * The HTTP side of a server: stateless calls (`<path>/call/<name>`) and SSE sessions
- * (`<path>/sse`, `<path>/sse/<token>`). `handle()` answers the requests that are its own and
+ * The HTTP side of a server: stateless calls (`<path>/call/<name>`), SSE sessions
+ * (`<path>/sse`, `<path>/sse/<token>`) and plain event streams (`<path>/events/<event>`). `handle()` answers the requests that are its own and
  * returns false for the rest, which the HTTP server's other listeners answer. Every request passes
  * the checks of an upgrade first: shutting down (503), origin (403), and then per route the rate
  * limit, capacity and `authenticate`. Nothing a request holds may throw out of here.
@@ -93,6 +94,10 @@ export class HttpTransport {
         if (!this.#rateAllows(request, response)) return;
         await this.#sessions.open(request, response);
         return;
+      case 'events':
+        if (!this.#rateAllows(request, response)) return;
+        await this.#sessions.openEvents(request, response, route.event);
+        return;
       case 'call':
         if (!this.#rateAllows(request, response)) return;
         this.#pending++;
@@ -133,13 +138,23 @@ function routeOf(pathname: string, base: string): Route | undefined {
     return /^[\w-]{1,64}$/.test(token) ? { kind: 'session', token, methods: 'POST, DELETE' } : undefined;
   }
   if (rest.startsWith('/call/')) {
-    let name: string;
-    try {
-      name = decodeURIComponent(rest.slice('/call/'.length));
-    } catch {
-      return undefined;
-    }
-    return name.length > 0 && name.length <= 256 ? { kind: 'call', name, methods: 'GET, POST' } : undefined;
+    const name = nameAfter(rest, '/call/');
+    return name === undefined ? undefined : { kind: 'call', name, methods: 'GET, POST' };
+  }
+  if (rest.startsWith('/events/')) {
+    const event = nameAfter(rest, '/events/');
+    return event === undefined ? undefined : { kind: 'events', event, methods: 'GET' };
   }
   return undefined;
+}
+
+/** The procedure or event name after `prefix` in a pathname (URL-decoded), if it can be one. */
+function nameAfter(rest: string, prefix: string): string | undefined {
+  let name: string;
+  try {
+    name = decodeURIComponent(rest.slice(prefix.length));
+  } catch {
+    return undefined;
+  }
+  return name.length > 0 && name.length <= 256 ? name : undefined;
 }

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLOSE_CODES, toWirecallError, WirecallError } from '@wirecall/core/internal';
+import type { ConnectionSlot } from '../connection/connection-slots.js';
+import { EventStreamSocket } from './event-stream-socket.js';
 import type { HttpHost } from './http-host.js';
+import { connectionParamsJson, jsonParam } from './request-values.js';
 import { readBody, sendError } from './respond.js';
 import { VirtualSocket } from './sse-socket.js';
 
@@ -27,16 +30,69 @@ export class SseSessions {
   }
 
   /**
-   * `GET <path>/sse`: the checks of an upgrade (origin was checked by the router; capacity, then
-   * `authenticate`, each refusal its HTTP status), then a `text/event-stream` answer whose first
+   * `GET <path>/sse`: the checks of an upgrade, then a `text/event-stream` answer whose first
    * message (`event: session`) gives the token, and a connection on a virtual socket.
    */
   async open(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const admitted = await this.#admit(request, response);
+    if (admitted === undefined) return;
+    const token = randomBytes(24).toString('base64url');
+    response.write(`event: session\ndata: ${token}\n\n`);
+    const socket = new VirtualSocket(response, token);
+    this.#sessions.set(token, socket);
+    socket.once('close', () => this.#sessions.delete(token));
+    this.#host.accept(socket, { request, ...admitted });
+  }
+
+  /**
+   * `GET <path>/events/<event>?v=<params>&m=<annotations>`: one event stream as plain SSE, for an
+   * `EventSource` or `curl` (see event-stream-socket.ts). The server sends the `hello` (connection
+   * params from the `wirecall-params` header or cookie) and the `sub`, resuming after
+   * `Last-Event-ID` (or `?lastEventId=`) when given. A malformed query is a 400 before anything opens.
+   */
+  async openEvents(request: IncomingMessage, response: ServerResponse, event: string): Promise<void> {
+    const host = this.#host;
+    let frames: Buffer[];
+    try {
+      const query = new URL(request.url ?? '/', 'http://x').searchParams;
+      const lastEventId = request.headers['last-event-id'] ?? query.get('lastEventId') ?? undefined;
+      const params = connectionParamsJson(request);
+      const hello = { t: 'hello', fp: host.contract.fingerprint, ...(params === undefined ? {} : { v: params }) };
+      const sub = {
+        t: 'sub',
+        id: 1,
+        e: event,
+        v: jsonParam(query.get('v'), 'v'),
+        m: jsonParam(query.get('m'), 'm'),
+        after: typeof lastEventId === 'string' && lastEventId.length > 0 ? lastEventId : undefined,
+      };
+      frames = [Buffer.from(JSON.stringify(hello)), Buffer.from(JSON.stringify(sub))];
+    } catch (thrown) {
+      sendError(response, toWirecallError(thrown), host.logger);
+      return;
+    }
+    const admitted = await this.#admit(request, response);
+    if (admitted === undefined) return;
+    // Nothing may be written before the first event: send the head now, so the client sees 200.
+    response.flushHeaders();
+    const socket = new EventStreamSocket(response, 'events');
+    host.accept(socket, { request, ...admitted });
+    socket.receive(frames);
+  }
+
+  /**
+   * The checks of an upgrade (origin was checked by the router; capacity, then `authenticate`, each
+   * refusal its HTTP status), then the `text/event-stream` answer's head; undefined when refused.
+   */
+  async #admit(
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<{ auth: unknown; slot: ConnectionSlot } | undefined> {
     const host = this.#host;
     const slot = host.reserveSlot(request.socket.remoteAddress ?? '');
     if (slot === undefined) {
       sendError(response, new WirecallError('UNAVAILABLE', 'too many connections'), host.logger);
-      return;
+      return undefined;
     }
     let auth: unknown;
     try {
@@ -51,14 +107,13 @@ export class SseSessions {
         error.code === 'INTERNAL' ? new WirecallError('INTERNAL', 'internal error') : error,
         host.logger,
       );
-      return;
+      return undefined;
     }
     if (response.destroyed || host.closing) {
       slot.release();
       if (host.closing) sendError(response, new WirecallError('UNAVAILABLE', 'server is shutting down'), host.logger);
-      return;
+      return undefined;
     }
-    const token = randomBytes(24).toString('base64url');
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -69,11 +124,7 @@ export class SseSessions {
     request.socket.setNoDelay(true);
     // Long-lived by design: Node's per-request timeouts do not apply to a stream of events.
     request.socket.setTimeout(0);
-    response.write(`event: session\ndata: ${token}\n\n`);
-    const socket = new VirtualSocket(response, token);
-    this.#sessions.set(token, socket);
-    socket.once('close', () => this.#sessions.delete(token));
-    host.accept(socket, { request, auth, slot });
+    return { auth, slot };
   }
 
   /**

@@ -1,0 +1,41 @@
+import { CLOSE_CODES } from '@wirecall/core/internal';
+import { VirtualSocket } from './sse-socket.js';
+
+/**
+ * The server's side of a plain event stream (`GET <path>/events/<event>`, for an `EventSource` or
+ * `curl`): a session whose client the server plays itself (it sends the `hello` and the `sub`), so
+ * nothing comes in, and whose frames go out as plain SSE:
+ *
+ * - `event` frames as SSE messages, `id:` their event id (so a browser's automatic reconnect sends
+ *   `Last-Event-ID`, which resumes the stream), `data:` the frame;
+ * - `gap` frames as `event: gap`;
+ * - an `error` (the subscription was refused) as `event: error`, then the stream ends;
+ * - everything else (`welcome`, `subscribed`, `pong`) not at all.
+ *
+ * With no POSTs to answer pings, the stream's own writes stand for the client's liveness: a ping is
+ * a comment, answered at once; a client that went away is seen when a write fails (the response's
+ * `close`), as for any HTTP response.
+ */
+export class EventStreamSocket extends VirtualSocket {
+  override send(frame: Buffer | Uint8Array | string, options?: { binary?: boolean }): void {
+    const text =
+      typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString();
+    if (text.startsWith('{"t":"event"')) {
+      super.send(frame, options);
+    } else if (text.startsWith('{"t":"gap"')) {
+      this.#write(`event: gap\ndata: ${text}\n\n`);
+    } else if (text.startsWith('{"t":"error"')) {
+      this.#write(`event: error\ndata: ${text}\n\n`);
+      this.close(CLOSE_CODES.NORMAL, 'subscription refused');
+    }
+  }
+
+  override ping(): void {
+    super.ping();
+    if (!this.closed) this.emit('pong');
+  }
+
+  #write(text: string): void {
+    if (!this.closed) this._socket.write(text);
+  }
+}
