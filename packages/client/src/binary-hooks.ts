@@ -9,7 +9,7 @@ export interface BinaryFrames {
   /** Splits a binary frame the server sent into its envelope's JSON text and the bytes it points into. */
   unpack(frame: Uint8Array): { header: string; body: Uint8Array };
   /** Puts a binary frame's bytes back where its parsed envelope's value says (in place). */
-  putBytes(value: WireValue, body: Uint8Array): void;
+  putBytes(value: WireValue, body: Uint8Array, frameOwned: boolean): void;
   /** The frame carrying `value`, built by `build`: binary when the value holds bytes, text otherwise. */
   frameOf(build: (value: WireValue) => string, value: WireValue): string | Uint8Array;
 }

@@ -335,7 +335,8 @@ export class ConnectionManager {
       if (!parsed.ok) throw new Error(parsed.reason);
       envelope = parsed.envelope;
       // A binary frame's bytes go back into its value, which then decodes like any other.
-      if (binary !== undefined) frames!.putBytes(envelope as WireValue, binary.body);
+      // The frame's ArrayBuffer is this message's alone (browsers and ws hand over one per message).
+      if (binary !== undefined) frames!.putBytes(envelope as WireValue, binary.body, true);
     } catch {
       // A server that speaks something else cannot be talked to; do not guess.
       this.#drop(socket, 'the server sent a frame that is not wirecall.v1', CLOSE_PROTOCOL_ERROR);

@@ -117,3 +117,42 @@ describe('encodeValue with blobs: bytes straight into a binary frame', () => {
     expect(encodeValue(new Uint8Array([1])).v).toBe('AQ==');
   });
 });
+
+describe('frames without needless copies', () => {
+  it('packs into memory from an allocator, also a view into a pool at an offset', () => {
+    const wire = encodeValue({ file: new Uint8Array([5, 6, 7]) });
+    const taken = takeBytes(wire)!;
+    const frame = packFrame(JSON.stringify(taken.value), taken.blobs, (size) => Buffer.allocUnsafe(size));
+    // Small: Node hands out a slice of its shared pool, at some offset into it.
+    expect(frame.byteOffset).toBeGreaterThanOrEqual(0);
+    const { header, body } = unpackFrame(new Uint8Array(frame));
+    const envelope = JSON.parse(header) as WireValue;
+    putBytes(envelope, body);
+    expect(decodeValue(envelope)).toEqual({ file: new Uint8Array([5, 6, 7]) });
+  });
+
+  it('hands over bytes that fill most of a frame the receiver owns as a view, and copies the rest', () => {
+    const big = new Uint8Array(10_000).fill(7);
+    const small = new Uint8Array([1, 2]);
+    const frameOf = () => {
+      const blobs: Uint8Array[] = [];
+      const wire = encodeValue({ big, small }, blobs);
+      return { frame: new Uint8Array(packFrame(JSON.stringify(wire), blobs)), header: '' };
+    };
+    const owned = frameOf().frame;
+    const unpacked = unpackFrame(owned);
+    const envelope = JSON.parse(unpacked.header) as WireValue;
+    putBytes(envelope, unpacked.body, true);
+    const value = envelope.v as { big: Uint8Array; small: Uint8Array };
+    expect(value.big.buffer).toBe(owned.buffer); // a view: no copy of 10 kB
+    expect(value.small.buffer).not.toBe(owned.buffer); // would keep the whole frame alive
+    expect(value.big).toEqual(big);
+    expect(Buffer.isBuffer(value.big)).toBe(false);
+
+    const shared = frameOf().frame;
+    const again = unpackFrame(shared);
+    const copied = JSON.parse(again.header) as WireValue;
+    putBytes(copied, again.body);
+    expect((copied.v as { big: Uint8Array }).big.buffer).not.toBe(shared.buffer);
+  });
+});

@@ -131,8 +131,13 @@ export function takeBytes(value: WireValue): { value: WireValue; blobs: Uint8Arr
 /**
  * The receiver's half: puts the body's bytes back where the header says (in place: the header is
  * a fresh parse). Refuses offsets outside the body, and bytes in any other form.
+ *
+ * `frameOwned`: the frame's whole buffer holds this frame and nothing else (a client's frames: an
+ * ArrayBuffer per message, in browsers and from `ws`). Bytes that fill at least half of it are then
+ * a view, not a copy: they cannot keep more than their own size alive again. Otherwise (a server's
+ * frames, which may share a pool of buffers) every value is a copy.
  */
-export function putBytes(value: WireValue, body: Uint8Array): void {
+export function putBytes(value: WireValue, body: Uint8Array, frameOwned = false): void {
   let next = 0;
   forEachBytes(value, (holder, key) => {
     const place = holder[key];
@@ -145,19 +150,29 @@ export function putBytes(value: WireValue, body: Uint8Array): void {
     // to more than the frame itself.
     if (start !== next || end < start || end > body.length) malformed('bytes outside the body, or out of order');
     next = end;
-    // A copy, and a plain Uint8Array: never a view into the frame (or into a pool of buffers that
-    // holds other connections' data), and never a Buffer.
-    holder[key] = new Uint8Array(body.subarray(start, end));
+    // A plain Uint8Array, never a Buffer; and a copy unless the frame's buffer is its alone and
+    // mostly these bytes (never a view into a pool of buffers that holds other connections' data).
+    const bytes = body.subarray(start, end);
+    const share = frameOwned && bytes.length * 2 >= body.buffer.byteLength;
+    holder[key] = share ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : new Uint8Array(bytes);
   });
 }
 
-/** One binary frame from a header (an envelope's JSON text) and the bytes it points into. */
-export function packFrame(header: string, blobs: readonly Uint8Array[]): Uint8Array {
+/**
+ * One binary frame from a header (an envelope's JSON text) and the bytes it points into. `allocate`
+ * makes the frame's memory: the server passes Node's `Buffer.allocUnsafe` (every byte is written
+ * here, so zero-filling 64 KiB per slice is wasted work).
+ */
+export function packFrame(
+  header: string,
+  blobs: readonly Uint8Array[],
+  allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
   const headerBytes = textEncoder.encode(header);
   let size = HEADER_LENGTH_BYTES + headerBytes.length;
   for (const blob of blobs) size += blob.length;
-  const frame = new Uint8Array(size);
-  new DataView(frame.buffer).setUint32(0, headerBytes.length);
+  const frame = allocate(size);
+  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(0, headerBytes.length);
   frame.set(headerBytes, HEADER_LENGTH_BYTES);
   let at = HEADER_LENGTH_BYTES + headerBytes.length;
   for (const blob of blobs) {

@@ -1,5 +1,6 @@
 import { eventFrame as eventFrameText, packFrame, takeBytes, type StreamKey } from '@wirecall/core/internal';
 import type { Broker, BrokerEvent } from '../broker/broker.js';
+import { allocateUnsafe } from './value-frame.js';
 
 /** The part of a connection the registry talks to. */
 export interface EventSink {
@@ -94,7 +95,7 @@ export function eventFrames(event: BrokerEvent): EventFrames {
     binary() {
       if (binary === null) {
         const taken = takeBytes(event.value);
-        binary = taken && packFrame(eventFrameText(event.key, event.id, taken.value), taken.blobs);
+        binary = taken && packFrame(eventFrameText(event.key, event.id, taken.value), taken.blobs, allocateUnsafe);
       }
       return binary;
     },

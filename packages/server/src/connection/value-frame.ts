@@ -1,5 +1,15 @@
 import { encodeValue, packFrame, takeBytes, type WireValue } from '@wirecall/core/internal';
 
+/**
+ * Memory for a binary frame that packFrame fills entirely: no zero-filling first. A plain
+ * Uint8Array over it, not the Buffer: a connection sends a Buffer as a text frame (events' ready
+ * text) and a Uint8Array as a binary one.
+ */
+export function allocateUnsafe(size: number): Uint8Array {
+  const memory = Buffer.allocUnsafe(size);
+  return new Uint8Array(memory.buffer, memory.byteOffset, memory.byteLength);
+}
+
 /** A frame ready for the socket: text, or binary when its value's bytes travel raw. */
 export type OutFrame = string | Uint8Array;
 
@@ -10,7 +20,7 @@ export type OutFrame = string | Uint8Array;
  */
 export function valueFrame(build: (value: WireValue) => string, value: WireValue, binary: boolean): OutFrame {
   const taken = binary ? takeBytes(value) : undefined;
-  return taken === undefined ? build(value) : packFrame(build(taken.value), taken.blobs);
+  return taken === undefined ? build(value) : packFrame(build(taken.value), taken.blobs, allocateUnsafe);
 }
 
 /**
@@ -22,7 +32,7 @@ export function encodedValueFrame(build: (value: WireValue) => string, raw: unkn
   if (!binary) return build(encodeValue(raw));
   const blobs: Uint8Array[] = [];
   const value = encodeValue(raw, blobs);
-  return blobs.length === 0 ? build(value) : packFrame(build(value), blobs);
+  return blobs.length === 0 ? build(value) : packFrame(build(value), blobs, allocateUnsafe);
 }
 
 /** The size of a frame in bytes, exact for binary and bounded cheaply for text first. */
