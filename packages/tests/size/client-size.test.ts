@@ -14,15 +14,15 @@ import {
  * Phoenix's Socket + Channel + Presence, socket.io-client). Today the client's own code is below
  * all three; client + core, which since #17 includes the value codec that replaced superjson
  * (Date, Map, Set, BigInt and bytes need nothing more), is below socket.io-client and below tRPC's
- * client with the superjson transformer it needs for the same values, and about 2.3 KB above tRPC's
- * and 2.7 KB above Phoenix's bare clients (neither carries more than JSON). It pays for the contract
+ * client with the superjson transformer it needs for the same values, and about 2.6 KB above tRPC's
+ * and 3.0 KB above Phoenix's bare clients (neither carries more than JSON). It pays for the contract
  * checks of what the client sends and receives, typed values, typed errors, and its request and
- * connection managers. This guards what holds, and growth: client + core stays within 11 KB. The
+ * connection managers. This guards what holds, and growth: client + core stays within 11.5 KB. The
  * optional features live in their own entry points and count only for the apps that import them;
  * the second test checks that the others ship none of their code (nor a worker), and that a
  * browser bundle holds none of what the client does on Node's `ws` only.
  */
-const CLIENT_WITH_CORE_BUDGET = 11 * 1024;
+const CLIENT_WITH_CORE_BUDGET = 11.5 * 1024;
 
 describe('browser bundle size of createClient', () => {
   it('keeps the client’s own code below every anchor’s client, and client + core within its budget', async () => {

@@ -318,9 +318,10 @@ export class ConnectionManager {
         this.#down(event.code, event.reason);
       }
     };
-    socket.onmessage = (event) => {
-      if (this.#socket === socket) this.#onMessage(socket, event.data);
+    const onData = (data: unknown): void => {
+      if (this.#socket === socket) this.#onMessage(socket, data);
     };
+    if (socketTuning?.listen(socket, onData) !== true) socket.onmessage = (event) => onData(event.data);
   }
 
   #onMessage(socket: SocketLike, data: unknown): void {

@@ -60,5 +60,27 @@ function corkUntilMicrotask(socket: SocketLike): void {
   });
 }
 
-/** Node's tuning of `ws` sockets: corked bursts, and HTTP refusals of the upgrade read from errors. */
-export const socketTuning: SocketTuning | undefined = { sending: corkUntilMicrotask, refusal: refusalOf };
+/** The part of a `ws` WebSocket that is an EventEmitter. */
+interface EmittingSocket {
+  _socket?: unknown;
+  on(event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void): void;
+}
+
+/**
+ * `ws`'s own 'message' event instead of `onmessage`: `onmessage` wraps every message in a
+ * `MessageEvent` through ws's EventTarget shim. Text arrives as a Buffer, binary as the
+ * ArrayBuffer `binaryType` asks for. Only a `ws` socket (it has `_socket`); others use `onmessage`.
+ */
+function listenToMessages(socket: SocketLike, onData: (data: unknown) => void): boolean {
+  const emitting = socket as unknown as EmittingSocket;
+  if (!('_socket' in emitting) || typeof emitting.on !== 'function') return false;
+  emitting.on('message', (data, isBinary) => onData(isBinary ? data : data.toString()));
+  return true;
+}
+
+/** Node's tuning of `ws` sockets: corked bursts, HTTP refusals of the upgrade read from errors, messages by 'message'. */
+export const socketTuning: SocketTuning | undefined = {
+  sending: corkUntilMicrotask,
+  refusal: refusalOf,
+  listen: listenToMessages,
+};

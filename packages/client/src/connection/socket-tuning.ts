@@ -10,4 +10,9 @@ export interface SocketTuning {
   sending(socket: SocketLike): void;
   /** The close code an `error` event of a socket stands for, when it says more than "network". */
   refusal(event: unknown): number | undefined;
+  /**
+   * Hands each message's data (a string for text, an ArrayBuffer for binary) to `onData` by a
+   * quicker way than `onmessage`, if the socket has one; false when it has none.
+   */
+  listen(socket: SocketLike, onData: (data: unknown) => void): boolean;
 }
