@@ -29,6 +29,7 @@ const PEER_FILES: Record<PeerName, string> = {
   socketio: './peers/socketio.js',
   trpc: './peers/trpc.js',
   wirecall: './peers/wirecall.js',
+  wirecallHttp: './peers/wirecall-http.js',
 };
 
 const [role, peerName] = process.argv.slice(2);

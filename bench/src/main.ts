@@ -23,7 +23,15 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { drawRatioChart, type ChartGroup } from './chart.js';
 import { BENCH_DIR, runMain, startSpinners, type HarnessSettings } from './harness.js';
-import { PAYLOAD_LABELS, PAYLOADS, PEER_LABELS, PEER_NAMES, type Payload, type PeerName } from './peers/types.js';
+import {
+  PAYLOAD_LABELS,
+  PAYLOADS,
+  PEER_COLORS,
+  PEER_LABELS,
+  PEER_NAMES,
+  type Payload,
+  type PeerName,
+} from './peers/types.js';
 import {
   beatsPeers,
   formatNumber as format,
@@ -76,12 +84,6 @@ const PATTERNS: readonly Pattern[] = ['paced', 'burst'];
 const E_REFERENCE = 'C burst, numbers';
 const ROOT_DIR = join(BENCH_DIR, '..');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
-const PEER_COLORS: Record<PeerName, string> = {
-  raw: '#111827',
-  socketio: '#9ca3af',
-  trpc: '#3b82f6',
-  wirecall: '#f97316',
-};
 
 interface Options {
   quick: boolean;

@@ -97,7 +97,7 @@ export function repetitionsMeeting(
 }
 
 /**
- * For a `beatPeers` target: is wirecall's median above every other peer's, and in how many
+ * For a `beatPeers` target: is wirecall's median above every other library's, and in how many
  * repetitions was it above all of them (repetition by repetition)?
  */
 export function beatsPeers(
@@ -105,7 +105,8 @@ export function beatsPeers(
   key: string,
   peers: readonly PeerName[],
 ): { median: boolean; repetitions: string } {
-  const others = peers.filter((peer) => peer !== 'wirecall' && peer !== 'raw');
+  // The other libraries: not raw ws (the ratio's base), nor wirecall's own HTTP + SSE transport.
+  const others = peers.filter((peer) => peer !== 'wirecall' && peer !== 'raw' && peer !== 'wirecallHttp');
   const mine = runs.wirecall ?? [];
   const medianAbove = others.every((peer) => metricSpread(mine, key).median > metricSpread(runs[peer], key).median);
   let above = 0;

@@ -7,7 +7,7 @@
  * the client to hold the rest, so from 256 up calls wait in the client (their latency counts it).
  */
 import { HOST, withChildren } from '../harness.js';
-import { PEER_NAMES } from '../peers/types.js';
+import { WEBSOCKET_PEERS } from '../peers/types.js';
 import type { PipelinedReport } from '../scenarios/b-pipelined.js';
 import { JOB_TIMEOUT_MS } from '../scenarios/types.js';
 import type { Curve, CurvePoint } from './types.js';
@@ -24,7 +24,7 @@ export const inFlightCurve: Curve = {
   xLabel: 'calls in flight (one connection)',
   xLog: true,
   formatX: (x) => x.toLocaleString('en-US'),
-  peers: PEER_NAMES,
+  peers: WEBSOCKET_PEERS,
   metrics: [
     { key: 'callsPerSec', label: 'calls/s', unit: 'calls/s', better: 'higher', digits: 0, chart: true },
     { key: 'p99Us', label: 'p99 latency', unit: 'µs', better: 'lower', digits: 0, chart: true, logY: true },

@@ -8,7 +8,7 @@
  */
 import { HOST, withChildren } from '../harness.js';
 import { EPOCH_MS, instantOf, isInstant, type ArrivesAs } from '../peers/payloads.js';
-import { PEER_NAMES, type BenchClient, type Payload } from '../peers/types.js';
+import { WEBSOCKET_PEERS, type BenchClient, type Payload } from '../peers/types.js';
 import { cpuMicros, JOB_TIMEOUT_MS } from '../scenarios/types.js';
 import { formatBytes, type Curve, type CurvePoint } from './types.js';
 
@@ -62,7 +62,7 @@ export const payloadCurve: Curve = {
   xLabel: 'payload per result (bytes of text)',
   xLog: true,
   formatX: formatBytes,
-  peers: PEER_NAMES,
+  peers: WEBSOCKET_PEERS,
   metrics: [
     { key: 'mbPerSec', label: 'payload MB/s', unit: 'MB/s', better: 'higher', digits: 1, chart: true, logY: true },
     { key: 'callsPerSec', label: 'calls/s', unit: 'calls/s', better: 'higher', digits: 0, chart: true, logY: true },

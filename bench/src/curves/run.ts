@@ -20,7 +20,15 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { drawCurveChart, type CurveSeries } from '../curve-chart.js';
 import { BENCH_DIR, type HarnessSettings } from '../harness.js';
-import { PAYLOAD_LABELS, PAYLOADS, PEER_LABELS, PEER_NAMES, type Payload, type PeerName } from '../peers/types.js';
+import {
+  PAYLOAD_LABELS,
+  PAYLOADS,
+  PEER_COLORS,
+  PEER_LABELS,
+  PEER_NAMES,
+  type Payload,
+  type PeerName,
+} from '../peers/types.js';
 import { median } from '../stats.js';
 import { inFlightCurve } from './in-flight.js';
 import { isolationCurve } from './isolation.js';
@@ -30,12 +38,6 @@ import type { Curve, CurveEnv, CurveId, CurveMetric, CurveRun } from './types.js
 
 const CURVES: readonly Curve[] = [subscribersCurve, inFlightCurve, payloadCurve, isolationCurve];
 const RESULTS_DIR = join(BENCH_DIR, 'results');
-export const PEER_COLORS: Record<PeerName, string> = {
-  raw: '#111827',
-  socketio: '#9ca3af',
-  trpc: '#3b82f6',
-  wirecall: '#f97316',
-};
 const USAGE =
   'usage: npm run bench:curves -w bench -- [--quick] [--only=subscribers,in-flight,payload,isolation] [--peers=raw,wirecall] [--reps=N] [--payload=date|numbers]';
 

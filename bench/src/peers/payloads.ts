@@ -31,6 +31,7 @@ const DATES_ARRIVE_AS: Record<PeerName, ArrivesAs> = {
   socketio: 'string',
   trpc: 'Date',
   wirecall: 'Date',
+  wirecallHttp: 'Date',
 };
 
 export function arrivesAs(peer: PeerName, payload: Payload): ArrivesAs {

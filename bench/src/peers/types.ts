@@ -5,14 +5,26 @@
  */
 
 /** The peers, in the order they run in each repetition (and appear in tables). */
-export const PEER_NAMES = ['raw', 'socketio', 'trpc', 'wirecall'] as const;
+export const PEER_NAMES = ['raw', 'socketio', 'trpc', 'wirecall', 'wirecallHttp'] as const;
 export type PeerName = (typeof PEER_NAMES)[number];
+/** The peers over a WebSocket: every scenario's and curve's, where HTTP + SSE adds nothing to learn. */
+export const WEBSOCKET_PEERS: readonly PeerName[] = ['raw', 'socketio', 'trpc', 'wirecall'];
+
+/** Each peer's colour in the charts. */
+export const PEER_COLORS: Record<PeerName, string> = {
+  raw: '#111827',
+  socketio: '#9ca3af',
+  trpc: '#3b82f6',
+  wirecall: '#f97316',
+  wirecallHttp: '#fdba74',
+};
 
 export const PEER_LABELS: Record<PeerName, string> = {
   raw: 'raw ws',
   socketio: 'Socket.IO',
   trpc: 'tRPC',
   wirecall: 'wirecall',
+  wirecallHttp: 'wirecall HTTP+SSE',
 };
 
 /**

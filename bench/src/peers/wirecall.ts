@@ -14,6 +14,7 @@
  */
 import { createClient, type SocketConstructor } from '@wirecall/client';
 import { binaryFrames } from '@wirecall/client/binary';
+import { httpTransport } from '@wirecall/client/http';
 import { streams } from '@wirecall/client/streams';
 import { defineContract } from '@wirecall/core';
 import { createServer } from '@wirecall/server';
@@ -167,11 +168,19 @@ function boundSocket(localAddress: string): SocketConstructor {
   } as unknown as SocketConstructor;
 }
 
-async function connect(url: string, { payload = 'numbers', localAddress }: ConnectOptions = {}): Promise<BenchClient> {
+/** How a client reaches the server: a WebSocket (with binary frames), or HTTP + SSE only. */
+export type Transport = 'websocket' | 'http';
+
+/** A client the way the README shows it, over `transport`. */
+export async function connectOver(
+  transport: Transport,
+  url: string,
+  { payload = 'numbers', localAddress }: ConnectOptions = {},
+): Promise<BenchClient> {
   const client = createClient(contractOf(payload), {
     url,
     streams,
-    binary: binaryFrames(),
+    ...(transport === 'http' ? { transport: 'http', http: httpTransport() } : { binary: binaryFrames() }),
     ...(localAddress === undefined ? {} : { WebSocket: boundSocket(localAddress) }),
   });
   await new Promise<void>((resolve, reject) => {
@@ -201,4 +210,4 @@ async function connect(url: string, { payload = 'numbers', localAddress }: Conne
   };
 }
 
-export const peer: Peer = { startServer, connect };
+export const peer: Peer = { startServer, connect: (url, options) => connectOver('websocket', url, options) };

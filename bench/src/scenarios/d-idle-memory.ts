@@ -4,7 +4,7 @@
  * client processes (at most 50 connecting at once per process); per connection = delta / N.
  */
 import { HOST, sleep, waitUntil, withChildren } from '../harness.js';
-import { PEER_NAMES } from '../peers/types.js';
+import { WEBSOCKET_PEERS } from '../peers/types.js';
 import { JOB_TIMEOUT_MS, type Scenario } from './types.js';
 
 export interface MemoryReport {
@@ -39,7 +39,7 @@ const SETTLE_MS = 500;
 export const scenarioD: Scenario = {
   id: 'D',
   title: 'memory per idle connection (server process, after gc)',
-  peers: PEER_NAMES,
+  peers: WEBSOCKET_PEERS,
   metrics: [
     {
       key: 'rssPerConnection',
