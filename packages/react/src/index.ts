@@ -5,6 +5,7 @@
  */
 export { createWirecallContext, type WirecallContext, type WirecallProviderProps } from './context.js';
 export { createWirecallOptions, type ServerCaller, type WirecallSource } from './create-options.js';
+export { deserializeData, serializeData } from './hydration.js';
 export type {
   CallSettings,
   DecoratedProcedure,

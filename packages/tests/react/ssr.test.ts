@@ -15,7 +15,13 @@ import {
   useSuspenseQuery,
   type DehydratedState,
 } from '@tanstack/react-query';
-import { createWirecallContext, createWirecallOptions, useStream } from '@wirecall/react';
+import {
+  createWirecallContext,
+  createWirecallOptions,
+  deserializeData,
+  serializeData,
+  useStream,
+} from '@wirecall/react';
 import { createElement as h, Suspense, type ReactNode } from 'react';
 import { renderToPipeableStream, renderToString } from 'react-dom/server';
 import { PassThrough } from 'node:stream';
@@ -93,10 +99,19 @@ describe('server-side rendering', () => {
     const browserCache = new QueryClient();
     hydrate(browserCache, shipped);
     const browserOptions = createWirecallOptions({ client: ctx.connect() });
-    expect(browserCache.getQueryData(browserOptions.auctions.get.queryKey({ id: 'a3' }))).toMatchObject({
-      id: 'a3',
-      title: 'Lot 3',
-    });
+    const key = browserOptions.auctions.get.queryKey({ id: 'a3' });
+    expect(browserCache.getQueryData(key)).toMatchObject({ id: 'a3', title: 'Lot 3' });
+    expect(browserCache.getQueryData(key)?.endsAt).not.toBeInstanceOf(Date); // plain JSON: text
+
+    // With wirecall's own serializer, the Date crosses the JSON as a Date, and hydrating the same
+    // state twice gives the same data.
+    const typed = JSON.parse(JSON.stringify(dehydrate(serverCache, { serializeData }))) as DehydratedState;
+    const typedCache = new QueryClient();
+    hydrate(typedCache, typed, { defaultOptions: { deserializeData } });
+    expect(typedCache.getQueryData(key)?.endsAt).toEqual(new Date('2030-01-01T00:00:00.000Z'));
+    const again = new QueryClient();
+    hydrate(again, typed, { defaultOptions: { deserializeData } });
+    expect(again.getQueryData(key)).toEqual(typedCache.getQueryData(key));
   });
 
   it('runs useSuspenseQuery through the caller while streaming the HTML', async () => {
