@@ -20,14 +20,26 @@ function botAnswer(question: string): string {
   return `You asked: "${question}". This answer streams to your page one word at a time, under flow control, and lands in the room once it is complete.`;
 }
 
-/** Waits `ms`, or rejects with the signal's reason when the caller gives up. */
+/**
+ * Waits `ms`, or rejects with the signal's reason when the caller gives up. The abort listener goes
+ * when the wait ends: one stream pauses once per word on the same signal, and listeners left behind
+ * would pile up on it (Node warns past ten).
+ */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = (): void => {
       clearTimeout(timer);
       reject(signal.reason as Error);
-    });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
