@@ -1,8 +1,9 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { Outcome } from '../router/idempotency-cache.js';
 import type { Claim, SharedIdempotency } from '../router/shared-idempotency.js';
 import type { SharedIdempotencyOptions } from './redis-idempotency.js';
+import { kvBucket } from './nats-bucket.js';
 
 /** Claims tried again when another node changed the key between our read and our write. */
 const MAX_ATTEMPTS = 10;
@@ -31,7 +32,7 @@ export class NatsIdempotency implements SharedIdempotency {
     this.leaseMs = options.leaseMs ?? 10_000;
     this.pollMs = options.pollMs ?? 100;
     const ttl = Math.max(options.windowMs, this.leaseMs) * 2;
-    this.#bucket = js.then((client) => new Kvm(client).create(bucket, { ttl, history: 1 }));
+    this.#bucket = js.then((client) => kvBucket(client, bucket, { ttl, history: 1 }));
     this.#bucket.catch(() => {}); // reported by the calls that need it
   }
 

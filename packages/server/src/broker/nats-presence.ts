@@ -1,6 +1,6 @@
 import type { StreamKey } from '@wirecall/core/internal';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   dropEntry,
@@ -20,6 +20,7 @@ import type {
   PresencePage,
   PresenceStore,
 } from '../presence/presence-store.js';
+import { kvBucket } from './nats-bucket.js';
 
 /** Changes tried again when another node changed the room between our read and our write. */
 const MAX_ATTEMPTS = 20;
@@ -49,7 +50,7 @@ export class NatsPresence implements PresenceStore {
   ) {
     this.#connection = connection;
     this.#subject = names.subject;
-    this.#bucket = js.then((client) => new Kvm(client).create(names.bucket, { ttl: ROOM_TTL_MS, history: 1 }));
+    this.#bucket = js.then((client) => kvBucket(client, names.bucket, { ttl: ROOM_TTL_MS, history: 1 }));
     this.#bucket.catch(() => {}); // reported by the calls that need it
   }
 
