@@ -128,14 +128,14 @@ describe('plain event streams over SSE', () => {
     expect(ctx.server.stats().connections).toBe(0);
   });
 
-  it('reads connection params from the wirecall-params cookie, where an EventSource cannot set headers', async () => {
+  it('reads connection params from the wirecall-params cookie, where an EventSource cannot set headers (calls never do)', async () => {
     const api = defineContract({
-      procedures: {},
+      procedures: { ping: { input: z.object({}), output: z.string() } },
       events: { note: { payload: z.object({ text: z.string() }) } },
       connectionParams: z.object({ token: z.string() }),
     });
     await using ctx = await startTestServer(api, {
-      handlers: {},
+      handlers: { ping: () => 'pong' },
       context: ({ connectionParams }) => {
         if (connectionParams.token !== 'open sesame') throw new WirecallError('UNAUTHORIZED', 'bad token');
         return {};
@@ -152,5 +152,14 @@ describe('plain event streams over SSE', () => {
     const [close] = await refused.until(1);
     expect(close!.event).toBe('close');
     expect(JSON.parse(close!.data)).toMatchObject({ code: 4401 });
+
+    // A call takes its params from the header only: a cookie would ride along on another site's
+    // form POST, and act for the user.
+    const call = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${ctx.port}/call/ping`, { method: 'POST', body: '{"v":{}}', headers });
+    expect((await call({ cookie: cookie('open sesame') })).status).toBe(401);
+    const byHeader = await call({ 'wirecall-params': JSON.stringify({ token: 'open sesame' }) });
+    expect(byHeader.status).toBe(200);
+    expect(await byHeader.json()).toEqual({ v: 'pong' });
   });
 });

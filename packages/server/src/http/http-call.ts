@@ -102,7 +102,7 @@ function bodyValue(body: Buffer): { v?: unknown; m?: unknown } {
 }
 
 /**
- * `authenticate`, then the connection params (the `wirecall-params` header or cookie, JSON), checked like a
+ * `authenticate`, then the connection params (the `wirecall-params` header, JSON), checked like a
  * `hello`'s, then the app's `context`: the same steps and refusals as a connection's handshake.
  */
 async function contextOf(host: HttpHost, request: IncomingMessage): Promise<unknown> {

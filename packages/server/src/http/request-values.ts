@@ -39,13 +39,15 @@ function cookieOf(request: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * The connection params of a request, as JSON: the `wirecall-params` header, or else the
- * `wirecall-params` cookie (browsers cannot set headers on an EventSource). A 401 when it is not JSON,
- * as a `hello` whose params fail.
+ * The connection params of a request, as JSON: the `wirecall-params` header, or else, with
+ * `fromCookie`, the `wirecall-params` cookie. Only a read-only event stream takes the cookie (an
+ * `EventSource` cannot set headers): a browser attaches cookies to a cross-site form POST too, so a
+ * call taking them would act for the user on another site's behalf. A 401 when it is not JSON, as
+ * a `hello` whose params fail.
  */
-export function connectionParamsJson(request: IncomingMessage): unknown {
+export function connectionParamsJson(request: IncomingMessage, fromCookie = false): unknown {
   const header = request.headers[HTTP_HEADERS.params];
-  const text = typeof header === 'string' ? header : cookieOf(request, PARAMS_COOKIE);
+  const text = typeof header === 'string' ? header : fromCookie ? cookieOf(request, PARAMS_COOKIE) : undefined;
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text);

@@ -56,7 +56,7 @@ export class SseSessions {
     try {
       const query = new URL(request.url ?? '/', 'http://x').searchParams;
       const lastEventId = request.headers['last-event-id'] ?? query.get('lastEventId') ?? undefined;
-      const params = connectionParamsJson(request);
+      const params = connectionParamsJson(request, true);
       const hello = { t: 'hello', fp: host.contract.fingerprint, ...(params === undefined ? {} : { v: params }) };
       const sub = {
         t: 'sub',
