@@ -42,11 +42,9 @@ export { parseClientEnvelope, parseServerEnvelope, MAX_CREDITS, type ParseResult
 export { streamKey, stableStringify } from './protocol/stream-key.js';
 export { MAX_STREAM_KEY_LENGTH } from './protocol/field-checks.js';
 // Values: one codec for both ends (superjson's wire format, our own walks).
-export { isPlainJson } from './codec/plain-json.js';
 export { encodeValue } from './codec/value-encode.js';
 export { decodeValue } from './codec/value-decode.js';
-export { bytesToBase64 } from './codec/base64.js';
 export { encodeFrame, decodeFrame, type RawFrame } from './codec/json-codec.js';
-export { packFrame, unpackFrame, takeBytes, putBytes, hasBytes } from './codec/binary-frame.js';
+export { packFrame, unpackFrame, takeBytes, putBytes } from './codec/binary-frame.js';
 export { resultFrame, eventFrame, errorFrame, itemFrame } from './protocol/frames.js';
 export { parsePath, UINT8ARRAY_ANNOTATION, type SuperJsonMeta } from './codec/meta-guard.js';

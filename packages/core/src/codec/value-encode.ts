@@ -115,7 +115,7 @@ function itemsToJson(items: Iterable<unknown>): { json: unknown[]; children: Ann
 
 /**
  * A value's JSON form, with its annotations in `lastTree`. Copy on write: a container whose
- * children are all their own JSON is returned as is, so plain data and Dates are not copied.
+ * children are all their own JSON is returned as is, so plain data is not copied.
  */
 function toJson(value: unknown): unknown {
   lastTree = undefined;

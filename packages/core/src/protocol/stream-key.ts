@@ -3,7 +3,7 @@ import type { StreamKey } from './envelopes.js';
 /** JSON with object keys sorted, so equal params always give the same text. */
 export function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((item) => stableStringify(item ?? null)).join(',')}]`;
-  // A Date is written as JSON.stringify writes it (a value's wire form may hold Dates uncopied).
+  // A Date is written as JSON.stringify writes it, not as an object without keys.
   if (value instanceof Date) return JSON.stringify(value);
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;

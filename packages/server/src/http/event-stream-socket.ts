@@ -1,6 +1,9 @@
 import { CLOSE_CODES } from '@wirecall/core/internal';
 import { VirtualSocket } from './sse-socket.js';
 
+/** Enough of a frame's start to read its type (`{"t":"error"` is the longest one looked for). */
+const TYPE_PREFIX_LENGTH = 12;
+
 /**
  * The server's side of a plain event stream (`GET <path>/events/<event>`, for an `EventSource` or
  * `curl`): a session whose client the server plays itself (it sends the `hello` and the `sub`), so
@@ -18,14 +21,19 @@ import { VirtualSocket } from './sse-socket.js';
  */
 export class EventStreamSocket extends VirtualSocket {
   override send(frame: Buffer | Uint8Array | string, options?: { binary?: boolean }): void {
-    const text =
-      typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString();
-    if (text.startsWith('{"t":"event"')) {
+    const bytes = typeof frame === 'string' ? undefined : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    // Events (most frames, ready-made Buffers) are told by their first bytes, not decoded.
+    const text = (): string => (bytes === undefined ? (frame as string) : bytes.toString());
+    const head =
+      bytes === undefined
+        ? (frame as string).slice(0, TYPE_PREFIX_LENGTH)
+        : bytes.toString('utf8', 0, TYPE_PREFIX_LENGTH);
+    if (head.startsWith('{"t":"event"')) {
       super.send(frame, options);
-    } else if (text.startsWith('{"t":"gap"')) {
-      this.#write(`event: gap\ndata: ${text}\n\n`);
-    } else if (text.startsWith('{"t":"error"')) {
-      this.#write(`event: error\ndata: ${text}\n\n`);
+    } else if (head.startsWith('{"t":"gap"')) {
+      this.#write(`event: gap\ndata: ${text()}\n\n`);
+    } else if (head.startsWith('{"t":"error"')) {
+      this.#write(`event: error\ndata: ${text()}\n\n`);
       this.close(CLOSE_CODES.NORMAL, 'subscription refused');
     }
   }
